@@ -1,0 +1,375 @@
+"""The command line: thin commands that read options, call one service, and print.
+
+Exit status: 0 success, 1 a problem in the documents or the repository, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from . import clock
+from .errors import DoccontrolError
+from .model import DOC_TYPES, ROLES, STATUS_LABELS
+from .register import format_register, register_rows
+from .workspace import Workspace
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Failure(click.ClickException):
+    """A user-facing failure: exit status 1, message on stderr, no traceback."""
+
+    exit_code = 1
+
+    def show(self, file=None):
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    return Workspace(ctx.obj["repo"])
+
+
+def _parse_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _parse_days(ctx, param, value: str) -> int:
+    match = re.fullmatch(r"(\d+)\s*d?", value.strip())
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a number of days; write e.g. 30d")
+    return int(match.group(1))
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DoccontrolError as error:
+            raise Failure(str(error)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was left half-written", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="The document repository (the folder holding doccontrol.yml).")
+@click.version_option(package_name="doccontrol")
+@click.pass_context
+def cli(ctx, repo):
+    """Document control as code: numbering, approvals, revisions, a controlled site and Word packs."""
+    ctx.ensure_object(dict)
+    ctx.obj["repo"] = repo
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format; json is stable for CI (see README).")
+@click.pass_context
+def check(ctx, strict, fmt):
+    """Check every controlled document and report every problem found.
+
+    Exits 0 when there is no error (warnings are printed), 1 when there is one.
+    """
+    report = _workspace(ctx).check(strict=strict)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "version": 1,
+            "documents": len(report.documents),
+            "errors": len(report.errors),
+            "warnings": len(report.warnings),
+            "findings": [f.as_dict() for f in report.findings],
+        }, ensure_ascii=False, indent=2))
+    else:
+        for finding in report.findings:
+            click.echo(str(finding))
+        click.echo(f"checked {len(report.documents)} documents: "
+                   f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+    if not report.ok:
+        ctx.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("doc_type", metavar="TYPE", type=click.Choice(DOC_TYPES))
+@click.argument("title")
+@click.option("--department", default="质量部", show_default=True, help="The owning department (编制部门).")
+@click.option("--author", required=True, help="Who prepares it (编制); a name from the roster.")
+@click.pass_context
+def new(ctx, doc_type, title, department, author):
+    """Create a document of TYPE from its template with the next free number; print its path."""
+    ws = _workspace(ctx)
+    path = ws.new_document(doc_type, title, department, author)
+    click.echo(path.relative_to(ws.root).as_posix())
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table", show_default=True)
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
+              help="List the revision of each document in force on DATE, read from git.")
+@click.pass_context
+def register(ctx, fmt, as_of):
+    """The controlled document list (受控文件清单)."""
+    ws = _workspace(ctx)
+    if as_of:
+        from .workflow import in_force
+
+        documents = in_force(ws, as_of)
+    else:
+        documents = ws.documents()
+    click.echo(format_register(register_rows(ws.config, documents), fmt), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("number")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def show(ctx, number, fmt):
+    """Show one document's metadata."""
+    ws = _workspace(ctx)
+    doc = ws.find(number)
+    data = {
+        "number": doc.number, "title": doc.title, "type": doc.type, "department": doc.department,
+        "revision": doc.revision, "status": doc.status, "path": doc.path,
+        "prepared": f"{doc.prepared.name} {doc.prepared.date}",
+        "reviewed": _sig(doc.reviewer), "approved": _sig(doc.approver),
+        "effective": str(doc.effective or ""), "next_review": str(doc.next_review or ""),
+        "references": list(doc.references), "clauses": list(doc.clauses),
+    }
+    if doc.retention:
+        data["retention"] = doc.retention
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    labels = {"number": "编号", "title": "名称", "type": "类别", "department": "部门", "revision": "版本",
+              "status": "状态", "path": "文件", "prepared": "编制", "reviewed": "审核", "approved": "批准",
+              "effective": "生效日期", "next_review": "下次评审", "references": "引用文件", "clauses": "对应条款",
+              "retention": "保存期限"}
+    for key, value in data.items():
+        if key == "status":
+            value = f"{STATUS_LABELS[value]} ({value})"
+        if key == "type":
+            value = f"{ws.config.type_label(value)} ({value})"
+        if isinstance(value, list):
+            value = ", ".join(value)
+        click.echo(f"{labels[key]}: {value}")
+
+
+def _sig(sig) -> str:
+    return f"{sig.name} {sig.at.date()}" if sig else ""
+
+
+# -- change control ----------------------------------------------------------------------------
+
+def _control(ctx):
+    from .workflow import ChangeControl
+
+    return ChangeControl(_workspace(ctx))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the document changes; goes into the revision record.")
+@click.option("--author", required=True, help="Who prepares the new revision (编制); a name from the roster.")
+@click.option("--major", is_flag=True, help="Re-issue as the next version letter (换版), e.g. A/3 → B/0.")
+@click.option("--section", default="全文", show_default=True, help="The changed section, for the revision record.")
+@click.pass_context
+def revise(ctx, number, reason, author, major, section):
+    """Open the next revision of an effective document as a draft (A/0 → A/1; after A/9, B/0)."""
+    doc = _control(ctx).revise(number, reason, author, major=major, section=section)
+    click.echo(f"{doc.number} {doc.revision} is open as a draft in {doc.path}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.pass_context
+def submit(ctx, numbers):
+    """Submit drafts for review (draft → in review); commits their files."""
+    for doc in _control(ctx).submit(list(numbers)):
+        click.echo(f"{doc.number} {doc.revision} is in review")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.option("--as", "name", required=True, help="The signer, a name from the roster.")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="审核 (review) or 批准 (approve).")
+@click.option("--comment", default="", help="A comment recorded with the signature.")
+@click.pass_context
+def approve(ctx, numbers, name, role, comment):
+    """Sign documents in review; the signature carries a fingerprint of the content signed."""
+    for doc in _control(ctx).approve(list(numbers), name, role, comment):
+        click.echo(f"{doc.number} {doc.revision}: {role} signed by {name} ({doc.status_label})")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.option("--effective", callback=_parse_date, metavar="DATE", help="Effective date (default: today).")
+@click.pass_context
+def release(ctx, numbers, effective):
+    """Make approved revisions effective: commit and tag them (e.g. QP-SH-001/A1)."""
+    for event in _control(ctx).release(list(numbers), effective):
+        click.echo(f"{event.number} {event.revision} effective {event.effective} "
+                   f"(commit {event.commit.sha[:10]}, tag {event.number}/{event.revision.replace('/', '')})")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the document is withdrawn (作废原因).")
+@click.option("--superseded-by", "superseded_by", help="The document that replaces it.")
+@click.pass_context
+def obsolete(ctx, number, reason, superseded_by):
+    """Withdraw a document (作废); its number is never reused."""
+    doc = _control(ctx).obsolete(number, reason, superseded_by)
+    click.echo(f"{doc.number} is withdrawn (作废)")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("number", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def history(ctx, number, fmt):
+    """The revision record merged with git (commit, author, date); all documents from one git pass."""
+    from .workflow import history as read_history
+
+    records = read_history(_workspace(ctx), number)
+    if fmt == "json":
+        click.echo(json.dumps([r.__dict__ for r in records], ensure_ascii=False, indent=2))
+        return
+    for record in records:
+        click.echo(f"{record.number} {record.title}")
+        for row in record.rows:
+            released = f"released {row['effective']} in {row['commit']} by {row['committed_by']}" if row["commit"] else "not released"
+            click.echo(f"  {row['revision']}  {row['date']}  {row['section']}: {row['summary']}"
+                       f"  (编制 {row['by']}{', 批准 ' + row['approved_by'] if row['approved_by'] else ''}; {released})")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def verify(ctx, fmt):
+    """Prove the record: released content matches its signatures, tags agree, no release lost."""
+    from .workflow import verify as run_verify
+
+    findings = run_verify(_workspace(ctx))
+    if fmt == "json":
+        click.echo(json.dumps({"version": 1, "findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        click.echo("verified: the record is intact" if not findings else f"verify found {len(findings)} problems")
+    if findings:
+        ctx.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--within", default="30d", show_default=True, callback=_parse_days, help="Look ahead this many days.")
+@click.pass_context
+def due(ctx, within):
+    """Documents whose periodic review is due."""
+    from .workflow import due as find_due
+
+    docs = find_due(_workspace(ctx), within)
+    for doc in docs:
+        click.echo(f"{doc.next_review}  {doc.number}  {doc.title}  {doc.revision}")
+    click.echo(f"{len(docs)} documents due for review within {within} days")
+
+
+# -- outputs -----------------------------------------------------------------------------------
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: site/, or preview/ with --preview).")
+@click.option("--preview", is_flag=True, help="Include drafts, each marked 草稿/未批准, into a separate folder.")
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Publish what is in force on DATE.")
+@click.pass_context
+def build(ctx, out, preview, as_of):
+    """Build the controlled website from the current released revisions."""
+    from .render.site import build_site
+
+    ws = _workspace(ctx)
+    out = out or ws.root / ("preview" if preview else "site")
+    result = build_site(ws, out, preview=preview, as_of=as_of)
+    click.echo(f"built {result.pages} documents into {result.out}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.pass_context
+def serve(ctx, port, host):
+    """Live preview for authors (drafts included, marked 草稿)."""
+    from .render.site import serve as run_serve
+
+    run_serve(_workspace(ctx), host, port)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("number")
+@click.option("--revision", help="A released revision (e.g. A/1); default: the current one.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
+@click.pass_context
+def export(ctx, number, revision, out):
+    """Export one document as a controlled Word (.docx) file."""
+    from .render.docx import export_document
+
+    path = export_document(_workspace(ctx), number, revision, out)
+    click.echo(str(path))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("dist/audit-pack.zip"),
+              show_default=True)
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Pack what is in force on DATE.")
+@click.option("--no-cache", is_flag=True, help="Ignore the conversion cache (a cold run).")
+@click.pass_context
+def pack(ctx, out, as_of, no_cache):
+    """Build the audit pack: one .docx per document in force, the register, the clause matrix, a manifest."""
+    from .pack import build_pack
+
+    result = build_pack(_workspace(ctx), out, as_of=as_of, use_cache=not no_cache, progress=True)
+    click.echo(f"packed {result.documents} documents into {result.path}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--site", "site_out", type=click.Path(file_okay=False, path_type=Path), default=Path("site"), show_default=True)
+@click.option("--pack", "pack_out", type=click.Path(dir_okay=False, path_type=Path), default=Path("dist/audit-pack.zip"),
+              show_default=True)
+@click.option("--strict", is_flag=True, help="Treat check warnings as errors.")
+@click.pass_context
+def publish(ctx, site_out, pack_out, strict):
+    """The main job: check the documents, build the controlled site and the audit pack, say where they are."""
+    from .pack import build_pack
+    from .render.site import build_site
+
+    ws = _workspace(ctx)
+    report = ws.check(strict=strict)
+    for finding in report.findings:
+        click.echo(str(finding))
+    click.echo(f"check: {len(report.documents)} documents, {len(report.errors)} errors, {len(report.warnings)} warnings")
+    if not report.ok:
+        raise Failure("check found errors; nothing was built")
+    site_out = site_out if site_out.is_absolute() else ws.root / site_out
+    pack_out = pack_out if pack_out.is_absolute() else ws.root / pack_out
+    site = build_site(ws, site_out)
+    click.echo(f"site: {site.pages} documents in {site.out} (open {site.out / 'index.html'})")
+    packed = build_pack(ws, pack_out, progress=True)
+    click.echo(f"audit pack: {packed.documents} documents in {packed.path}")
+
+
+def main():
+    cli(prog_name="doccontrol")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""What is in force: the current released revision of every document, read from git.
+
+The site and the audit pack publish only this set. It comes from release events in
+the history (commit trailers), and each document's text is read from its release
+commit, so a draft in the working tree, or a revision in progress on main, cannot
+leak; a release whose effective date is still ahead is not yet current.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .config import Config
+from .loader import MANUAL_INDEX, Source, load_texts, load_worktree
+from .model import Document, Finding
+from .repo import History, ReleaseEvent, Repo
+
+
+@dataclass
+class Publication:
+    """The documents in force on a date, and where each came from."""
+
+    as_of: dt.date
+    documents: list[Document]
+    commits: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    preview: bool = False
+
+
+def current_releases(history: History, as_of: dt.date) -> dict[str, ReleaseEvent]:
+    """The release in force on as_of for each document number (withdrawn ones left out)."""
+    withdrawn = {event.number for event in history.obsoletes if event.date <= as_of}
+    current: dict[str, ReleaseEvent] = {}
+    for event in history.releases:
+        if event.effective <= as_of and event.commit.date.date() <= as_of:
+            current[event.number] = event
+    return {number: event for number, event in current.items() if number not in withdrawn}
+
+
+def released_documents(config: Config, repo: Repo, as_of: dt.date, history: History | None = None) -> Publication:
+    """Read the current released revision of every document from its release commit."""
+    history = history or repo.history()
+    events = current_releases(history, as_of)
+    documents, findings, commits = [], [], {}
+    for event in sorted(events.values(), key=lambda e: e.number):
+        docs, problems = read_release(repo, event)
+        findings.extend(problems)
+        for doc in docs:
+            documents.append(doc)
+            commits[doc.number] = event.commit.sha
+    return Publication(as_of, documents, commits, findings)
+
+
+def read_release(repo: Repo, event: ReleaseEvent) -> tuple[list[Document], list[Finding]]:
+    parts = []
+    if event.path.endswith("/" + MANUAL_INDEX):
+        folder = event.path.rsplit("/", 1)[0]
+        parts = [p for p in repo.list_folder(event.commit.sha, folder) if p.endswith(".md") and p != event.path]
+    source = Source(event.path, parts)
+    try:
+        texts = repo.read_files(event.commit.sha, [event.path, *parts])
+    except KeyError:
+        return [], [Finding(event.path, 1, "release-missing",
+                            f"release {event.number} {event.revision} names a file that is not in commit {event.commit.sha[:10]}",
+                            "the history was altered; restore it or release the document again")]
+    result = load_texts([source], texts)
+    return result.documents, result.findings
+
+
+def preview_documents(config: Config) -> Publication:
+    """The working tree as it stands, drafts included (for `build --preview` only)."""
+    result = load_worktree(config)
+    documents = [doc for doc in result.documents if doc.status != "obsolete"]
+    return Publication(dt.date.today(), documents, {}, result.findings, preview=True)

@@ -1,0 +1,319 @@
+"""Validators: each looks at the loaded documents and yields findings; none writes anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from .config import Config
+from .loader import FILE_NAME, MANUAL_INDEX
+from .model import Document, Finding, Revision, Severity, fingerprint
+
+WARN = Severity.WARNING
+
+
+@dataclass
+class Context:
+    config: Config
+    documents: list[Document]
+    today: dt.date
+
+    def __post_init__(self):
+        self.by_number: dict[str, list[Document]] = defaultdict(list)
+        for doc in self.documents:
+            self.by_number[doc.number].append(doc)
+
+
+Validator = Callable[[Context], Iterable[Finding]]
+
+
+def validate(config: Config, documents: list[Document], today: dt.date | None = None) -> list[Finding]:
+    context = Context(config, documents, today or dt.date.today())
+    findings: list[Finding] = []
+    for validator in VALIDATORS:
+        findings.extend(validator(context))
+    return findings
+
+
+def check_numbering(ctx: Context) -> Iterator[Finding]:
+    for doc in ctx.documents:
+        line = doc.line_of("number")
+        folded = unicodedata.normalize("NFKC", doc.number)
+        if folded != doc.number or not doc.number.isascii():
+            yield Finding(doc.path, line, "number-characters",
+                          f"number {doc.number!r} contains full-width or look-alike characters",
+                          f"type it with ASCII letters and digits: {folded}")
+            continue
+        if doc.type not in ctx.config.types:
+            yield Finding(doc.path, doc.line_of("type"), "type-config",
+                          f"type {doc.type} is not configured in doccontrol.yml", "add it under `types:`")
+            continue
+        if not ctx.config.number_pattern(doc.type).match(doc.number):
+            example = ctx.config.format_number(doc.type, 1)
+            yield Finding(doc.path, line, "number-pattern",
+                          f"number {doc.number} does not match the {doc.type} numbering scheme (e.g. {example})",
+                          "use `doccontrol new` to allocate a number, or correct the type")
+            continue
+        folder = ctx.config.folder_of(doc.type)
+        directory = doc.path.rsplit("/", 2 if doc.path.endswith("/" + MANUAL_INDEX) else 1)[0]
+        if directory != folder:
+            yield Finding(doc.path, line, "number-folder",
+                          f"a {doc.type} belongs in {folder}/, not {directory}/",
+                          f"move the file to {folder}/")
+        named = doc.path.split("/")[-2] if doc.path.endswith("/" + MANUAL_INDEX) else doc.path.split("/")[-1]
+        match = FILE_NAME.match(named if named.endswith(".md") else named + ".md")
+        if not match or match.group("number") != doc.number:
+            yield Finding(doc.path, line, "number-file-name",
+                          f"file name does not start with the document's number {doc.number}",
+                          f"rename it to {doc.number}-{doc.title}" + ("" if doc.path.endswith(MANUAL_INDEX) else ".md"))
+
+
+def check_duplicates(ctx: Context) -> Iterator[Finding]:
+    for number, docs in ctx.by_number.items():
+        if len(docs) > 1:
+            others = ", ".join(d.path for d in docs[1:])
+            for doc in docs[:1]:
+                yield Finding(doc.path, doc.line_of("number"), "number-duplicate",
+                              f"number {number} is also used by {others}",
+                              "give one of them a new number with `doccontrol new`; numbers are never shared")
+
+
+def check_references(ctx: Context) -> Iterator[Finding]:
+    for doc in ctx.documents:
+        for index, ref in enumerate(doc.references):
+            line = doc.line_of(f"references.{index}")
+            yield from _reference_findings(ctx, doc, ref, line, "in references")
+        listed = set(doc.references)
+        seen = set()
+        for ref, line in doc.numbers_in_text():
+            if ref == doc.number or ref in seen:
+                continue
+            seen.add(ref)
+            path = doc.path
+            part = _part_path_for_line(doc, ref)
+            if part:
+                path, line = part
+            problems = list(_reference_findings(ctx, doc, ref, line, "in the text", path))
+            yield from problems
+            if not problems and ref not in listed:
+                yield Finding(path, line, "reference-unlisted",
+                              f"{ref} is cited in the text but not listed in references",
+                              f"add {ref} to `references:`", WARN)
+        if doc.superseded_by:
+            yield from _reference_findings(ctx, doc, doc.superseded_by, doc.line_of("superseded_by"),
+                                           "as superseded_by")
+
+
+def _part_path_for_line(doc: Document, ref: str):
+    if ref in doc.body:
+        return None
+    for part in doc.parts:
+        for offset, line in enumerate(part.text.splitlines()):
+            if ref in line:
+                return part.path, offset + 1
+    return None
+
+
+def _reference_findings(ctx, doc, ref, line, where, path=None):
+    path = path or doc.path
+    targets = ctx.by_number.get(ref)
+    if not targets:
+        yield Finding(path, line, "reference-missing", f"{ref} ({where}) is not a document in this repository",
+                      "correct the number, or create the document with `doccontrol new`")
+    elif all(t.status == "obsolete" for t in targets) and doc.status != "obsolete":
+        yield Finding(path, line, "reference-obsolete", f"{ref} ({where}) is obsolete (作废)",
+                      "refer to the document that replaced it", WARN)
+
+
+def check_approvals(ctx: Context) -> Iterator[Finding]:
+    for doc in ctx.documents:
+        needs_complete = doc.status in ("approved", "effective")
+        current = fingerprint(doc) if doc.approvals else None
+        for index, sig in enumerate(doc.approvals):
+            line = doc.line_of(f"approvals.{index}")
+            if not ctx.config.in_roster(sig.name):
+                yield Finding(doc.path, line, "signer-roster", f"{sig.role} signed by {sig.name}, who is not in the roster",
+                              "add the person to doccontrol.yml `people:`, or have a listed person sign")
+            elif not ctx.config.may_sign(sig.name, sig.role, doc.type):
+                yield Finding(doc.path, line, "signer-role",
+                              f"{sig.name} may not sign {sig.role} for a {doc.type}",
+                              f"have one of {', '.join(ctx.config.signers_for(sig.role, doc.type)) or 'nobody'} sign")
+            if sig.name == doc.prepared.name:
+                yield Finding(doc.path, line, "self-approval",
+                              f"{sig.name} prepared this revision and also signed it as {sig.role}",
+                              "the reviewer and approver must be other people than the preparer")
+            if sig.fingerprint != current:
+                yield Finding(doc.path, line, "edited-after-approval",
+                              f"content changed after {sig.name} signed {sig.role} (fingerprint mismatch)",
+                              "undo the edit, or start a new revision with `doccontrol revise` and have it approved again")
+        if needs_complete:
+            for role in ("审核", "批准"):
+                if doc.signature(role) is None:
+                    yield Finding(doc.path, doc.line_of("status"), "approval-missing",
+                                  f"status is {doc.status} but there is no {role} signature",
+                                  f"sign it with `doccontrol approve {doc.number} --as NAME --role {role}`")
+        if doc.status == "effective" and doc.effective is None:
+            yield Finding(doc.path, doc.line_of("status"), "effective-date-missing",
+                          "status is effective but there is no effective date",
+                          f"release it with `doccontrol release {doc.number}`")
+
+
+def check_dates(ctx: Context) -> Iterator[Finding]:
+    for doc in ctx.documents:
+        steps = [("编制", doc.prepared.date, doc.line_of("prepared.date"))]
+        for role in ("审核", "批准"):
+            sig = doc.signature(role)
+            if sig:
+                steps.append((role, sig.at.date(), doc.line_of(f"approvals.{doc.approvals.index(sig)}")))
+        if doc.effective:
+            steps.append(("生效", doc.effective, doc.line_of("effective")))
+        for (earlier, d1, _), (later, d2, line) in zip(steps, steps[1:]):
+            if d2 < d1:
+                yield Finding(doc.path, line, "date-order", f"{later} date {d2} is before {earlier} date {d1}",
+                              "dates must run 编制 ≤ 审核 ≤ 批准 ≤ 生效; correct the date or sign again")
+        due = doc.next_review
+        if doc.status == "effective" and due and due < ctx.today:
+            yield Finding(doc.path, doc.line_of("effective"), "review-overdue",
+                          f"periodic review was due on {due}", "review the document; revise it or confirm it", WARN)
+
+
+def check_history(ctx: Context) -> Iterator[Finding]:
+    max_mod = ctx.config.model.max_modification
+    for doc in ctx.documents:
+        rows = doc.history
+        if not any(row.revision == doc.revision for row in rows):
+            yield Finding(doc.path, doc.line_of("history"), "history-missing",
+                          f"the revision record has no row for the current revision {doc.revision}",
+                          f"add a history row for {doc.revision} (doccontrol revise does this)")
+        previous = None
+        for index, row in enumerate(rows):
+            rev = Revision.parse(row.revision)
+            if previous and not rev.follows(previous, max_modification=max_mod):
+                yield Finding(doc.path, doc.line_of(f"history.{index}"), "revision-sequence",
+                              f"revision {rev} does not follow {previous}",
+                              f"the next revision after {previous} is {previous.next(max_modification=max_mod)} "
+                              f"(or {previous.next(major=True)} for a re-issue)")
+            previous = rev
+        if previous and previous != doc.rev and any(row.revision == doc.revision for row in rows):
+            yield Finding(doc.path, doc.line_of("revision"), "revision-sequence",
+                          f"revision {doc.revision} is not the last row of the revision record ({previous})",
+                          "keep the revision record in order, newest last")
+
+
+def check_type_fields(ctx: Context) -> Iterator[Finding]:
+    for doc in ctx.documents:
+        if doc.type == "form" and not doc.retention:
+            yield Finding(doc.path, doc.line_of("type"), "retention-missing", "a form needs a retention period",
+                          "add `retention: 3年` (保存期限)")
+        if doc.type != "form" and (doc.retention or doc.orientation):
+            yield Finding(doc.path, doc.line_of("retention" if doc.retention else "orientation"), "form-only",
+                          "retention and orientation apply only to forms", "remove the key")
+        if doc.type == "external" and not doc.source:
+            yield Finding(doc.path, doc.line_of("type"), "source-missing",
+                          "an external document needs `source:` (standard number or issuing body)",
+                          "add `source: GB/T 27922-2011`")
+        if doc.status == "obsolete" and not doc.obsolete_reason:
+            yield Finding(doc.path, doc.line_of("status"), "obsolete-reason",
+                          "an obsolete document needs obsolete_reason", "use `doccontrol obsolete ID --reason …`")
+
+
+def check_clauses(ctx: Context) -> Iterator[Finding]:
+    covered = set()
+    for doc in ctx.documents:
+        for index, clause in enumerate(doc.clauses):
+            if clause not in ctx.config.clauses:
+                yield Finding(doc.path, doc.line_of(f"clauses.{index}"), "clause-unknown",
+                              f"clause {clause} is not in the clause catalogue",
+                              f"correct it, or add it to {ctx.config.model.clause_catalogue}")
+            elif doc.status != "obsolete":
+                covered.add(clause)
+    for clause in ctx.config.clauses.values():
+        if clause.required and clause.id not in covered:
+            yield Finding(ctx.config.model.clause_catalogue, 1, "clause-uncovered",
+                          f"required clause {clause.id} ({clause.title}) is answered by no document",
+                          "list it in the `clauses:` of the document that answers it", WARN)
+
+
+LIST_ITEM = re.compile(r"^( *)(?:[-*+]|\d+[.)])\s")
+RAW_HTML = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?\s*>")
+LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)")
+CODE_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def check_markdown(ctx: Context) -> Iterator[Finding]:
+    for doc in ctx.documents:
+        yield from _markdown_findings(doc.path, doc.body, doc.body_line)
+        for part in doc.parts:
+            yield from _markdown_findings(part.path, part.text, 1)
+
+
+def _markdown_findings(path: str, text: str, first_line: int) -> Iterator[Finding]:
+    in_code = False
+    stack: list[int] = []
+    for offset, line in enumerate(text.split("\n")):
+        number = first_line + offset
+        if CODE_FENCE.match(line):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        item = LIST_ITEM.match(line)
+        if item:
+            indent = len(item.group(1))
+            while stack and stack[-1] > indent:
+                stack.pop()
+            if stack and indent > stack[-1] and indent - stack[-1] != 4:
+                yield Finding(path, number, "list-indent",
+                              f"nested list item indented by {indent - stack[-1]} spaces; the site and Word read it differently",
+                              "indent nested list items by exactly 4 spaces", WARN)
+            if not stack or indent > stack[-1]:
+                stack.append(indent)
+        elif line.strip() == "":
+            pass
+        elif not line.startswith(" "):
+            stack = []
+        stripped = _strip_inline_code(line)
+        html = RAW_HTML.search(stripped)
+        if html:
+            yield Finding(path, number, "raw-html", f"raw HTML <{html.group(1)}> is not allowed in controlled documents",
+                          "write it in Markdown; tables, lists and emphasis cover what documents need")
+        for link in LINK.finditer(stripped):
+            target = link.group(1)
+            problem = _unsafe_link(target)
+            if problem:
+                yield Finding(path, number, "link-target", f"link to {target!r} {problem}",
+                              "link only to web addresses (https://) or to other documents by number")
+
+
+def _strip_inline_code(line: str) -> str:
+    return re.sub(r"`[^`]*`", "", line)
+
+
+def _unsafe_link(target: str) -> str | None:
+    lowered = target.lower()
+    if lowered.startswith(("http://", "https://", "mailto:", "#")):
+        return None
+    if lowered.startswith(("javascript:", "data:", "vbscript:")):
+        return "uses a script or data scheme"
+    if lowered.startswith("file:") or target.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:[\\/]", target):
+        return "points outside the repository (absolute path or file://)"
+    if ".." in re.split(r"[\\/]", target):
+        return "points outside the document's folder (..)"
+    return None
+
+
+VALIDATORS: list[Validator] = [
+    check_numbering,
+    check_duplicates,
+    check_references,
+    check_approvals,
+    check_dates,
+    check_history,
+    check_type_fields,
+    check_clauses,
+    check_markdown,
+]

@@ -1,0 +1,137 @@
+"""A document repository: configuration plus the documents in its working tree.
+
+The commands call into this service; it knows nothing of click.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import clock
+from .config import ConfigError, load_config
+from .errors import DoccontrolError
+from .fileio import atomic_write_text
+from .loader import DIR_NAME, FILE_NAME, MANUAL_INDEX, LoadResult, load_worktree
+from .model import Document, Finding, Severity
+from .repo import Repo, RepoError
+from .validate import validate
+
+TEMPLATES = Path(__file__).parent / "templates"
+UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+@dataclass
+class CheckReport:
+    documents: list[Document]
+    findings: list[Finding]
+    strict: bool
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR or self.strict]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING and not self.strict]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Workspace:
+    def __init__(self, root: Path | str = "."):
+        self.root = Path(root).resolve()
+        try:
+            self.config = load_config(self.root)
+        except ConfigError as error:
+            raise DoccontrolError("the configuration is not valid", findings=error.findings) from None
+
+    def load(self) -> LoadResult:
+        return load_worktree(self.config)
+
+    def check(self, strict: bool = False, today: dt.date | None = None) -> CheckReport:
+        loaded = self.load()
+        findings = loaded.findings + validate(self.config, loaded.documents, today or clock.today())
+        findings.sort(key=lambda f: (f.path, f.line, f.rule))
+        return CheckReport(loaded.documents, findings, strict)
+
+    def documents(self) -> list[Document]:
+        return self.load().documents
+
+    def find(self, number: str) -> Document:
+        loaded = self.load()
+        matches = [doc for doc in loaded.documents if doc.number == number]
+        if not matches:
+            broken = [f for f in loaded.findings if number in f.path]
+            if broken:
+                raise DoccontrolError(f"document {number} cannot be read", findings=broken)
+            raise DoccontrolError(f"no document numbered {number}",
+                                  fix="run `doccontrol register` to list the documents")
+        if len(matches) > 1:
+            raise DoccontrolError(f"number {number} is used by more than one file: "
+                                  + ", ".join(doc.path for doc in matches),
+                                  fix="run `doccontrol check` and give one of them a new number")
+        return matches[0]
+
+    def repo(self) -> Repo:
+        try:
+            return Repo(self.root)
+        except RepoError as error:
+            raise DoccontrolError(str(error)) from None
+
+    def next_number(self, doc_type: str) -> str:
+        """The next serial for the type, past every number ever used (worktree, obsolete and git history)."""
+        if doc_type not in self.config.types:
+            raise DoccontrolError(f"type {doc_type} is not configured", fix="see `types:` in doccontrol.yml")
+        used = {doc.number for doc in self.documents()}
+        used |= self._numbers_in_history()
+        serials = [s for t, s in filter(None, (self.config.serial_of(n) for n in used)) if t == doc_type]
+        serial = max(serials, default=0) + 1
+        width = self.config.types[doc_type].width
+        if len(str(serial)) > width:
+            raise DoccontrolError(f"no {doc_type} numbers left with {width} digits",
+                                  fix="widen `width` for the type in doccontrol.yml")
+        return self.config.format_number(doc_type, serial)
+
+    def _numbers_in_history(self) -> set[str]:
+        try:
+            repo = Repo(self.root)
+        except RepoError:
+            return set()
+        with repo:
+            paths = repo.all_paths_ever()
+        numbers = set()
+        for path in paths:
+            for piece in path.split("/"):
+                match = FILE_NAME.match(piece) or DIR_NAME.match(piece)
+                if match:
+                    numbers.add(match.group("number"))
+        return numbers
+
+    def new_document(self, doc_type: str, title: str, department: str, author: str) -> Path:
+        if not title.strip():
+            raise DoccontrolError("the title must not be empty")
+        if not self.config.in_roster(author):
+            raise DoccontrolError(f"{author} is not in the roster", fix="pass --author with a name from doccontrol.yml `people:`")
+        number = self.next_number(doc_type)
+        folder = self.root / self.config.folder_of(doc_type)
+        stem = f"{number}-{UNSAFE_FILE_CHARS.sub('', title)}"
+        text = (TEMPLATES / f"{doc_type}.md").read_text(encoding="utf-8").format(
+            number=number, title=_yaml_text(title), department=_yaml_text(department),
+            author=_yaml_text(author), today=clock.today().isoformat())
+        path = folder / stem / MANUAL_INDEX if doc_type == "manual" else folder / f"{stem}.md"
+        if path.exists():
+            raise DoccontrolError(f"{path.relative_to(self.root)} already exists")
+        atomic_write_text(path, text)
+        return path
+
+
+def _yaml_text(value: str) -> str:
+    """A YAML scalar that stays text whatever the user typed."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
