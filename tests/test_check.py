@@ -1,0 +1,152 @@
+"""Each rule of `doccontrol check`, on a real repository, as the user reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import FORM, PROCEDURE, front, invoke, write
+
+PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
+
+
+def edit(root: Path, rel: str, old: str, new: str):
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def findings(runner, root, *args, expect=1) -> list[str]:
+    out = invoke(runner, root, "check", *args, expect=expect).output
+    return [line for line in out.splitlines() if not line.startswith("    fix:")]
+
+
+def test_duplicate_numbers(runner, repo):
+    write(repo, "procedures/QP-SH-001-另一个程序.md", PROCEDURE.replace("客户投诉处理程序", "另一个程序"))
+    out = findings(runner, repo)
+    assert ("procedures/QP-SH-001-另一个程序.md:2: error: number QP-SH-001 is also used by "
+            "procedures/QP-SH-001-客户投诉处理程序.md [number-duplicate]") in out
+
+
+def test_number_must_match_type_folder_and_file_name(runner, repo):
+    write(repo, "procedures/QP-SH-1-短号.md", PROCEDURE.replace("QP-SH-001", "QP-SH-1"))
+    write(repo, "forms/QP-SH-002-放错目录.md", PROCEDURE.replace("QP-SH-001", "QP-SH-002"))
+    write(repo, "procedures/QP-SH-003-名字不对.md", PROCEDURE.replace("number: QP-SH-001", "number: QP-SH-004"))
+    out = findings(runner, repo)
+    assert ("procedures/QP-SH-1-短号.md:2: error: number QP-SH-1 does not match the procedure numbering scheme "
+            "(e.g. QP-SH-001) [number-pattern]") in out
+    assert "forms/QP-SH-002-放错目录.md:2: error: a procedure belongs in procedures/, not forms/ [number-folder]" in out
+    assert ("procedures/QP-SH-003-名字不对.md:2: error: file name does not start with the document's number "
+            "QP-SH-004 [number-file-name]") in out
+
+
+def test_reference_to_missing_number_in_metadata_and_text(runner, repo):
+    edit(repo, PROC, "并填写 QR-SH-001。", "并填写 QR-SH-009。")
+    out = findings(runner, repo)
+    assert ("procedures/QP-SH-001-客户投诉处理程序.md:36: error: QR-SH-009 (in the text) is not a document "
+            "in this repository [reference-missing]") in out
+
+
+def test_reference_to_obsolete_document_warns(runner, repo):
+    edit(repo, "forms/QR-SH-001-顾客问题处理表.md", "status: review", "status: obsolete\nobsolete_reason: 合并到新表单")
+    out = findings(runner, repo, expect=0)
+    assert ("procedures/QP-SH-001-客户投诉处理程序.md:12: warning: QR-SH-001 (in references) is obsolete (作废) "
+            "[reference-obsolete]") in out
+    assert findings(runner, repo, "--strict", expect=1)[-1] == "checked 3 documents: 2 errors, 0 warnings"
+
+
+def test_effective_without_approvals(runner, repo):
+    edit(repo, PROC, "status: review", "status: effective\neffective: 2026-11-20")
+    out = findings(runner, repo)
+    assert ("procedures/QP-SH-001-客户投诉处理程序.md:7: error: status is effective but there is no 审核 signature "
+            "[approval-missing]") in out
+    assert ("procedures/QP-SH-001-客户投诉处理程序.md:7: error: status is effective but there is no 批准 signature "
+            "[approval-missing]") in out
+
+
+def _signed(runner, root):
+    invoke(runner, root, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+
+
+def test_approver_equal_to_preparer_and_outside_roster(runner, repo):
+    _signed(runner, repo)
+    edit(repo, PROC, "name: 林慧", "name: 孙小雨")
+    out = findings(runner, repo)
+    assert any("孙小雨 prepared this revision and also signed it as 审核 [self-approval]" in line for line in out)
+    edit(repo, PROC, "  - role: 审核\n    name: 孙小雨", "  - role: 审核\n    name: 路人甲")
+    out = findings(runner, repo)
+    assert any("审核 signed by 路人甲, who is not in the roster [signer-roster]" in line for line in out)
+
+
+def test_signer_without_the_role(runner, repo):
+    _signed(runner, repo)
+    edit(repo, PROC, "  - role: 审核", "  - role: 批准")
+    out = findings(runner, repo)
+    assert any(line.endswith("error: 林慧 may not sign 批准 for a procedure [signer-role]") for line in out)
+
+
+def test_edit_after_approval_is_detected(runner, repo):
+    _signed(runner, repo)
+    edit(repo, PROC, "24 小时内响应", "48 小时内响应")
+    out = findings(runner, repo)
+    assert ("procedures/QP-SH-001-客户投诉处理程序.md:21: error: content changed after 林慧 signed 审核 "
+            "(fingerprint mismatch) [edited-after-approval]") in out
+
+
+def test_dates_out_of_order(runner, repo):
+    _signed(runner, repo)
+    edit(repo, PROC, "date: 2026-11-16\nreview_months", "date: 2026-11-25\nreview_months")
+    out = findings(runner, repo)
+    assert any("审核 date 2026-11-20 is before 编制 date 2026-11-25 [date-order]" in line for line in out)
+
+
+def test_history_row_missing_for_current_revision(runner, repo):
+    edit(repo, PROC, "revision: A/0\nstatus", "revision: A/1\nstatus")
+    out = findings(runner, repo)
+    assert any("the revision record has no row for the current revision A/1 [history-missing]" in line for line in out)
+
+
+def test_revision_out_of_sequence(runner, repo):
+    edit(repo, PROC, "revision: A/0\nstatus", "revision: A/3\nstatus")
+    edit(repo, PROC, "    by: 孙小雨\n---", "    by: 孙小雨\n  - revision: A/3\n    date: 2026-11-17\n"
+                                            "    section: 全文\n    summary: 跳号\n    by: 孙小雨\n---")
+    out = findings(runner, repo)
+    assert any("revision A/3 does not follow A/0 [revision-sequence]" in line for line in out)
+
+
+def test_review_overdue_warns(runner, released_repo, monkeypatch):
+    monkeypatch.setenv("DOCCONTROL_NOW", "2028-01-01T09:00:00+08:00")
+    out = findings(runner, released_repo, expect=0)
+    assert any("warning: periodic review was due on 2027-11-20 [review-overdue]" in line for line in out)
+
+
+def test_list_nesting_that_renderers_disagree_on_warns(runner, repo):
+    edit(repo, PROC, "- 电话投诉\n    - 当场登记", "- 电话投诉\n  - 当场登记")
+    out = findings(runner, repo, expect=0)
+    assert ("procedures/QP-SH-001-客户投诉处理程序.md:39: warning: nested list item indented by 2 spaces; "
+            "the site and Word read it differently [list-indent]") in out
+
+
+def test_form_needs_retention(runner, repo):
+    edit(repo, "forms/QR-SH-001-顾客问题处理表.md", "retention: 3年\n", "")
+    out = findings(runner, repo)
+    assert "forms/QR-SH-001-顾客问题处理表.md:4: error: a form needs a retention period [retention-missing]" in out
+
+
+def test_unknown_clause_and_uncovered_required_clause(runner, repo):
+    edit(repo, PROC, "clauses: [GB27922-6.3, ISO9001-7.5]", "clauses: [GB27922-99]")
+    edit(repo, "docs/QM-SH-01-售后服务手册/index.md", "clauses: [GB27922-6.3]", "clauses: []")
+    out = findings(runner, repo)
+    assert ("procedures/QP-SH-001-客户投诉处理程序.md:13: error: clause GB27922-99 is not in the clause catalogue "
+            "[clause-unknown]") in out
+    assert ("clauses.yml:1: warning: required clause GB27922-6.3 (投诉处理) is answered by no document "
+            "[clause-uncovered]") in out
+
+
+def test_all_findings_reported_together(runner, repo):
+    write(repo, "forms/QR-SH-002-坏表.md", FORM.replace("QR-SH-001", "QR-SH-002").replace("revision: A/0", "revision: 03"))
+    write(repo, "forms/QR-SH-003-又一个.md", front("QR-SH-003", "又一个", "form", extra="retention: 3年\nrevison: A/0\n"))
+    out = findings(runner, repo)
+    assert "forms/QR-SH-002-坏表.md:6: error: revision: expected text, got the number 3 [schema]" in out
+    assert "forms/QR-SH-003-又一个.md:15: error: revison: unknown key [schema]" in out
+    assert out[-1] == "checked 3 documents: 3 errors, 0 warnings"
