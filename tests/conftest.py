@@ -16,7 +16,10 @@ from doccontrol.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
-os.environ.setdefault("DOCCONTROL_NOW", "2026-11-20T10:00:00+08:00")
+PINNED_NOW = "2026-11-20T10:00:00+08:00"
+os.environ.setdefault("DOCCONTROL_NOW", PINNED_NOW)
+os.environ.setdefault("GIT_AUTHOR_DATE", PINNED_NOW)
+os.environ.setdefault("GIT_COMMITTER_DATE", PINNED_NOW)
 
 CONFIG = """\
 company: 测试电器有限公司
