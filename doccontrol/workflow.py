@@ -48,10 +48,17 @@ class ChangeControl:
         except RepoError as error:
             raise DoccontrolError(str(error), fix="check `git status`; nothing was lost") from None
 
-    def _errors_for(self, doc: Document, ignore: set[str] = frozenset()) -> list[Finding]:
-        findings = validate(self.config, self.ws.documents(), clock.today())
-        mine = {doc.path, *(p.path for p in doc.parts)}
-        return [f for f in findings if f.path in mine and f.severity is Severity.ERROR and f.rule not in ignore]
+    def _errors_by_path(self, ignore: set[str] = frozenset()) -> dict[str, list[Finding]]:
+        """Errors from one validation of the whole repository, grouped by file."""
+        grouped: dict[str, list[Finding]] = {}
+        for finding in validate(self.config, self.ws.documents(), clock.today()):
+            if finding.severity is Severity.ERROR and finding.rule not in ignore:
+                grouped.setdefault(finding.path, []).append(finding)
+        return grouped
+
+    @staticmethod
+    def _errors_for(doc: Document, grouped: dict[str, list[Finding]]) -> list[Finding]:
+        return [f for path in doc_paths(doc) for f in grouped.get(path, [])]
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -84,12 +91,13 @@ class ChangeControl:
         return self.ws.find(number)
 
     def submit(self, numbers: list[str]) -> list[Document]:
-        docs = [self.ws.find(n) for n in numbers]
+        docs = self.ws.find_many(numbers)
+        grouped = self._errors_by_path(ignore={"edited-after-approval"})
         for doc in docs:
             if doc.status != "draft":
                 raise DoccontrolError(f"{doc.number} is {doc.status}; only a draft can be submitted for review",
                                       path=doc.path, line=doc.line_of("status"))
-            errors = self._errors_for(doc, ignore={"edited-after-approval"})
+            errors = self._errors_for(doc, grouped)
             if errors:
                 raise DoccontrolError(f"{doc.number} has errors; fix them before submitting", findings=errors)
         with self.ws.repo() as repo:
@@ -97,12 +105,12 @@ class ChangeControl:
                 edit_front_matter(self.ws.root / doc.path, lambda meta: meta.__setitem__("status", "review"))
             self._commit(repo, docs, "submit: " + ", ".join(f"{d.number} {d.revision}" for d in docs)
                          + " for review", [])
-        return [self.ws.find(n) for n in numbers]
+        return self.ws.find_many(numbers)
 
     def approve(self, numbers: list[str], name: str, role: str, comment: str = "") -> list[Document]:
         if role not in ROLE_MEANINGS:
             raise DoccontrolError(f"role {role!r} is not a signing role", fix="use --role 审核 or --role 批准")
-        docs = [self.ws.find(n) for n in numbers]
+        docs = self.ws.find_many(numbers)
         for doc in docs:
             self._refuse_signature(doc, name, role)
         stamp_time = clock.now()
@@ -125,7 +133,7 @@ class ChangeControl:
                 trailers.append(f"{APPROVAL_TRAILER}: {doc.number} {doc.revision} {role} {name} {stamp}")
             self._commit(repo, docs, f"approve: {role} by {name} for "
                          + ", ".join(f"{d.number} {d.revision}" for d in docs), trailers)
-        return [self.ws.find(n) for n in numbers]
+        return self.ws.find_many(numbers)
 
     def _refuse_signature(self, doc: Document, name: str, role: str):
         where = {"path": doc.path, "line": doc.line_of("status")}
@@ -154,12 +162,13 @@ class ChangeControl:
 
     def release(self, numbers: list[str], effective: dt.date | None = None) -> list[ReleaseEvent]:
         effective = effective or clock.today()
-        docs = [self.ws.find(n) for n in numbers]
+        docs = self.ws.find_many(numbers)
+        grouped = self._errors_by_path()
         for doc in docs:
             if doc.status != "approved":
                 raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only an approved revision can be released",
                                       path=doc.path, line=doc.line_of("status"))
-            errors = self._errors_for(doc)
+            errors = self._errors_for(doc, grouped)
             if errors:
                 raise DoccontrolError(f"{doc.number} cannot be released", findings=errors)
             last_signed = max(sig.at.date() for sig in doc.approvals)
@@ -186,8 +195,7 @@ class ChangeControl:
                                + f" effective {effective.isoformat()}", trailers)
             events = []
             history = repo.history()
-            for doc in docs:
-                released = self.ws.find(doc.number)
+            for doc, released in zip(docs, self.ws.find_many(numbers)):
                 tag = tag_name(released)
                 repo.create_tag(tag, sha, tag_message(released))
                 events.append(next(e for e in reversed(history.releases) if e.number == doc.number))

@@ -63,8 +63,18 @@ class Workspace:
         return self.load().documents
 
     def find(self, number: str) -> Document:
+        return self.find_many([number])[0]
+
+    def find_many(self, numbers: list[str]) -> list[Document]:
+        """The documents with these numbers, from one read of the working tree."""
         loaded = self.load()
-        matches = [doc for doc in loaded.documents if doc.number == number]
+        by_number: dict[str, list[Document]] = {}
+        for doc in loaded.documents:
+            by_number.setdefault(doc.number, []).append(doc)
+        return [self._only(number, by_number.get(number, []), loaded) for number in numbers]
+
+    @staticmethod
+    def _only(number: str, matches: list[Document], loaded: LoadResult) -> Document:
         if not matches:
             broken = [f for f in loaded.findings if number in f.path]
             if broken:
