@@ -256,12 +256,18 @@ def history(ctx, number, fmt):
 
 @cli.command(context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--restore-tags", is_flag=True, help="First recreate release tags missing from this clone, from the record.")
 @click.pass_context
-def verify(ctx, fmt):
+def verify(ctx, fmt, restore_tags):
     """Prove the record: released content matches its signatures, tags agree, no release lost."""
+    from .workflow import restore_tags as run_restore
     from .workflow import verify as run_verify
 
-    findings = run_verify(_workspace(ctx))
+    ws = _workspace(ctx)
+    if restore_tags:
+        created = run_restore(ws)
+        click.echo(f"restored {len(created)} release tags", err=fmt == "json")
+    findings = run_verify(ws)
     if fmt == "json":
         click.echo(json.dumps({"version": 1, "findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
     else:

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .loader import MANUAL_INDEX, Source, load_texts, load_worktree
-from .model import Document, Finding
-from .repo import History, ReleaseEvent, Repo
+from .model import Document, Finding, fingerprint
+from .repo import History, ReleaseEvent, Repo, RepoError
+
+NO_HISTORY_NOTICE = ("no git history here (not a git repository, or a shallow clone): publishing only documents "
+                     "whose present content is approved and effective; clone with full history to publish from the release record")
 
 
 @dataclass
@@ -26,6 +29,36 @@ class Publication:
     commits: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     preview: bool = False
+    notice: str = ""
+
+
+def in_force(config: Config, as_of: dt.date) -> Publication:
+    """What is in force on as_of: from the release record in git, or, without history, from approved files."""
+    try:
+        repo = Repo(config.root)
+    except RepoError:
+        return approved_in_worktree(config, as_of)
+    with repo:
+        if not repo.has_commits or repo.is_shallow:
+            return approved_in_worktree(config, as_of)
+        return released_documents(config, repo, as_of)
+
+
+def approved_in_worktree(config: Config, as_of: dt.date) -> Publication:
+    """The fallback without history: effective files whose every signature still matches their content."""
+    result = load_worktree(config)
+    documents = [doc for doc in result.documents if _self_evidently_in_force(config, doc, as_of)]
+    return Publication(as_of, documents, {}, result.findings, notice=NO_HISTORY_NOTICE)
+
+
+def _self_evidently_in_force(config: Config, doc: Document, as_of: dt.date) -> bool:
+    if doc.status != "effective" or not doc.effective or doc.effective > as_of:
+        return False
+    if not (doc.reviewer and doc.approver):
+        return False
+    stamp = fingerprint(doc)
+    return all(sig.fingerprint == stamp and config.may_sign(sig.name, sig.role, doc.type)
+               and sig.name != doc.prepared.name for sig in doc.approvals)
 
 
 def current_releases(history: History, as_of: dt.date) -> dict[str, ReleaseEvent]:

@@ -101,6 +101,10 @@ class Repo:
         return True
 
     @property
+    def is_shallow(self) -> bool:
+        return self._git("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    @property
     def head(self) -> str:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 

@@ -315,6 +315,26 @@ def verify(ws: Workspace) -> list[Finding]:
     return findings
 
 
+def restore_tags(ws: Workspace) -> list[str]:
+    """Recreate release tags missing from this clone, from the release record in the history.
+
+    Tags only mirror the record; a plain clone of a branch may not carry them. A tag
+    that exists but points elsewhere is left alone for `verify` to report.
+    """
+    created = []
+    with ws.repo() as repo:
+        tags = repo.tags()
+        for event in repo.history().releases:
+            name = f"{event.number}/{event.revision.replace('/', '')}"
+            if name in tags or name in created:
+                continue
+            docs, _ = read_release(repo, event)
+            if docs:
+                repo.create_tag(name, event.commit.sha, tag_message(docs[0]))
+                created.append(name)
+    return created
+
+
 def _verify_release(config, event: ReleaseEvent, doc: Document) -> list[Finding]:
     where = f"{event.path}@{event.commit.sha[:10]}"
     out = []
@@ -358,8 +378,8 @@ def _verify_tag(repo, tags, event: ReleaseEvent) -> list[Finding]:
     tag = tags.get(name)
     if tag is None:
         return [Finding(name, 1, "tag-missing", f"release tag {name} is missing",
-                        "fetch tags from the remote (git fetch --tags), or recreate it at commit "
-                        f"{event.commit.sha[:10]}")]
+                        "fetch tags from the remote (git fetch --tags), or recreate it from the record: "
+                        "doccontrol verify --restore-tags")]
     if tag.commit != event.commit.sha:
         return [Finding(name, 1, "tag-moved", f"tag {name} points at {tag.commit[:10]}, not the release commit {event.commit.sha[:10]}",
                         f"move it back: git tag -f -a {name} {event.commit.sha[:10]}")]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from pathlib import Path
 
 from doccontrol.publication import released_documents
@@ -284,3 +286,28 @@ def test_release_a_second_document_leaves_first_tag_alone(runner, repo):
         invoke(runner, repo, "release", number)
     assert sorted(git(repo, "tag").split()) == ["QP-SH-001/A0", "QP-SH-002/A0"]
     assert verify_lines(runner, repo, expect=0) == ["verified: the record is intact"]
+
+
+def test_plain_clone_keeps_the_record_and_tags_can_be_restored(runner, released_repo, tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-tags", str(released_repo), str(clone)], check=True)
+    assert git(clone, "tag") == ""
+    assert published(clone, dt.date(2026, 11, 20))["QP-SH-001"].revision == "A/0"
+    lines = verify_lines(runner, clone)
+    assert "QP-SH-001/A0:1: error: release tag QP-SH-001/A0 is missing [tag-missing]" in lines
+    out = invoke(runner, clone, "verify", "--restore-tags").output
+    assert out == "restored 3 release tags\nverified: the record is intact\n"
+
+
+def test_without_history_only_self_evidently_approved_documents_publish(runner, released_repo, tmp_path):
+    from doccontrol.publication import NO_HISTORY_NOTICE, in_force
+
+    open_revision(runner, released_repo)
+    export = tmp_path / "export"
+    shutil.copytree(released_repo, export, ignore=shutil.ignore_patterns(".git"))
+    publication = in_force(Workspace(export).config, dt.date(2026, 11, 20))
+    assert publication.notice == NO_HISTORY_NOTICE
+    assert sorted(d.number for d in publication.documents) == ["QM-SH-01", "QR-SH-001"]
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{released_repo}", str(shallow)], check=True)
+    assert in_force(Workspace(shallow).config, dt.date(2026, 11, 20)).notice == NO_HISTORY_NOTICE
