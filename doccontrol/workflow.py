@@ -24,6 +24,13 @@ def doc_paths(doc: Document) -> list[str]:
     return [doc.path, *(part.path for part in doc.parts)]
 
 
+def _listing(docs: list[Document]) -> str:
+    """Documents named in a commit subject; a long batch is counted, its trailers name each one."""
+    if len(docs) > 3:
+        return f"{len(docs)} documents"
+    return ", ".join(f"{d.number} {d.revision}" for d in docs)
+
+
 class ChangeControl:
     def __init__(self, workspace: Workspace):
         self.ws = workspace
@@ -103,8 +110,8 @@ class ChangeControl:
         with self.ws.repo() as repo:
             for doc in docs:
                 edit_front_matter(self.ws.root / doc.path, lambda meta: meta.__setitem__("status", "review"))
-            self._commit(repo, docs, "submit: " + ", ".join(f"{d.number} {d.revision}" for d in docs)
-                         + " for review", [])
+            self._commit(repo, docs, f"submit: {_listing(docs)} for review",
+                         [f"{APPROVAL_TRAILER}: {d.number} {d.revision} submitted" for d in docs])
         return self.ws.find_many(numbers)
 
     def approve(self, numbers: list[str], name: str, role: str, comment: str = "") -> list[Document]:
@@ -131,8 +138,7 @@ class ChangeControl:
 
                 edit_front_matter(self.ws.root / doc.path, change)
                 trailers.append(f"{APPROVAL_TRAILER}: {doc.number} {doc.revision} {role} {name} {stamp}")
-            self._commit(repo, docs, f"approve: {role} by {name} for "
-                         + ", ".join(f"{d.number} {d.revision}" for d in docs), trailers)
+            self._commit(repo, docs, f"approve: {role} by {name} for {_listing(docs)}", trailers)
         return self.ws.find_many(numbers)
 
     def _refuse_signature(self, doc: Document, name: str, role: str):
@@ -191,8 +197,7 @@ class ChangeControl:
 
                 edit_front_matter(self.ws.root / doc.path, change)
                 trailers.append(f"{RELEASE_TRAILER}: {doc.number} {doc.revision} {effective.isoformat()} {doc.path}")
-            sha = self._commit(repo, docs, "release: " + ", ".join(f"{d.number} {d.revision}" for d in docs)
-                               + f" effective {effective.isoformat()}", trailers)
+            sha = self._commit(repo, docs, f"release: {_listing(docs)} effective {effective.isoformat()}", trailers)
             events = []
             history = repo.history()
             for doc, released in zip(docs, self.ws.find_many(numbers)):
