@@ -17,6 +17,7 @@ import git
 RELEASE_TRAILER = "Doccontrol-Release"
 OBSOLETE_TRAILER = "Doccontrol-Obsolete"
 APPROVAL_TRAILER = "Doccontrol-Approval"
+SUBMIT_TRAILER = "Doccontrol-Submit"
 TAG_PREFIX = "refs/tags/"
 
 

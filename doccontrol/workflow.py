@@ -15,7 +15,7 @@ from .errors import DoccontrolError
 from .fileio import edit_front_matter
 from .model import ROLE_MEANINGS, Document, Finding, Revision, Severity, fingerprint
 from .publication import current_releases, read_release
-from .repo import APPROVAL_TRAILER, OBSOLETE_TRAILER, RELEASE_TRAILER, History, ReleaseEvent, RepoError
+from .repo import APPROVAL_TRAILER, OBSOLETE_TRAILER, RELEASE_TRAILER, SUBMIT_TRAILER, History, ReleaseEvent, RepoError
 from .validate import validate
 from .workspace import Workspace
 
@@ -111,7 +111,7 @@ class ChangeControl:
             for doc in docs:
                 edit_front_matter(self.ws.root / doc.path, lambda meta: meta.__setitem__("status", "review"))
             self._commit(repo, docs, f"submit: {_listing(docs)} for review",
-                         [f"{APPROVAL_TRAILER}: {d.number} {d.revision} submitted" for d in docs])
+                         [f"{SUBMIT_TRAILER}: {d.number} {d.revision}" for d in docs])
         return self.ws.find_many(numbers)
 
     def approve(self, numbers: list[str], name: str, role: str, comment: str = "") -> list[Document]:
