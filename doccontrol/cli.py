@@ -105,12 +105,12 @@ def check(ctx, strict, fmt):
 @click.argument("doc_type", metavar="TYPE", type=click.Choice(DOC_TYPES))
 @click.argument("title")
 @click.option("--department", default="质量部", show_default=True, help="The owning department (编制部门).")
-@click.option("--author", required=True, help="Who prepares it (编制); a name from the roster.")
+@click.option("--author", help="Who prepares it (编制); a name from the roster. Default: git's user.name.")
 @click.pass_context
 def new(ctx, doc_type, title, department, author):
     """Create a document of TYPE from its template with the next free number; print its path."""
     ws = _workspace(ctx)
-    path = ws.new_document(doc_type, title, department, author)
+    path = ws.new_document(doc_type, title, department, author or ws.git_user())
     click.echo(path.relative_to(ws.root).as_posix())
 
 
@@ -181,13 +181,14 @@ def _control(ctx):
 @cli.command(context_settings=CONTEXT)
 @click.argument("number")
 @click.option("--reason", required=True, help="Why the document changes; goes into the revision record.")
-@click.option("--author", required=True, help="Who prepares the new revision (编制); a name from the roster.")
+@click.option("--author", help="Who prepares the new revision (编制); a name from the roster. Default: git's user.name.")
 @click.option("--major", is_flag=True, help="Re-issue as the next version letter (换版), e.g. A/3 → B/0.")
 @click.option("--section", default="全文", show_default=True, help="The changed section, for the revision record.")
 @click.pass_context
 def revise(ctx, number, reason, author, major, section):
     """Open the next revision of an effective document as a draft (A/0 → A/1; after A/9, B/0)."""
-    doc = _control(ctx).revise(number, reason, author, major=major, section=section)
+    control = _control(ctx)
+    doc = control.revise(number, reason, author or control.ws.git_user(), major=major, section=section)
     click.echo(f"{doc.number} {doc.revision} is open as a draft in {doc.path}")
 
 

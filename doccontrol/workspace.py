@@ -93,6 +93,17 @@ class Workspace:
         except RepoError as error:
             raise DoccontrolError(str(error)) from None
 
+    def git_user(self) -> str:
+        """git's user.name, the default author; an error when it is not set."""
+        try:
+            with Repo(self.root) as repo:
+                name = repo.user_name()
+        except RepoError:
+            name = ""
+        if not name:
+            raise DoccontrolError("no author given and git has no user.name", fix="pass --author NAME (a name from the roster)")
+        return name
+
     def next_number(self, doc_type: str) -> str:
         """The next serial for the type, past every number ever used (worktree, obsolete and git history)."""
         if doc_type not in self.config.types:
@@ -126,7 +137,8 @@ class Workspace:
         if not title.strip():
             raise DoccontrolError("the title must not be empty")
         if not self.config.in_roster(author):
-            raise DoccontrolError(f"{author} is not in the roster", fix="pass --author with a name from doccontrol.yml `people:`")
+            raise DoccontrolError(f"{author} is not in the roster",
+                                  fix="pass --author with a name from doccontrol.yml `people:`")
         number = self.next_number(doc_type)
         folder = self.root / self.config.folder_of(doc_type)
         stem = f"{number}-{UNSAFE_FILE_CHARS.sub('', title)}"

@@ -122,3 +122,11 @@ def test_show(runner, released_repo):
     assert "状态: 生效 (effective)" in out
     missing = invoke(runner, released_repo, "show", "QP-SH-999", expect=1).output
     assert missing == "error: no document numbered QP-SH-999\n    fix: run `doccontrol register` to list the documents\n"
+
+
+def test_new_defaults_the_author_to_git_user(runner, repo):
+    assert invoke(runner, repo, "new", "form", "登记表").output == "forms/QR-SH-002-登记表.md\n"
+    assert "name: \"孙小雨\"" in (repo / "forms/QR-SH-002-登记表.md").read_text(encoding="utf-8")
+    git(repo, "config", "user.name", "Someone Else")
+    out = invoke(runner, repo, "new", "form", "另一表", expect=1).output
+    assert out.startswith("error: Someone Else is not in the roster")
