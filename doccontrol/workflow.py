@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from . import clock
 from .errors import DoccontrolError
 from .fileio import edit_front_matter
-from .model import ROLE_MEANINGS, Document, Finding, Revision, Severity, fingerprint
+from .model import ROLE_MEANINGS, STATUS_LABELS, Document, Finding, Revision, Severity, fingerprint
 from .publication import current_releases, read_release
 from .repo import APPROVAL_TRAILER, OBSOLETE_TRAILER, RELEASE_TRAILER, SUBMIT_TRAILER, History, ReleaseEvent, RepoError
 from .validate import validate
@@ -63,9 +63,19 @@ class ChangeControl:
                 grouped.setdefault(finding.path, []).append(finding)
         return grouped
 
-    @staticmethod
-    def _errors_for(doc: Document, grouped: dict[str, list[Finding]]) -> list[Finding]:
-        return [f for path in doc_paths(doc) for f in grouped.get(path, [])]
+    def _ready(self, numbers: list[str], status: str, action: str, ignore: set[str] = frozenset()) -> list[Document]:
+        """The documents, once each is in the required status and free of errors."""
+        docs = self.ws.find_many(numbers)
+        grouped = self._errors_by_path(ignore)
+        for doc in docs:
+            if doc.status != status:
+                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a document that is "
+                                      f"{STATUS_LABELS[status]} ({status}) can be {action}",
+                                      path=doc.path, line=doc.line_of("status"))
+            errors = [f for path in doc_paths(doc) for f in grouped.get(path, [])]
+            if errors:
+                raise DoccontrolError(f"{doc.number} cannot be {action}: fix its errors first", findings=errors)
+        return docs
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -98,15 +108,7 @@ class ChangeControl:
         return self.ws.find(number)
 
     def submit(self, numbers: list[str]) -> list[Document]:
-        docs = self.ws.find_many(numbers)
-        grouped = self._errors_by_path(ignore={"edited-after-approval"})
-        for doc in docs:
-            if doc.status != "draft":
-                raise DoccontrolError(f"{doc.number} is {doc.status}; only a draft can be submitted for review",
-                                      path=doc.path, line=doc.line_of("status"))
-            errors = self._errors_for(doc, grouped)
-            if errors:
-                raise DoccontrolError(f"{doc.number} has errors; fix them before submitting", findings=errors)
+        docs = self._ready(numbers, "draft", "submitted for review", ignore={"edited-after-approval"})
         with self.ws.repo() as repo:
             for doc in docs:
                 edit_front_matter(self.ws.root / doc.path, lambda meta: meta.__setitem__("status", "review"))
@@ -168,15 +170,8 @@ class ChangeControl:
 
     def release(self, numbers: list[str], effective: dt.date | None = None) -> list[ReleaseEvent]:
         effective = effective or clock.today()
-        docs = self.ws.find_many(numbers)
-        grouped = self._errors_by_path()
+        docs = self._ready(numbers, "approved", "released")
         for doc in docs:
-            if doc.status != "approved":
-                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only an approved revision can be released",
-                                      path=doc.path, line=doc.line_of("status"))
-            errors = self._errors_for(doc, grouped)
-            if errors:
-                raise DoccontrolError(f"{doc.number} cannot be released", findings=errors)
             last_signed = max(sig.at.date() for sig in doc.approvals)
             if effective < last_signed:
                 raise DoccontrolError(f"effective date {effective} is before the approval on {last_signed}",

@@ -178,7 +178,7 @@ def test_unrelated_uncommitted_work_is_left_alone(runner, repo):
 def test_release_refuses_incomplete_approval_and_early_date(runner, repo):
     invoke(runner, repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
     out = invoke(runner, repo, "release", "QP-SH-001", expect=1).output
-    assert out.startswith(f"error: {PROC}:7: QP-SH-001 is 审核中 (review); only an approved revision can be released")
+    assert out.startswith(f"error: {PROC}:7: QP-SH-001 is 审核中 (review); only a document that is 已批准 (approved) can be released")
     invoke(runner, repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准")
     out = invoke(runner, repo, "release", "QP-SH-001", "--effective", "2026-11-01", expect=1).output
     assert out.startswith("error: effective date 2026-11-01 is before the approval on 2026-11-20")
