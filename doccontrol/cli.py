@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -374,7 +375,13 @@ def publish(ctx, site_out, pack_out, strict):
     click.echo(f"audit pack: {packed.documents} documents in {packed.path}")
 
 
+def _terminate(signum, frame):
+    """SIGTERM unwinds like Ctrl-C, so every `finally` removes its temporary files."""
+    raise KeyboardInterrupt
+
+
 def main():
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="doccontrol")
 
 
