@@ -1,0 +1,132 @@
+"""The audit pack for certification bodies: what is in force, as Word files, verifiable.
+
+One .docx per document in force (read from its release commit, never the working
+tree), the register (受控文件清单) as .docx and .csv, the clause matrix as .docx, and
+`manifest.json` with every file's sha256, document number, revision and release
+commit. The same commit and date give the same bytes: every timestamp is fixed and
+entries are sorted, so an auditor can rebuild the pack and compare.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import clock
+from .config import Config
+from .errors import DoccontrolError
+from .model import Document
+from .publication import released_documents
+from .register import COLUMNS, format_register, register_rows, sort_key
+from .render import docx
+
+REGISTER = "受控文件清单"
+MATRIX = "条款对照表"
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "doccontrol-audit-pack/1"
+
+
+@dataclass
+class PackResult:
+    path: Path
+    documents: int
+    converted: int = 0
+
+
+def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool = True,
+               progress: Callable[[int, int], None] | bool = False) -> PackResult:
+    """Build the audit pack of what is in force on as_of (default today) and write it atomically to out."""
+    as_of = as_of or clock.today()
+    with ws.repo() as repo:
+        publication = released_documents(ws.config, repo, as_of)
+    if publication.findings:
+        raise DoccontrolError("some released documents cannot be read; nothing was packed",
+                              findings=publication.findings)
+    documents = sorted(publication.documents, key=sort_key)
+    items = [docx.rendition(ws.config, doc) for doc in documents]
+    rendered = docx.render(ws.config, items, use_cache=use_cache, progress=_progress(progress))
+    stamp = dt.datetime(as_of.year, as_of.month, as_of.day)
+    files: dict[str, tuple[bytes, dict]] = {}
+    for item, data in zip(items, rendered.files):
+        doc = item.doc
+        files[f"{item.type_label}/{item.file_name}"] = (data, {
+            "number": doc.number, "revision": doc.revision, "effective": doc.effective.isoformat(),
+            "commit": publication.commits[doc.number]})
+    for name, data in _lists(ws.config, documents, as_of, stamp).items():
+        files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
+    files[MANIFEST] = (_manifest(ws.config, as_of, files), {})
+    out = Path(out)
+    docx.write_output(out, _zip(files, stamp))
+    return PackResult(out, len(documents), rendered.converted)
+
+
+def _lists(config: Config, documents: list[Document], as_of: dt.date, stamp: dt.datetime) -> dict[str, bytes]:
+    """The register as .docx and .csv, and the clause matrix as .docx."""
+    rows = register_rows(config, documents)
+    values = [[getattr(row, key) for key, _ in COLUMNS] for row in rows]
+    lines = [config.company, f"{as_of.isoformat()} 现行有效文件，共 {len(documents)} 份"]
+    register_docx = docx.table_document(REGISTER, lines, [label for _, label in COLUMNS], values,
+                                        [0.12, 0.26, 0.09, 0.09, 0.07, 0.13, 0.12, 0.12], stamp, config.company)
+    matrix_docx = docx.table_document(MATRIX, [config.company, f"{as_of.isoformat()} 现行有效文件"],
+                                      ["条款", "标准", "条款名称", "必须", "响应文件"], clause_rows(config, documents),
+                                      [0.12, 0.2, 0.18, 0.06, 0.44], stamp, config.company)
+    return {f"{REGISTER}.docx": register_docx,
+            f"{REGISTER}.csv": ("\ufeff" + format_register(rows, "csv")).encode("utf-8"),
+            f"{MATRIX}.docx": matrix_docx}
+
+
+def clause_rows(config: Config, documents: list[Document]) -> list[list[str]]:
+    """One row per clause of the catalogue (then any clause cited but not catalogued), with the documents answering it."""
+    cited = [clause for doc in documents for clause in doc.clauses]
+    rows = []
+    for clause_id in [*config.clauses, *sorted(set(cited) - set(config.clauses))]:
+        clause = config.clauses.get(clause_id)
+        answering = [f"{d.number} {d.title}（{d.revision}）" for d in documents if clause_id in d.clauses]
+        if not answering:
+            answering = ["未覆盖" if clause and clause.required else "—"]
+        rows.append([clause_id, clause.standard if clause else "（不在条款目录中）", clause.title if clause else "",
+                     "是" if clause and clause.required else "", "\n".join(answering)])
+    return rows
+
+
+def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]]) -> bytes:
+    entries = [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **meta}
+               for name, (data, meta) in sorted(files.items())]
+    manifest = {"format": MANIFEST_FORMAT, "company": config.company, "as_of": as_of.isoformat(),
+                "documents": sum(1 for e in entries if e["number"]), "files": entries}
+    return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _zip(files: dict[str, tuple[bytes, dict]], stamp: dt.datetime) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system, info.external_attr = 3, 0o644 << 16
+            archive.writestr(info, files[name][0])
+    return out.getvalue()
+
+
+def _progress(progress: Callable[[int, int], None] | bool) -> Callable[[int, int], None] | None:
+    if callable(progress):
+        return progress
+    if progress and sys.stderr.isatty():
+        return _stderr_bar
+    return None
+
+
+def _stderr_bar(done: int, total: int):
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\rconverting [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()

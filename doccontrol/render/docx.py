@@ -1,0 +1,498 @@
+"""Controlled Word (.docx) files: one per document, laid out as a Chinese controlled document.
+
+pandoc turns the Markdown into Word with a reference document built by python-docx
+(docx_reference.py: styles, fonts, page setup, header and footer with page fields).
+The cover, approval block and revision record are written as pandoc Markdown in front
+of the body. pandoc's start-up and its docx writer cost more than converting a typical
+procedure, so one `pandoc lua` process per core (docx.lua) converts batches of
+documents, one docx writer call per batch, and docx_split.py cuts each batch into one
+package per document. Each package is then finished here: header values filled in, a
+作废/草稿 watermark where the revision is not the current one, core properties set, and
+the zip written with fixed timestamps, so the same input always gives the same bytes.
+Finished files are cached by content, so only documents that changed are converted again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import queue
+import re
+import subprocess
+import tempfile
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+from xml.sax.saxutils import escape
+
+import pypandoc
+
+from .. import clock
+from ..config import Config
+from ..errors import DoccontrolError
+from ..fileio import atomic_write_bytes
+from ..model import Document, Revision, RevisionError, fingerprint
+from ..publication import current_releases, read_release
+from ..repo import ReleaseEvent
+from . import docx_reference as reference
+from . import docx_split
+
+LUA_SCRIPT = Path(__file__).with_name("docx.lua")
+BODY_FORMAT = ("markdown+east_asian_line_breaks-yaml_metadata_block-citations-tex_math_dollars"
+               "-raw_tex-raw_attribute-implicit_figures")
+UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
+MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
+BATCH_SIZE = 20
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A document as its Word file shows it: the content, and the mark across every page."""
+
+    doc: Document
+    company: str
+    type_label: str
+    mark: str | None = None
+
+    @property
+    def control(self) -> str:
+        """What the footer and cover say about control: 受控, or the mark."""
+        return self.mark or "受控"
+
+    @property
+    def status(self) -> str:
+        return self.mark or self.doc.status_label
+
+    @property
+    def stamp(self) -> dt.datetime:
+        day = self.doc.effective or self.doc.prepared.date
+        return dt.datetime(day.year, day.month, day.day)
+
+    @property
+    def file_name(self) -> str:
+        title = UNSAFE_FILE_CHARS.sub("", self.doc.title)
+        return f"{self.doc.number}-{self.doc.revision.replace('/', '')}-{title}.docx"
+
+    @property
+    def landscape(self) -> bool:
+        return self.doc.orientation == "landscape"
+
+    def key(self, renderer: str) -> str:
+        """Content key for the cache: everything the file shows, and the renderer version."""
+        doc = self.doc
+        signatures = [[s.role, s.name, s.at.date().isoformat()] for s in doc.approvals]
+        payload = [renderer, fingerprint(doc), doc.revision, str(doc.effective), doc.status,
+                   self.company, self.type_label, self.mark, signatures,
+                   [row.approved_by for row in doc.history]]
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+
+
+def rendition(config: Config, doc: Document, mark: str | None = None) -> Rendition:
+    return Rendition(doc, config.company, config.type_label(doc.type), mark)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+def export_document(ws, number: str, revision: str | None, out_dir: Path) -> Path:
+    """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
+    item = find_rendition(ws, number, revision)
+    path = Path(out_dir) / item.file_name
+    write_output(path, render(ws.config, [item]).files[0])
+    return path
+
+
+def write_output(path: Path, data: bytes):
+    atomic_write_bytes(path, data)
+
+
+def find_rendition(ws, number: str, revision: str | None) -> Rendition:
+    """The revision to export and its mark: none when in force, 作废/未生效 for other releases, 草稿 for the draft."""
+    today = clock.today()
+    if revision is not None:
+        try:
+            Revision.parse(revision)
+        except RevisionError as error:
+            raise DoccontrolError(str(error), fix="write the revision as in the register, e.g. --revision A/1") from None
+    with ws.repo() as repo:
+        history = repo.history()
+        releases = [e for e in history.releases if e.number == number]
+        current = current_releases(history, today).get(number)
+        if revision is None:
+            if current is None:
+                raise _not_in_force(ws, number, releases, today)
+            return rendition(ws.config, _read(repo, current), None)
+        named = [e for e in releases if e.revision == revision]
+        if named:
+            event = named[-1]
+            mark = None if current == event else ("未生效" if event.effective > today else "作废")
+            return rendition(ws.config, _read(repo, event), mark)
+    draft = ws.find(number)
+    released = list(dict.fromkeys(e.revision for e in releases))
+    if draft.revision != revision:
+        known = released + ([] if draft.revision in released else [f"{draft.revision} (working draft)"])
+        raise DoccontrolError(f"{number} has no revision {revision}",
+                              fix="revisions you can export: " + ", ".join(known))
+    return rendition(ws.config, draft, "草稿")
+
+
+def _read(repo, event: ReleaseEvent) -> Document:
+    docs, problems = read_release(repo, event)
+    if not docs:
+        raise DoccontrolError(f"{event.number} {event.revision} cannot be read from commit {event.commit.sha[:10]}",
+                              findings=problems)
+    return docs[0]
+
+
+def _not_in_force(ws, number: str, releases: list[ReleaseEvent], today: dt.date) -> DoccontrolError:
+    if not releases:
+        doc = ws.find(number)
+        return DoccontrolError(f"{number} has never been released; it is {doc.status_label} {doc.revision}",
+                               fix=f"release it first, or export the draft: doccontrol export {number} "
+                                   f"--revision {doc.revision}")
+    latest = releases[-1]
+    if latest.effective > today:
+        reason = f"its release {latest.revision} takes effect on {latest.effective}"
+    else:
+        reason = "it has been withdrawn (作废)"
+    return DoccontrolError(f"{number} is not in force: {reason}",
+                           fix=f"export a named revision: doccontrol export {number} --revision {latest.revision}")
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+@dataclass
+class Rendered:
+    files: list[bytes]
+    converted: int
+
+
+def render(config: Config, items: list[Rendition], *, use_cache: bool = True,
+           progress: Progress | None = None) -> Rendered:
+    """The finished .docx bytes of each item; converts only what the cache does not hold."""
+    cache = config.cache_dir / "docx"
+    version = renderer_version()
+    results: list[bytes | None] = [None] * len(items)
+    todo = []
+    for index, item in enumerate(items):
+        cached = cache / f"{item.key(version)}.docx"
+        if use_cache and cached.is_file():
+            results[index] = cached.read_bytes()
+        else:
+            todo.append(index)
+    done = len(items) - len(todo)
+    if progress:
+        progress(done, len(items))
+
+    def finished(index: int, parts: dict[str, bytes]):
+        nonlocal done
+        data = finish(parts, items[index])
+        atomic_write_bytes(cache / f"{items[index].key(version)}.docx", data)
+        results[index] = data
+        done += 1
+        if progress:
+            progress(done, len(items))
+
+    if todo:
+        convert([(i, items[i]) for i in todo], references(cache, version), finished)
+    return Rendered(results, len(todo))
+
+
+def renderer_version() -> str:
+    """Changes whenever the layout code or pandoc changes, so the cache never serves an old layout."""
+    digest = hashlib.sha256(pypandoc.get_pandoc_version().encode())
+    for source in (Path(__file__), Path(reference.__file__), Path(docx_split.__file__), LUA_SCRIPT):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Reference:
+    path: Path
+    cover_break: str
+
+
+def references(cache: Path, version: str) -> dict[bool, Reference]:
+    """The portrait and landscape reference documents, built once into the cache (key: landscape)."""
+    found = {}
+    for landscape in (False, True):
+        path = cache / f"reference-{version}-{'landscape' if landscape else 'portrait'}.docx"
+        if not path.is_file():
+            atomic_write_bytes(path, reference.build_reference(landscape))
+        found[landscape] = Reference(path, _cover_break(path))
+    return found
+
+
+def _cover_break(path: Path) -> str:
+    """The paragraph ending the cover: its own A4 portrait section using the first-page header and footer."""
+    with zipfile.ZipFile(path) as package:
+        xml = package.read("word/document.xml").decode("utf-8")
+    refs = "".join(re.search(rf'<w:{kind}Reference [^>]*w:type="first"[^>]*/>', xml).group(0)
+                   .replace('w:type="first"', 'w:type="default"') for kind in ("header", "footer"))
+    margins = re.search(r"<w:pgMar [^>]*/>", xml).group(0)
+    return (f'<w:p><w:pPr><w:sectPr>{refs}<w:pgSz w:w="11906" w:h="16838"/>{margins}</w:sectPr></w:pPr></w:p>')
+
+
+def convert(items: list[tuple[int, Rendition]], refs: dict[bool, Reference],
+            on_done: Callable[[int, dict[str, bytes]], None], workers: int | None = None):
+    """Convert in batches through `pandoc lua` processes, one per core; on_done(index, package parts) for each.
+
+    The job list goes to pandoc in a file (pandoc 3.9 crashes on ~90 paths as arguments).
+    If on_done raises, the pandoc processes are stopped and the temporary files removed.
+    """
+    batches = _batches(items)
+    workers = workers or min(os.cpu_count() or 1, len(batches))
+    with tempfile.TemporaryDirectory(prefix="doccontrol-docx-") as tmp:
+        shares = [batches[w::workers] for w in range(workers)]
+        processes, events = [], queue.Queue()
+        try:
+            for w, share in enumerate(shares):
+                jobs = {"body_format": BODY_FORMAT, "batches": [
+                    {"reference": str(refs[landscape].path), "out": f"{tmp}/{w}-{b}.docx",
+                     "docs": [{"front": front_markdown(item, refs[landscape].cover_break), "body": item.doc.full_text}
+                              for _, item in batch]}
+                    for b, (landscape, batch) in enumerate(share)]}
+                processes.append(_start(Path(tmp), w, jobs, events))
+            running = len(processes)
+            while running:
+                event = events.get()
+                if event is None:
+                    running -= 1
+                    continue
+                w, position = event
+                package = Path(tmp, f"{w}-{position - 1}.docx").read_bytes()
+                for (index, _), parts in zip(shares[w][position - 1][1], docx_split.split_batch(package)):
+                    on_done(index, parts)
+            for w, process in enumerate(processes):
+                if process.wait() != 0:
+                    errors = Path(tmp, f"stderr-{w}.txt").read_text(encoding="utf-8", errors="replace")
+                    raise DoccontrolError(f"pandoc failed converting to Word: {errors.strip()[-2000:]}",
+                                          fix="check the documents' Markdown with `doccontrol check`")
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+
+
+def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[bool, list[tuple[int, Rendition]]]]:
+    """Items grouped by page orientation (one reference document per batch), BATCH_SIZE at most."""
+    batches = []
+    for landscape in (False, True):
+        group = [entry for entry in items if entry[1].landscape == landscape]
+        size = max(1, min(BATCH_SIZE, -(-len(group) // (os.cpu_count() or 1))))
+        batches += [(landscape, group[start:start + size]) for start in range(0, len(group), size)]
+    return batches
+
+
+def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue) -> subprocess.Popen:
+    jobs_file = tmp / f"jobs-{worker}.json"
+    jobs_file.write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
+    with open(tmp / f"stderr-{worker}.txt", "wb") as errors:
+        process = subprocess.Popen([pypandoc.get_pandoc_path(), "lua", str(LUA_SCRIPT), str(jobs_file)],
+                                   stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, cwd=tmp,
+                                   env={**os.environ, "SOURCE_DATE_EPOCH": "0"})
+
+    def pump():
+        for line in process.stdout:
+            events.put((worker, int(line)))
+        events.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return process
+
+
+# -- the controlled-document furniture, as pandoc Markdown -------------------------------------
+
+def front_markdown(item: Rendition, cover_break: str) -> str:
+    """Cover (company, title, identity, approval block), then the revision record, then a page break."""
+    doc = item.doc
+    reviewer, approver = doc.reviewer, doc.approver
+    identity = [
+        ["文件编号", doc.number], ["版本/修改码", doc.revision],
+        ["生效日期", doc.effective.isoformat() if doc.effective else "—"],
+        ["编制部门", doc.department], ["受控状态", item.control],
+    ]
+    approvals = [
+        ["编制", doc.prepared.name, doc.prepared.date.isoformat()],
+        ["审核", reviewer.name if reviewer else "", reviewer.at.date().isoformat() if reviewer else ""],
+        ["批准", approver.name if approver else "", approver.at.date().isoformat() if approver else ""],
+    ]
+    record = [[row.revision, row.date.isoformat(), row.section, row.summary, row.by, row.approved_by or ""]
+              for row in doc.history]
+    parts = [
+        _styled("Cover Company", item.company),
+        _styled("Cover Type", item.type_label),
+        _styled("Cover Title", doc.title),
+        _table(None, identity, [30, 70]),
+        _styled("Cover Caption", "审批"),
+        _table(["", "签名", "日期"], approvals, [20, 40, 40]),
+        _raw(cover_break),
+        _styled("Record Heading", "修订记录"),
+        _table(["版本/修改码", "日期", "修订章节", "修订内容摘要", "编制", "批准"], record, [17, 20, 13, 26, 12, 12]),
+        _raw(PAGE_BREAK),
+    ]
+    if doc.type == "form":
+        parts.append(_styled("Form Title", doc.title))
+    return "\n\n".join(parts) + "\n"
+
+
+def md_text(text: str) -> str:
+    """Literal text for pandoc Markdown: one line, every ASCII punctuation mark escaped."""
+    return MD_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _styled(style: str, text: str) -> str:
+    return f'::: {{custom-style="{style}"}}\n{md_text(text) or "&nbsp;"}\n:::'
+
+
+def _table(header: list[str] | None, rows: list[list[str]], widths: list[int]) -> str:
+    """A pipe table; the separator is longer than 72 characters so pandoc keeps the relative widths."""
+    def line(cells):
+        return "| " + " | ".join(md_text(cell) for cell in cells) + " |"
+
+    separator = "|" + "|".join("-" * max(3, width) for width in widths) + "|"
+    return "\n".join([line(header or [""] * len(widths)), separator, *(line(row) for row in rows)])
+
+
+def _raw(xml: str) -> str:
+    return f"```{{=openxml}}\n{xml}\n```"
+
+
+# -- finishing the converted file --------------------------------------------------------------
+
+MARK_XML = f"<w:r><w:t>{reference.MARK_RUN}</w:t></w:r>".encode()
+
+
+def finish(parts: dict[str, bytes], item: Rendition) -> bytes:
+    """Fill in header and footer values, draw the mark, set core properties, fix the timestamps."""
+    doc = item.doc
+    values = {"COMPANY": item.company, "TITLE": doc.title, "NUMBER": doc.number, "REVISION": doc.revision,
+              "CONTROL": item.control}
+    shapes = iter(range(1, 100))
+
+    def fill(name: str, data: bytes) -> bytes:
+        if name == "docProps/core.xml":
+            return core_properties(item)
+        if name.startswith(("word/header", "word/footer")):
+            for key, value in values.items():
+                data = data.replace(f"@@{key}@@".encode(), escape(value).encode())
+            if MARK_XML in data:
+                data = data.replace(MARK_XML, watermark(item.mark, next(shapes)) if item.mark else b"")
+        return data
+
+    return package({name: fill(name, data) for name, data in sorted(parts.items())}, item.stamp)
+
+
+def package(parts: dict[str, bytes], stamp: dt.datetime) -> bytes:
+    """A zip package with every timestamp set to stamp and a fixed entry order ([Content_Types].xml first)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
+            info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+            info.compress_type, info.create_system = zipfile.ZIP_DEFLATED, 0
+            target.writestr(info, parts[name])
+    return out.getvalue()
+
+
+def core_properties(item: Rendition) -> bytes:
+    doc = item.doc
+    when = item.stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields = [
+        ("dc:title", doc.title), ("dc:subject", f"{item.type_label} · {doc.department}"),
+        ("dc:creator", doc.prepared.name), ("cp:keywords", ", ".join([doc.number, item.type_label, *doc.clauses])),
+        ("dc:description", f"{item.company} 受控文件 {doc.number} {doc.revision}"),
+        ("dc:identifier", doc.number), ("cp:version", doc.revision), ("cp:contentStatus", item.status),
+        ("cp:category", item.type_label), ("dc:language", "zh-CN"),
+        ("cp:lastModifiedBy", doc.approver.name if doc.approver else doc.prepared.name), ("cp:revision", "1"),
+    ]
+    body = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in fields)
+    dates = "".join(f'<dcterms:{tag} xsi:type="dcterms:W3CDTF">{when}</dcterms:{tag}>' for tag in ("created", "modified"))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"{body}{dates}</cp:coreProperties>").encode("utf-8")
+
+
+WATERMARK = """<w:r><w:rPr><w:noProof/></w:rPr><w:pict \
+xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office">\
+<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800" path="m@7,l@8,m@5,21600l@6,21600e">\
+<v:formulas><v:f eqn="sum #0 0 10800"/><v:f eqn="prod #0 2 1"/><v:f eqn="sum 21600 0 @1"/><v:f eqn="sum 0 0 @2"/>\
+<v:f eqn="sum 21600 0 @3"/><v:f eqn="if @0 @3 0"/><v:f eqn="if @0 21600 @1"/><v:f eqn="if @0 0 @2"/>\
+<v:f eqn="if @0 @4 21600"/><v:f eqn="mid @5 @6"/><v:f eqn="mid @8 @5"/><v:f eqn="mid @7 @8"/><v:f eqn="mid @6 @7"/>\
+<v:f eqn="sum @6 0 @5"/></v:formulas><v:path textpathok="t" o:connecttype="custom" \
+o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800" o:connectangles="270,180,90,0"/>\
+<v:textpath on="t" fitshape="t"/><o:lock v:ext="edit" text="t" shapetype="t"/></v:shapetype>\
+<v:shape id="PowerPlusWaterMarkObject{n}" o:spid="_x0000_s{spid}" type="#_x0000_t136" \
+style="position:absolute;margin-left:0;margin-top:0;width:420pt;height:140pt;rotation:315;z-index:-251657216;\
+mso-position-horizontal:center;mso-position-horizontal-relative:margin;mso-position-vertical:center;\
+mso-position-vertical-relative:margin" o:allowincell="f" fillcolor="#c00000" stroked="f">\
+<v:fill opacity=".3"/><v:textpath style="font-family:&quot;{font}&quot;;font-size:1pt" string="{text}"/>\
+</v:shape></w:pict></w:r>"""
+
+
+def watermark(text: str, n: int) -> bytes:
+    """A diagonal text watermark as Word draws one (a VML WordArt shape anchored in the header)."""
+    return WATERMARK.format(n=n, spid=2048 + n, font=reference.HEADING_FONT, text=escape(text)).encode("utf-8")
+
+
+# -- lists and matrices (python-docx) ----------------------------------------------------------
+
+def table_document(title: str, lines: list[str], headers: list[str], rows: list[list[str]],
+                   widths: list[float], stamp: dt.datetime, company: str) -> bytes:
+    """A landscape A4 document holding one bordered table (the register, the clause matrix)."""
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+    from docx.table import _Cell
+
+    document = docx.Document()
+    section = document.sections[0]
+    reference.set_page(section, landscape=True)
+    reference.set_east_asian_fonts(document)
+    document.styles["Normal"].font.size = Pt(10.5)
+    heading = document.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = heading.add_run(title)
+    run.font.size, run.font.bold = Pt(16), True
+    reference.east_asian(run, reference.HEADING_FONT)
+    for line in lines:
+        document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    table = document.add_table(rows=len(rows) + 1, cols=len(headers))
+    table.style = document.styles["Table Grid"]
+    table.autofit = False
+    total = reference.text_width(section)
+    widths = [int(total * share) for share in widths]
+    for column, width in zip(table.columns, widths):
+        column.width = width
+    for tr, values in zip(table._tbl.tr_lst, [headers, *rows]):
+        for tc, text, width in zip(tr.tc_lst, values, widths):
+            tc.width = width
+            _Cell(tc, table).text = text
+    for cell in table.rows[0].cells:
+        cell.paragraphs[0].runs[0].font.bold = True
+    _repeat_header(table.rows[0])
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    reference.page_of(footer)
+    props = document.core_properties
+    props.title, props.author, props.last_modified_by, props.subject = title, company, company, company
+    props.created = props.modified = stamp
+    props.revision, props.language = 1, "zh-CN"
+    out = io.BytesIO()
+    document.save(out)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as saved:
+        return package({name: saved.read(name) for name in saved.namelist()}, stamp)
+
+
+def _repeat_header(row):
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))

@@ -1,0 +1,146 @@
+"""The audit pack: contents, a manifest that verifies, identical rebuilds, atomic writes, a content cache."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from doccontrol.pack import build_pack
+from doccontrol.render import docx as render_docx
+from doccontrol.workspace import Workspace
+
+from conftest import git, invoke
+
+PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
+DOCUMENTS = {
+    "手册/QM-SH-01-A0-售后服务手册.docx": "QM-SH-01",
+    "程序文件/QP-SH-001-A0-客户投诉处理程序.docx": "QP-SH-001",
+    "记录表单/QR-SH-001-A0-顾客问题处理表.docx": "QR-SH-001",
+}
+LISTS = {"受控文件清单.docx", "受控文件清单.csv", "条款对照表.docx", "manifest.json"}
+
+
+def pack(runner, root: Path, out: Path, *args: str) -> bytes:
+    invoke(runner, root, "pack", "--out", str(out), *args)
+    return out.read_bytes()
+
+
+def entries(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def cache_files(root: Path) -> set[str]:
+    return {p.name for p in (root / ".doccontrol-cache" / "docx").glob("*.docx") if not p.name.startswith("reference-")}
+
+
+def test_pack_holds_documents_in_force_lists_and_a_manifest_that_verifies(runner, released_repo, tmp_path):
+    files = entries(pack(runner, released_repo, tmp_path / "pack.zip"))
+    assert set(files) == set(DOCUMENTS) | LISTS
+
+    release_commit = git(released_repo, "log", "-1", "--format=%H", "--grep", "^release:").strip()
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["as_of"] == "2026-11-20" and manifest["documents"] == 3
+    listed = {entry["name"]: entry for entry in manifest["files"]}
+    assert set(listed) == set(files) - {"manifest.json"}
+    for name, entry in listed.items():
+        assert entry["sha256"] == hashlib.sha256(files[name]).hexdigest()
+        assert entry["bytes"] == len(files[name])
+    for name, number in DOCUMENTS.items():
+        assert (listed[name]["number"], listed[name]["revision"], listed[name]["commit"]) == (number, "A/0", release_commit)
+        props = docx.Document(io.BytesIO(files[name])).core_properties
+        assert (props.identifier, props.version) == (number, "A/0")
+
+    rows = list(csv.reader(io.StringIO(files["受控文件清单.csv"].decode("utf-8-sig"))))
+    assert rows[0][:4] == ["文件编号", "文件名称", "类别", "版本/修改码"]
+    assert [row[0] for row in rows[1:]] == ["QM-SH-01", "QP-SH-001", "QR-SH-001"]
+    register = docx.Document(io.BytesIO(files["受控文件清单.docx"]))
+    assert [row.cells[0].text for row in register.tables[0].rows] == ["文件编号", "QM-SH-01", "QP-SH-001", "QR-SH-001"]
+
+    matrix = docx.Document(io.BytesIO(files["条款对照表.docx"])).tables[0]
+    answers = {row.cells[0].text: row.cells[4].text for row in matrix.rows[1:]}
+    assert set(answers) == {"GB27922-6.3", "ISO9001-7.5"}
+    assert "QM-SH-01 售后服务手册" in answers["GB27922-6.3"] and "QP-SH-001 客户投诉处理程序" in answers["GB27922-6.3"]
+    assert "QP-SH-001" in answers["ISO9001-7.5"] and "QM-SH-01" not in answers["ISO9001-7.5"]
+
+
+def test_two_packs_from_the_same_commit_are_byte_identical(runner, released_repo, tmp_path):
+    first = pack(runner, released_repo, tmp_path / "one.zip")
+    second = pack(runner, released_repo, tmp_path / "two.zip", "--no-cache")
+    assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2026, 11, 20, 0, 0, 0)}
+        assert [info.filename for info in archive.infolist()] == sorted(archive.namelist())
+    for name in DOCUMENTS:
+        with zipfile.ZipFile(io.BytesIO(entries(first)[name])) as package:
+            assert {info.date_time for info in package.infolist()} == {(2026, 11, 20, 0, 0, 0)}
+
+
+def test_a_draft_opened_after_release_does_not_change_the_pack(runner, released_repo, tmp_path):
+    before = pack(runner, released_repo, tmp_path / "before.zip")
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "增加电话回访要求", "--author", "孙小雨")
+    path = released_repo / PROC
+    path.write_text(path.read_text(encoding="utf-8") + "\n草稿中新增的一句话。\n", encoding="utf-8")
+    after = pack(runner, released_repo, tmp_path / "after.zip")
+    assert after == before
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(entries(after)[
+        "程序文件/QP-SH-001-A0-客户投诉处理程序.docx"])).paragraphs)
+    assert "草稿中新增的一句话" not in text
+
+
+def test_an_interrupted_pack_leaves_the_previous_zip_and_no_temporary_files(released_repo, tmp_path, monkeypatch):
+    ws = Workspace(released_repo)
+    out = tmp_path / "dist" / "pack.zip"
+    build_pack(ws, out)
+    previous = out.read_bytes()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    finish, calls = render_docx.finish, []
+
+    def interrupted(parts, item):
+        calls.append(item.doc.number)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return finish(parts, item)
+
+    monkeypatch.setattr(render_docx, "finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_pack(ws, out, use_cache=False)
+    assert len(calls) == 2
+    assert out.read_bytes() == previous
+    assert [p.name for p in out.parent.iterdir()] == ["pack.zip"]
+    assert list(scratch.iterdir()) == []
+    assert not [p for p in (released_repo / ".doccontrol-cache").rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_warm_repack_converts_only_the_document_that_changed(runner, released_repo, tmp_path):
+    ws = Workspace(released_repo)
+    seen = []
+    first = build_pack(ws, tmp_path / "pack.zip", progress=lambda done, total: seen.append((done, total)))
+    assert (first.documents, first.converted) == (3, 3)
+    assert seen[0] == (0, 3) and seen[-1] == (3, 3)
+    cached = cache_files(released_repo)
+    assert len(cached) == 3
+
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "增加电话回访要求", "--author", "孙小雨")
+    invoke(runner, released_repo, "submit", "QP-SH-001")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准")
+    invoke(runner, released_repo, "release", "QP-SH-001")
+
+    second = build_pack(ws, tmp_path / "pack.zip")
+    assert (second.documents, second.converted) == (3, 1)
+    assert len(cache_files(released_repo) - cached) == 1
+    names = set(entries((tmp_path / "pack.zip").read_bytes()))
+    assert "程序文件/QP-SH-001-A1-客户投诉处理程序.docx" in names
+    assert "程序文件/QP-SH-001-A0-客户投诉处理程序.docx" not in names
+    assert build_pack(ws, tmp_path / "pack.zip").converted == 0
