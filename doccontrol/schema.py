@@ -7,15 +7,20 @@ is an error rather than a silent conversion (YAML 1.1 reads `03` as 3, `NO` as F
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .model import DOC_TYPES, ROLES, STATUSES, Revision
+from .model import DOC_TYPES, ROLES, STATUSES
 
 Text = Annotated[str, Field(min_length=1, max_length=400)]
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
-RevisionText = Annotated[str, Field(pattern=Revision.PATTERN.pattern)]
+# ASCII only: pydantic's regex engine reads \d as any Unicode digit (A/０, A/٣).
+RevisionText = Annotated[str, Field(pattern=r"^[A-Z]/[0-9]$")]
+# Dates a document can really carry; beyond them date arithmetic (next review) would overflow.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 DocType = Literal[DOC_TYPES]  # type: ignore[valid-type]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 Role = Literal[ROLES]  # type: ignore[valid-type]
@@ -29,7 +34,7 @@ class PreparedModel(_Strict):
     """编制: who prepared this revision, and when."""
 
     name: Text
-    date: dt.date
+    date: Day
 
 
 class SignatureModel(_Strict):
@@ -46,7 +51,7 @@ class HistoryRowModel(_Strict):
     """One row of the revision record (修订记录)."""
 
     revision: RevisionText
-    date: dt.date
+    date: Day
     section: Text
     summary: LongText
     by: Text
@@ -65,9 +70,9 @@ class FrontMatter(_Strict):
     source: Text | None = None
     prepared: PreparedModel
     approvals: list[SignatureModel] = []
-    effective: dt.date | None = None
+    effective: Day | None = None
     review_months: Annotated[int, Field(ge=1, le=120)] | None = None
-    next_review: dt.date | None = None
+    next_review: Day | None = None
     retention: Text | None = None
     orientation: Literal["portrait", "landscape"] | None = None
     references: list[Annotated[str, Field(min_length=1, max_length=40)]] = []
@@ -89,9 +94,14 @@ class TypeConfig(_Strict):
     @field_validator("folder")
     @classmethod
     def _relative(cls, value: str) -> str:
-        if value.startswith("/") or ".." in value.split("/"):
-            raise ValueError("folder must be a path inside the repository")
-        return value.rstrip("/")
+        return _inside_repository(value).rstrip("/")
+
+
+def _inside_repository(value: str) -> str:
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts:
+        raise ValueError(f"{value!r} is not a path inside the repository")
+    return value
 
 
 class PersonConfig(_Strict):
@@ -111,6 +121,23 @@ class ConfigModel(_Strict):
     max_modification: Annotated[int, Field(ge=1, le=99)] = 9
     types: dict[DocType, TypeConfig]
     people: dict[str, PersonConfig]
+
+    @field_validator("clause_catalogue")
+    @classmethod
+    def _catalogue_inside(cls, value: str) -> str:
+        return _inside_repository(value)
+
+    @field_validator("types")
+    @classmethod
+    def _distinct_numbering(cls, types: dict) -> dict:
+        seen: dict[str, str] = {}
+        for name, spec in types.items():
+            scheme = f"{spec.prefix}-{spec.department}-"
+            if scheme in seen:
+                raise ValueError(f"{seen[scheme]} and {name} are both numbered {scheme}, so their numbers "
+                                 "would collide")
+            seen[scheme] = name
+        return types
 
 
 class ClauseModel(_Strict):
@@ -138,17 +165,24 @@ _TYPE_WORDS = {
 def describe_errors(error: ValidationError, lines: dict[str, int], base_line: int = 0):
     """Yield (line, message, fix) for every schema error, pointing at the offending key."""
     for item in error.errors(include_url=False):
-        loc = [str(part) for part in item["loc"]]
+        loc = [str(part) for part in item["loc"] if part != "[key]"]
         path = ".".join(loc)
         line = _line_for(loc, lines) + base_line
         kind = item["type"]
         got = item.get("input")
+        key = loc[-1] if loc else "value"
+        readme = "Document format" if base_line else "Configuration"
         if kind == "extra_forbidden":
-            yield line, f"{path}: unknown key", "remove it or correct its spelling (see README, Document format)"
+            close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.7)
+            fix = f"correct its spelling to `{close[0]}`, or remove it" if close else \
+                f"remove it or correct its spelling (see README, {readme})"
+            yield line, f"{path}: unknown key", fix
         elif kind == "missing":
-            yield line, f"{path}: required key is missing", f"add `{loc[-1]}:` to the front matter"
+            yield line, f"{path}: required key is missing", f"add `{key}:` {_parent(loc, base_line)}"
+        elif kind in _TYPE_WORDS and got is None:
+            yield line, f"{path}: the value is empty (expected {_TYPE_WORDS[kind]})", f"write a value after `{key}:`"
         elif kind in _TYPE_WORDS:
-            yield line, f"{path}: expected {_TYPE_WORDS[kind]}, got {_shown(got)}", _type_fix(kind, got, loc[-1])
+            yield line, f"{path}: expected {_TYPE_WORDS[kind]}, got {_shown(got)}", _type_fix(kind, got, key)
         elif kind == "literal_error":
             yield line, f"{path}: {_shown(got)} is not allowed; {item['msg'].lower()}", "use one of the listed values"
         elif kind == "string_pattern_mismatch":
@@ -157,8 +191,43 @@ def describe_errors(error: ValidationError, lines: dict[str, int], base_line: in
             yield line, f"{path}: too long ({item['msg'].lower()})", "shorten it"
         elif kind in ("string_too_short", "too_short"):
             yield line, f"{path}: must not be empty", "fill it in"
+        elif kind in ("greater_than_equal", "less_than_equal") and isinstance(got, dt.date):
+            yield line, f"{path}: {_shown(got)} is out of range", \
+                f"write a real date between {FIRST_DAY} and {LAST_DAY}"
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            low, high = _RANGES.get(key, (None, None))
+            fix = f"use a number from {low} to {high}" if low is not None else f"use a number that is {item['msg'][16:]}"
+            yield line, f"{path}: {_shown(got)} is out of range", fix
+        elif kind == "value_error":
+            yield line, f"{path}: {str(item['msg']).removeprefix('Value error, ')}", _value_fix(key)
         else:
-            yield line, f"{path}: {item['msg']}", "correct the value"
+            yield line, f"{path}: {item['msg']}", f"correct the value (see README, {readme})"
+
+
+def _parent(loc: list[str], base_line: int) -> str:
+    """Where a missing key goes: `under prepared:`, `to row 1 of history:`, `to the front matter`."""
+    if len(loc) >= 3 and loc[-2].isdigit():
+        return f"to row {int(loc[-2]) + 1} of `{loc[-3]}:`"
+    if len(loc) >= 2:
+        return f"under `{loc[-2]}:`"
+    return "to the front matter" if base_line else "to the file"
+
+
+_RANGES = {"review_months": (1, 120), "default_review_months": (1, 120), "max_modification": (1, 99), "width": (1, 6)}
+
+
+def _known_keys() -> list[str]:
+    models = (FrontMatter, PreparedModel, SignatureModel, HistoryRowModel, ConfigModel, TypeConfig,
+              PersonConfig, ClauseModel, CatalogueModel)
+    return sorted({name for model in models for name in model.model_fields})
+
+
+def _value_fix(key: str) -> str:
+    if key in ("folder", "clause_catalogue"):
+        return "write a path relative to the repository root, without .. or a leading / (e.g. procedures)"
+    if key == "types":
+        return "give each type its own prefix (or department) in doccontrol.yml"
+    return "correct the value (see README, Configuration)"
 
 
 def _line_for(loc: list[str], lines: dict[str, int]) -> int:
@@ -172,11 +241,18 @@ def _line_for(loc: list[str], lines: dict[str, int]) -> int:
 def _shown(value) -> str:
     if isinstance(value, bool):
         return f"{value} (YAML reads yes/no/on/off as true/false)"
-    if isinstance(value, int):
+    if isinstance(value, (int, float)):
         return f"the number {value}"
+    if isinstance(value, dt.datetime):
+        return f"the date and time {value.isoformat(sep=' ')}"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, bytes):
+        return "binary data"
     if isinstance(value, (dict, list)):
         return "a " + ("mapping" if isinstance(value, dict) else "list")
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…'"
 
 
 def _type_fix(kind: str, got, key: str) -> str:
@@ -184,8 +260,19 @@ def _type_fix(kind: str, got, key: str) -> str:
         return f'quote the value so it stays text, e.g. {key}: "..."'
     if kind == "date_type":
         return "write the date unquoted as YYYY-MM-DD"
+    if kind == "datetime_type":
+        return "signatures are written by `doccontrol approve`; do not edit them by hand"
     if kind == "list_type":
         return f"write a list: {key}: [A, B]"
+    if kind == "int_type":
+        low, high = _RANGES.get(key, (None, None))
+        return "write a whole number without quotes" + (f", from {low} to {high}" if low is not None else "")
+    if kind == "bool_type":
+        return f"write true or false without quotes, e.g. {key}: true"
+    if kind in ("dict_type", "model_type"):
+        return f"write `{key}:` followed by indented `key: value` lines"
+    if kind == "string_type":
+        return f'write the text after `{key}:`, in quotes if YAML would read it otherwise'
     return "correct the value's type"
 
 
@@ -194,4 +281,6 @@ def _pattern_fix(loc: list[str]) -> str:
         return 'write the revision as version letter and modification code, e.g. "A/0"'
     if loc[-1] == "fingerprint":
         return "signatures are written by `doccontrol approve`; do not edit them by hand"
-    return "correct the value"
+    if loc[-1] in ("prefix", "department"):
+        return "use 1 to 4 capital letters A-Z, e.g. QP or SH"
+    return "correct the value (see README)"

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import unicodedata
+import urllib.parse
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .config import Config
 from .loader import FILE_NAME, MANUAL_INDEX
-from .model import Document, Finding, Revision, Severity, fingerprint
+from .model import Document, Finding, Revision, RevisionError, Severity, fingerprint
 
 WARN = Severity.WARNING
 
@@ -42,11 +44,9 @@ def validate(config: Config, documents: list[Document], today: dt.date | None = 
 def check_numbering(ctx: Context) -> Iterator[Finding]:
     for doc in ctx.documents:
         line = doc.line_of("number")
-        folded = unicodedata.normalize("NFKC", doc.number)
-        if folded != doc.number or not doc.number.isascii():
-            yield Finding(doc.path, line, "number-characters",
-                          f"number {doc.number!r} contains full-width or look-alike characters",
-                          f"type it with ASCII letters and digits: {folded}")
+        problem = _number_characters(doc.number)
+        if problem:
+            yield Finding(doc.path, line, "number-characters", f"number {doc.number!r} {problem[0]}", problem[1])
             continue
         if doc.type not in ctx.config.types:
             yield Finding(doc.path, doc.line_of("type"), "type-config",
@@ -66,10 +66,51 @@ def check_numbering(ctx: Context) -> Iterator[Finding]:
                           f"move the file to {folder}/")
         named = doc.path.split("/")[-2] if doc.path.endswith("/" + MANUAL_INDEX) else doc.path.split("/")[-1]
         match = FILE_NAME.match(named if named.endswith(".md") else named + ".md")
-        if not match or match.group("number") != doc.number:
+        folded = FILE_NAME.match(unicodedata.normalize("NFKC", named if named.endswith(".md") else named + ".md"))
+        if (not match or match.group("number") != doc.number) and folded and folded.group("number") == doc.number:
+            yield Finding(doc.path, line, "number-file-name",
+                          "file name contains full-width or look-alike characters",
+                          f"rename it to {doc.number}-{doc.title}" + ("" if doc.path.endswith(MANUAL_INDEX) else ".md")
+                          + ", typed with ASCII letters, digits, - and spaces")
+        elif not match or match.group("number") != doc.number:
             yield Finding(doc.path, line, "number-file-name",
                           f"file name does not start with the document's number {doc.number}",
                           f"rename it to {doc.number}-{doc.title}" + ("" if doc.path.endswith(MANUAL_INDEX) else ".md"))
+
+
+_LOOKALIKES = str.maketrans({
+    **dict(zip("АВСЕНІЈКМОРЅТХУ", "ABCEHIJKMOPSTXY")),  # Cyrillic
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX")),  # Greek
+    **{dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u30fc"},
+})
+
+
+def _ascii_number(text: str) -> str | None:
+    """The ASCII number a look-alike text was meant to be (ＱＰ-ＳＨ-００１, QР-SH-001 with a Cyrillic Р), if clear."""
+    out = []
+    for char in unicodedata.normalize("NFKC", text).translate(_LOOKALIKES):
+        if char.isascii():
+            out.append(char)
+        elif unicodedata.category(char) == "Nd":
+            out.append(str(unicodedata.digit(char)))
+        elif unicodedata.category(char) not in ("Cf", "Zs"):
+            return None
+    return "".join(out)
+
+
+def _number_characters(number: str) -> tuple[str, str] | None:
+    """What is wrong with the characters of a document number, and what to do; None when they are fine."""
+    if re.fullmatch(r"[A-Za-z0-9-]+", number):
+        return None
+    if "\n" in number or "\r" in number:
+        return "contains a line break", f"write it on one line, without | or >: {''.join(number.split())}"
+    if any(char.isspace() for char in number) and re.fullmatch(r"[A-Za-z0-9-]+", "".join(number.split())):
+        return "contains a space", f"remove the spaces: {''.join(number.split())}"
+    suggestion = _ascii_number(number)
+    if suggestion and re.fullmatch(r"[A-Za-z0-9-]+", suggestion):
+        return "contains full-width or look-alike characters", f"type it with ASCII letters and digits: {suggestion}"
+    return ("contains characters other than letters, digits and -",
+            "retype it with ASCII letters A-Z, digits 0-9 and -")
 
 
 def check_duplicates(ctx: Context) -> Iterator[Finding]:
@@ -121,7 +162,10 @@ def _part_path_for_line(doc: Document, ref: str):
 def _reference_findings(ctx, doc, ref, line, where, path=None):
     path = path or doc.path
     targets = ctx.by_number.get(ref)
-    if not targets:
+    problem = _number_characters(ref)
+    if problem:
+        yield Finding(path, line, "reference-characters", f"reference {ref!r} ({where}) {problem[0]}", problem[1])
+    elif not targets:
         yield Finding(path, line, "reference-missing", f"{ref} ({where}) is not a document in this repository",
                       "correct the number, or create the document with `doccontrol new`")
     elif all(t.status == "obsolete" for t in targets) and doc.status != "obsolete":
@@ -194,14 +238,29 @@ def check_history(ctx: Context) -> Iterator[Finding]:
             rev = Revision.parse(row.revision)
             if previous and not rev.follows(previous, max_modification=max_mod):
                 yield Finding(doc.path, doc.line_of(f"history.{index}"), "revision-sequence",
-                              f"revision {rev} does not follow {previous}",
-                              f"the next revision after {previous} is {previous.next(max_modification=max_mod)} "
-                              f"(or {previous.next(major=True)} for a re-issue)")
+                              f"revision {rev} does not follow {previous}", _next_revisions(previous, max_mod))
             previous = rev
         if previous and previous != doc.rev and any(row.revision == doc.revision for row in rows):
             yield Finding(doc.path, doc.line_of("revision"), "revision-sequence",
                           f"revision {doc.revision} is not the last row of the revision record ({previous})",
                           "keep the revision record in order, newest last")
+
+
+def _next_revisions(previous: Revision, max_mod: int) -> str:
+    successors = []
+    for major in (False, True):
+        try:
+            successors.append(previous.next(major=major, max_modification=max_mod))
+        except RevisionError:
+            successors.append(None)
+    minor, major = successors
+    if minor is None:
+        return f"{previous} is the last revision there is; give the document a new number with `doccontrol new`"
+    if major is None:
+        return f"the next revision after {previous} is {minor} ({previous.letter} is the last version letter)"
+    if minor == major:
+        return f"the next revision after {previous} is {major} (a re-issue)"
+    return f"the next revision after {previous} is {minor} (or {major} for a re-issue)"
 
 
 def check_type_fields(ctx: Context) -> Iterator[Finding]:
@@ -219,6 +278,24 @@ def check_type_fields(ctx: Context) -> Iterator[Finding]:
         if doc.status == "obsolete" and not doc.obsolete_reason:
             yield Finding(doc.path, doc.line_of("status"), "obsolete-reason",
                           "an obsolete document needs obsolete_reason", "use `doccontrol obsolete ID --reason …`")
+
+
+def check_text_fields(ctx: Context) -> Iterator[Finding]:
+    """Titles and names appear in the site, the Word files and file names: one line of plain text."""
+    for doc in ctx.documents:
+        for key, value in (("title", doc.title), ("department", doc.department), ("prepared.name", doc.prepared.name)):
+            line = doc.line_of(key)
+            if not value.strip():
+                yield Finding(doc.path, line, "text-blank", f"{key} is blank", f"write the {key} in words")
+            elif "\n" in value or "\r" in value:
+                yield Finding(doc.path, line, "text-line-break", f"{key} contains a line break",
+                              f"write the {key} on one line, without | or >")
+            elif any(unicodedata.category(char) in ("Cc", "Cf") for char in value):
+                yield Finding(doc.path, line, "text-invisible", f"{key} contains an invisible control character",
+                              f"retype the {key}")
+            elif "<" in value or ">" in value:
+                yield Finding(doc.path, line, "text-html", f"{key} contains < or >, which would be read as HTML",
+                              "remove them; use 《》 around the titles of books and standards")
 
 
 def check_clauses(ctx: Context) -> Iterator[Finding]:
@@ -240,7 +317,15 @@ def check_clauses(ctx: Context) -> Iterator[Finding]:
 
 LIST_ITEM = re.compile(r"^( *)(?:[-*+]|\d+[.)])\s")
 RAW_HTML = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?\s*>")
+# A line that opens an HTML block needs no closing > on the same line (<script, <div ...).
+HTML_BLOCK_START = re.compile(r"^ {0,3}<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)(?=[\s/>]|$)")
+HTML_DANGEROUS = re.compile(r"<\s*/?\s*(script|style|iframe|object|embed|frame|frameset|meta|link|base|form|svg|math|"
+                            r"textarea)(?=[\s/>]|$)", re.IGNORECASE)
+HTML_COMMENT = re.compile(r"<!--|<!\[CDATA\[|<![A-Za-z]|<\?")
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)")
+AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
+LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?([^\s>]+)")
+SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 CODE_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -277,12 +362,19 @@ def _markdown_findings(path: str, text: str, first_line: int) -> Iterator[Findin
         elif not line.startswith(" "):
             stack = []
         stripped = _strip_inline_code(line)
-        html = RAW_HTML.search(stripped)
-        if html:
-            yield Finding(path, number, "raw-html", f"raw HTML <{html.group(1)}> is not allowed in controlled documents",
+        tag = RAW_HTML.search(stripped) or HTML_BLOCK_START.match(stripped) or HTML_DANGEROUS.search(stripped)
+        if tag:
+            yield Finding(path, number, "raw-html", f"raw HTML <{tag.group(1)}> is not allowed in controlled documents",
                           "write it in Markdown; tables, lists and emphasis cover what documents need")
-        for link in LINK.finditer(stripped):
-            target = link.group(1)
+        elif HTML_COMMENT.search(stripped):
+            yield Finding(path, number, "raw-html", "an HTML comment or declaration (<!-- -->, <!...>) is not allowed: "
+                          "readers of the site and the Word file would not see it",
+                          "delete it, or write the note as visible text")
+        targets = [m.group(1) for pattern in (LINK, AUTOLINK) for m in pattern.finditer(stripped)]
+        definition = LINK_DEFINITION.match(stripped)
+        if definition:
+            targets.append(definition.group(1))
+        for target in targets:
             problem = _unsafe_link(target)
             if problem:
                 yield Finding(path, number, "link-target", f"link to {target!r} {problem}",
@@ -294,8 +386,10 @@ def _strip_inline_code(line: str) -> str:
 
 
 def _unsafe_link(target: str) -> str | None:
+    # Read the target as a browser would: entities and %-escapes decoded, blanks and controls dropped.
+    target = re.sub(r"[\x00-\x20\x7f]", "", urllib.parse.unquote(html.unescape(target)))
     lowered = target.lower()
-    if lowered.startswith(("http://", "https://", "mailto:", "#")):
+    if lowered.startswith(SAFE_SCHEMES) or lowered.startswith("#"):
         return None
     if lowered.startswith(("javascript:", "data:", "vbscript:")):
         return "uses a script or data scheme"
@@ -303,6 +397,9 @@ def _unsafe_link(target: str) -> str | None:
         return "points outside the repository (absolute path or file://)"
     if ".." in re.split(r"[\\/]", target):
         return "points outside the document's folder (..)"
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", lowered)
+    if scheme:
+        return f"uses the {scheme.group(1)}: scheme, which points outside the repository"
     return None
 
 
@@ -316,4 +413,5 @@ VALIDATORS: list[Validator] = [
     check_type_fields,
     check_clauses,
     check_markdown,
+    check_text_fields,
 ]

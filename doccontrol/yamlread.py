@@ -1,13 +1,16 @@
 """A strict YAML reader that remembers the line of every key.
 
-PyYAML (fast, with its C parser) composes the node tree; we construct the values
-ourselves so that duplicate keys, anchors and aliases, and non-text keys are errors
-with a line number instead of silent surprises. Types (YAML 1.1 reads `03` as 3 and
-`NO` as False) are left to the strict schema, which rejects the wrong type.
+PyYAML's C parser yields events; we compose the values from them ourselves, without
+recursion and within limits, so that duplicate keys, anchors and aliases, tags, deep
+nesting, invisible characters and non-text keys are errors with a line number instead
+of silent surprises (or a crash: libyaml's own composer recurses and overflows the C
+stack on deep nesting). Types (YAML 1.1 reads `03` as 3 and `NO` as False) are left
+to the strict schema, which rejects the wrong type.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -37,28 +40,83 @@ class YamlDocument:
 
 
 def read_yaml(text: str) -> YamlDocument:
-    """Parse one YAML document; `lines` maps dotted key paths ("prepared.name", "history.0") to lines."""
+    """Parse one YAML document; `lines` maps dotted key paths ("prepared.name", "history.0") to lines.
+
+    Raises only YamlProblem. The document is composed from the parser's events without
+    recursion, so deep nesting, anchors, aliases and tags are refused before they cost anything.
+    """
+    _check_text(text)
+    loader = _Loader(text)
+    try:
+        return _Composer(loader).document()
+    except yaml.MarkedYAMLError as exc:
+        problem = _syntax_problem(exc, text)
+        problem.line = max(1, min(problem.line, text.count("\n") + 1))  # the end of the text, not past it
+        raise problem from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(1, f"YAML error: {exc}", "check the YAML syntax (see README, Document format)") from None
+    finally:
+        loader.dispose()
+
+
+MAX_CHARS = 1024 * 1024
+MAX_DEPTH = 16
+_STR_TAG = "tag:yaml.org,2002:str"
+# YAML allows tab, LF and printable characters; CR, NEL and the Unicode line and paragraph
+# separators would break lines where we do not, and a BOM or control character is invisible.
+_BAD_CHAR = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+def _check_text(text: str) -> None:
+    if len(text) > MAX_CHARS:
+        raise YamlProblem(1, f"the YAML text is longer than {MAX_CHARS // 1024} KiB",
+                          "keep metadata small; move long content into the document body")
     if "\t" in text:
         line = text[: text.index("\t")].count("\n") + 1
         raise YamlProblem(line, "a tab character is used for indentation or inside YAML",
                           "replace tabs with spaces (YAML allows only spaces)")
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(line, f"YAML syntax error: {problem}", _syntax_hint(problem)) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblem(1, f"YAML error: {exc}") from None
-    finally:
-        loader.dispose()
-    if node is None:
-        return YamlDocument({}, {})
-    builder = _Builder(loader)
-    data = builder.build(node, "")
-    return YamlDocument(data, builder.lines)
+    bad = _BAD_CHAR.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        char = bad.group()
+        if char == "\r":
+            raise YamlProblem(line, "a carriage return (CR) character ends a line",
+                              "convert the file to LF line endings (git config core.autocrlf input)")
+        if char == "\ufeff":
+            raise YamlProblem(line, "an invisible byte-order mark (U+FEFF) is in the YAML text",
+                              "save the file as UTF-8 without BOM, or delete the invisible character")
+        raise YamlProblem(line, f"an invisible control character (U+{ord(char):04X}) is in the YAML text",
+                          "delete it; if you cannot see it, retype the line")
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
+    """A syntax error at the line where the user has to look, which is not always where the parser stopped."""
+    context = exc.context or ""
+    problem = exc.problem or context or "invalid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    opened = exc.context_mark.line + 1 if exc.context_mark else line
+    if "while scanning a quoted scalar" in context:
+        return YamlProblem(opened, "YAML syntax error: a quotation mark opened on this line is not closed",
+                           "close the quotation mark on the same line")
+    if "while parsing a flow sequence" in context or "while parsing a flow mapping" in context:
+        bracket = "[" if "sequence" in context else "{"
+        return YamlProblem(opened, f"YAML syntax error: the {bracket} opened on this line is not closed",
+                           f"close the bracket with {']' if bracket == '[' else '}'} on the same line, "
+                           "and quote values that contain , [ ] { or }")
+    if "while scanning a simple key" in context:
+        source = text.split("\n")[opened - 1] if opened <= text.count("\n") + 1 else ""
+        if "\uff1a" in source:
+            return YamlProblem(opened, "YAML syntax error: the key is followed by a full-width colon (：)",
+                               "type an ASCII colon and a space after the key, e.g. title: 标题")
+        return YamlProblem(opened, "YAML syntax error: this line is not a `key: value` pair",
+                           "write key: value (a colon and a space after the key), "
+                           "or indent the line under the key it belongs to")
+    directive = next((n for n, row in enumerate(text.split("\n"), 1) if row.startswith("%")), None)
+    if directive and ("document start" in problem or "directive" in problem or "incompatible" in problem):
+        return YamlProblem(directive, "YAML syntax error: a % directive line is not allowed here",
+                           "remove the % line; front matter needs no YAML directives")
+    return YamlProblem(line, f"YAML syntax error: {problem}", _syntax_hint(problem))
 
 
 def _syntax_hint(problem: str) -> str:
@@ -68,55 +126,141 @@ def _syntax_hint(problem: str) -> str:
         return "check the indentation, and quote a value that contains ': '"
     if "found unexpected end of stream" in problem or "while scanning a quoted scalar" in problem:
         return "close the quotation mark"
+    if "unknown escape character" in problem:
+        return "inside double quotes write a backslash as \\\\, or use single quotes"
+    if "did not find expected key" in problem:
+        return "check the indentation: the keys of one mapping must start in the same column"
     return "check indentation and quoting on this line and the line before"
 
 
-class _Builder:
+class _Frame:
+    __slots__ = ("value", "path", "key", "key_line")
+
+    def __init__(self, value, path: str):
+        self.value = value
+        self.path = path
+        self.key: str | None = None
+        self.key_line = 0
+
+
+class _Composer:
+    """Builds plain dicts, lists and scalars from parser events, iteratively, keeping key lines."""
+
     def __init__(self, loader):
         self.loader = loader
         self.lines: dict[str, int] = {}
-        self.seen: set[int] = set()
+        self.count = 0
 
-    def build(self, node, path: str):
-        if id(node) in self.seen or getattr(node, "anchor", None):
-            raise YamlProblem(node.start_mark.line + 1, "YAML anchors and aliases (& and *) are not allowed",
-                              "write the value out in full")
-        self.seen.add(id(node))
-        if len(self.seen) > MAX_NODES:
-            raise YamlProblem(node.start_mark.line + 1, f"front matter has more than {MAX_NODES} values",
+    def document(self) -> YamlDocument:
+        loader = self.loader
+        loader.get_event()  # StreamStartEvent
+        if loader.check_event(yaml.StreamEndEvent):
+            return YamlDocument({}, {})
+        loader.get_event()  # DocumentStartEvent
+        data = self._root()
+        loader.get_event()  # DocumentEndEvent
+        if not loader.check_event(yaml.StreamEndEvent):
+            event = loader.get_event()
+            raise YamlProblem(event.start_mark.line + 1, "the YAML text holds a second document (another ---)",
+                              "keep one document: remove the extra --- line and what follows it, or merge them")
+        return YamlDocument({} if data is None else data, self.lines)
+
+    def _root(self):
+        loader = self.loader
+        stack: list[_Frame] = []
+        while True:
+            event = loader.get_event()
+            line = event.start_mark.line + 1
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                done = stack.pop()
+                if not stack:
+                    return done.value
+                self._attach(stack[-1], done.value)
+                continue
+            frame = stack[-1] if stack else None
+            self._refuse(event, line)
+            if frame is not None and isinstance(frame.value, dict) and frame.key is None:
+                self._key(frame, event, line)
+                continue
+            path = self._child_path(frame, line)
+            if isinstance(event, yaml.ScalarEvent):
+                value = self._scalar(event, line)
+                if frame is None:
+                    return value
+                self._attach(frame, value)
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlProblem(line, f"values are nested more than {MAX_DEPTH} levels deep",
+                                      "flatten the structure; metadata needs only a few levels")
+                stack.append(_Frame({} if isinstance(event, yaml.MappingStartEvent) else [], path))
+            else:  # pragma: no cover - the parser sends nothing else inside a document
+                raise YamlProblem(line, "unexpected YAML structure", "check the YAML syntax")
+
+    def _refuse(self, event, line: int) -> None:
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise YamlProblem(line, "YAML anchors and aliases (& and *) are not allowed",
+                              "write the value out in full; quote a value that starts with & or *")
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != _STR_TAG:
+            raise YamlProblem(line, f"YAML tags ({tag.replace('tag:yaml.org,2002:', '!!')}) are not allowed",
+                              "remove the tag; quote a value to keep it as text")
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlProblem(line, f"the YAML text has more than {MAX_NODES} values",
                               "keep metadata small; move long content into the document body")
-        if path:
-            self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, f"{path}.{i}" if path else str(i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
 
-    def _mapping(self, node, path: str) -> dict:
-        result: dict = {}
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlProblem(line, "YAML merge keys (<<) are not allowed", "write the keys out in full")
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raw = getattr(key_node, "value", "?")
-                raise YamlProblem(line, f"key {raw!r} is not read as text (YAML 1.1 reads on/off/yes/no and numbers specially)",
-                                  f"quote the key: \"{raw}\":")
-            key = key_node.value
-            if key in result:
-                raise YamlProblem(line, f"duplicate key {key!r}", "keep one of the two entries")
-            child = f"{path}.{key}" if path else key
-            self.lines[child] = line
-            result[key] = self.build(value_node, child)
-            self.lines[child] = line
-        return result
+    def _key(self, frame: _Frame, event, line: int) -> None:
+        if not isinstance(event, yaml.ScalarEvent):
+            raise YamlProblem(line, "a key must be plain text, not a list or a mapping",
+                              "write `key: value`; quote a key that starts with [ or {")
+        tag = event.tag or self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        raw = event.value
+        if tag == "tag:yaml.org,2002:merge":
+            raise YamlProblem(line, "YAML merge keys (<<) are not allowed", "write the keys out in full")
+        if tag != _STR_TAG:
+            raise YamlProblem(line, f"key {_short(raw)} is not read as text (YAML 1.1 reads on/off/yes/no and numbers specially)",
+                              f"quote the key: \"{raw}\":")
+        if raw in frame.value:
+            raise YamlProblem(line, f"duplicate key {_short(raw)}", "keep one of the two entries")
+        frame.key = raw
+        frame.key_line = line
 
-    def _scalar(self, node):
+    def _child_path(self, frame: _Frame | None, line: int) -> str:
+        if frame is None:
+            return ""
+        if isinstance(frame.value, dict):
+            path = f"{frame.path}.{frame.key}" if frame.path else frame.key
+            self.lines[path] = frame.key_line
+        else:
+            index = len(frame.value)
+            path = f"{frame.path}.{index}" if frame.path else str(index)
+            self.lines[path] = line
+        return path
+
+    @staticmethod
+    def _attach(frame: _Frame, value) -> None:
+        if isinstance(frame.value, dict):
+            frame.value[frame.key] = value
+            frame.key = None
+        else:
+            frame.value.append(value)
+
+    def _scalar(self, event, line: int):
+        tag = event.tag or self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise YamlProblem(node.start_mark.line + 1, f"cannot read value {node.value!r}: {exc}") from None
-        except ValueError as exc:
-            raise YamlProblem(node.start_mark.line + 1, f"invalid value {node.value!r}: {exc}",
-                              "write dates as YYYY-MM-DD with a real day") from None
+        except yaml.YAMLError:
+            raise YamlProblem(line, f"cannot read value {_short(event.value)}",
+                              "quote the value to keep it as text") from None
+        except (ValueError, OverflowError) as exc:
+            if tag == "tag:yaml.org,2002:timestamp":
+                raise YamlProblem(line, f"invalid date {_short(event.value)}: {exc}",
+                                  "write dates as YYYY-MM-DD with a real day") from None
+            raise YamlProblem(line, f"cannot read the number {_short(event.value)}: it has too many digits",
+                              "write a shorter number, or quote the value to keep it as text") from None
+
+
+def _short(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…'"
