@@ -6,6 +6,7 @@ at the first problem, and it never writes.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import unicodedata
@@ -102,14 +103,42 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFKC", name)
 
 
-def load_worktree(config: Config) -> LoadResult:
-    """Read every controlled document in the working tree."""
+def load_worktree(config: Config, cache=None) -> LoadResult:
+    """Read every controlled document in the working tree.
+
+    With a `cache.ParseCache`, a document whose files' bytes are unchanged is taken from
+    the cache instead of being parsed again; the result is the same either way.
+    """
     sources, findings = discover(config)
     texts: dict[str, bytes] = {}
+    root = str(config.root)
     for source in sources:
         for path in [source.main, *source.parts]:
-            texts[path] = _read_bytes(config.root / path)
-    result = load_texts(sources, texts)
+            full = os.path.join(root, path)
+            with open(full, "rb", buffering=0) as handle:  # readall: no 1 MiB buffer per small file
+                small = os.fstat(handle.fileno()).st_size <= MAX_FILE_BYTES
+                texts[path] = handle.readall() if small else None
+            if texts[path] is None:
+                texts[path] = _read_bytes(Path(full))
+    if cache is None:
+        result = load_texts(sources, texts)
+    else:
+        result = LoadResult([], [])
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of cached objects come back at once, and none is garbage
+        try:
+            for source in sources:
+                key = cache.key([source.main, *source.parts], texts)
+                one = cache.get(key, texts)
+                if one is None:
+                    one = load_texts([source], texts)
+                    cache.put(key, one, texts)
+                result.documents.extend(one.documents)
+                result.findings.extend(one.findings)
+        finally:
+            if collecting:
+                gc.enable()
+        cache.save()
     result.findings[:0] = findings
     return result
 
@@ -152,6 +181,13 @@ def parse_source(source: Source, texts: dict[str, bytes]) -> tuple[Document | No
     try:
         parsed = read_yaml(yaml_text)
     except YamlProblem as problem:
+        rows = yaml_text.split("\n")
+        for index in range(1, min(problem.line, len(rows))):
+            # A Markdown heading after a blank line: the closing --- is missing and a --- rule in the body closed it.
+            if re.match(r"#{2,6}\s+\S", rows[index]) and not rows[index - 1].strip():
+                return None, findings + [Finding(source.main, index + 2, "front-matter",
+                                                 "front matter is not closed before the document text",
+                                                 "add a line of --- after the metadata, before this line")]
         return None, findings + [Finding(source.main, problem.line + 1, "yaml", problem.message, problem.fix)]
     if not isinstance(parsed.data, dict):
         return None, findings + [Finding(source.main, 2, "yaml", "front matter must be a mapping of keys",

@@ -73,7 +73,7 @@ def current_releases(history: History, as_of: dt.date) -> dict[str, ReleaseEvent
 
 def released_documents(config: Config, repo: Repo, as_of: dt.date, history: History | None = None) -> Publication:
     """Read the current released revision of every document from its release commit."""
-    history = history or repo.history()
+    history = history or repo.history(paths=False)  # releases and withdrawals are all it needs
     events = current_releases(history, as_of)
     documents, findings, commits = [], [], {}
     for event in sorted(events.values(), key=lambda e: e.number):

@@ -109,13 +109,19 @@ class Repo:
     def head(self) -> str:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 
-    def history(self, rev: str = "HEAD") -> History:
-        """One `git log` pass over all history reachable from rev."""
+    def history(self, rev: str = "HEAD", paths: bool = True) -> History:
+        """One `git log` pass over all history reachable from rev.
+
+        paths=False leaves out which files each commit changed (commits_by_path, paths_ever stay
+        empty): releases and withdrawals only, without git diffing every commit's trees, which
+        is most of the cost of the pass.
+        """
         result = History()
         if not self.has_commits:
             return result
         fmt = "%x1e%H%x00%an%x00%ae%x00%aI%x00%s%x00%(trailers:only,unfold)%x00"
-        raw = self._git("log", rev, "-z", "--reverse", f"--format={fmt}", "--name-status", "--no-renames")
+        changes = ("--name-status", "--no-renames") if paths else ()
+        raw = self._git("log", rev, "-z", "--reverse", f"--format={fmt}", *changes)
         for record in raw.split("\x1e")[1:]:
             fields = record.split("\x00")
             sha, author, email, date, subject, trailers = fields[:6]
@@ -136,9 +142,24 @@ class Repo:
         return {p.strip("\n") for p in raw.split("\x00") if p.strip("\n")}
 
     def read_files(self, commit: str, paths: list[str]) -> dict[str, bytes]:
-        """Contents of paths at a commit, through one persistent cat-file process."""
-        tree = self._repo.commit(commit).tree
-        return {path: (tree / path).data_stream.read() for path in paths}
+        """Contents of paths at a commit, through one persistent `cat-file --batch` process.
+
+        Asks git for `COMMIT:PATH` directly instead of walking the trees in Python (which parses
+        a whole folder's tree for every file). KeyError names a path the commit does not hold.
+        """
+        found = {}
+        for path in paths:
+            pieces = path.split("/")
+            if not path or "\n" in path or any(p in ("", ".", "..") for p in pieces):
+                raise KeyError(path)  # not a plain repository path (and `..` would make cat-file exit)
+            try:
+                _, kind, _, data = self._repo.git.get_object_data(f"{commit}:{path}")
+            except ValueError:
+                raise KeyError(path) from None
+            if kind not in (b"blob", "blob"):
+                raise KeyError(path)
+            found[path] = data
+        return found
 
     def list_folder(self, commit: str, folder: str) -> list[str]:
         """File paths directly inside folder at commit."""

@@ -262,7 +262,7 @@ def history(ws: Workspace, number: str | None = None) -> list[RevisionHistory]:
     if number:
         documents = [ws.find(number)]
     with ws.repo() as repo:
-        hist = repo.history()
+        hist = repo.history(paths=False)  # only the release events are used here
     releases: dict[tuple[str, str], ReleaseEvent] = {(e.number, e.revision): e for e in hist.releases}
     result = []
     for doc in sorted(documents, key=lambda d: d.number):

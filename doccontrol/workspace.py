@@ -6,18 +6,25 @@ The commands call into this service; it knows nothing of click.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import clock
-from .config import ConfigError, load_config
+from .cache import ParseCache, code_version
+from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
-from .fileio import atomic_write_text
 from .loader import DIR_NAME, FILE_NAME, MANUAL_INDEX, LoadResult, load_worktree
 from .model import Document, Finding, Severity
-from .repo import Repo, RepoError
 from .validate import validate
+
+if TYPE_CHECKING:
+    from .repo import Repo
+
+# GitPython and ruamel.yaml are imported where they are used, so that `check` (which needs
+# neither) starts faster.
 
 TEMPLATES = Path(__file__).parent / "templates"
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
@@ -43,21 +50,44 @@ class CheckReport:
 
 
 class Workspace:
-    def __init__(self, root: Path | str = "."):
+    def __init__(self, root: Path | str = ".", use_cache: bool = True):
         self.root = Path(root).resolve()
+        self.use_cache = use_cache
         try:
             self.config = load_config(self.root)
         except ConfigError as error:
             raise DoccontrolError("the configuration is not valid", findings=error.findings) from None
 
-    def load(self) -> LoadResult:
-        return load_worktree(self.config)
+    def load(self, use_cache: bool | None = None) -> LoadResult:
+        """Every document in the working tree; use_cache=False parses every file (a cold run)."""
+        use_cache = self.use_cache if use_cache is None else use_cache
+        return load_worktree(self.config, ParseCache(self.config.cache_dir) if use_cache else None)
 
-    def check(self, strict: bool = False, today: dt.date | None = None) -> CheckReport:
-        loaded = self.load()
-        findings = loaded.findings + validate(self.config, loaded.documents, today or clock.today())
+    def check(self, strict: bool = False, today: dt.date | None = None, use_cache: bool | None = None) -> CheckReport:
+        today = today or clock.today()
+        use_cache = self.use_cache if use_cache is None else use_cache
+        cache = ParseCache(self.config.cache_dir, autosave=False) if use_cache else None
+        loaded = load_worktree(self.config, cache)
+        # validate() is a pure function of the configuration, the documents and today, so its
+        # result is memoised on exactly those inputs (documents by their files' blob ids).
+        inputs = self._validate_inputs(cache, today) if cache is not None else None
+        found = cache.recall(inputs) if cache is not None else None
+        if found is None:
+            found = validate(self.config, loaded.documents, today)
+            if cache is not None:
+                cache.remember(inputs, found)
+        if cache is not None:
+            cache.flush()
+        findings = loaded.findings + list(found)
         findings.sort(key=lambda f: (f.path, f.line, f.rule))
         return CheckReport(loaded.documents, findings, strict)
+
+    def _validate_inputs(self, cache: ParseCache, today: dt.date) -> str:
+        digest = hashlib.sha1(f"{code_version()}|{today.isoformat()}".encode())
+        for name in (CONFIG_FILE, self.config.model.clause_catalogue):
+            digest.update(name.encode() + b"\0" + (self.root / name).read_bytes() + b"\0")
+        digest.update(repr(list(cache.used)).encode())
+        return digest.hexdigest()
 
     def documents(self) -> list[Document]:
         return self.load().documents
@@ -88,6 +118,8 @@ class Workspace:
         return matches[0]
 
     def repo(self) -> Repo:
+        from .repo import Repo, RepoError
+
         try:
             return Repo(self.root)
         except RepoError as error:
@@ -95,6 +127,8 @@ class Workspace:
 
     def git_user(self) -> str:
         """git's user.name, the default author; an error when it is not set."""
+        from .repo import Repo, RepoError
+
         try:
             with Repo(self.root) as repo:
                 name = repo.user_name()
@@ -119,6 +153,8 @@ class Workspace:
         return self.config.format_number(doc_type, serial)
 
     def _numbers_in_history(self) -> set[str]:
+        from .repo import Repo, RepoError
+
         try:
             repo = Repo(self.root)
         except RepoError:
@@ -148,6 +184,8 @@ class Workspace:
         path = folder / stem / MANUAL_INDEX if doc_type == "manual" else folder / f"{stem}.md"
         if path.exists():
             raise DoccontrolError(f"{path.relative_to(self.root)} already exists")
+        from .fileio import atomic_write_text
+
         atomic_write_text(path, text)
         return path
 

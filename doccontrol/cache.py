@@ -1,0 +1,281 @@
+"""The parse cache: what reading each document's files gave, keyed by their content.
+
+A warm `doccontrol check` reads and hashes every file (as git would for a blob id) but
+parses only the documents whose bytes changed. The cache is one file under the
+repository's ignored cache dir (.doccontrol-cache/), written atomically and safe to
+delete. It never changes a result:
+
+- an entry's key is the document's paths and the git blob id of each of its files, so
+  editing a file misses exactly that document's entry;
+- the whole file is stamped with a version of the code that parses and validates
+  (a hash of those modules' source, and the Python, PyYAML and pydantic versions),
+  so a code change empties it;
+- a memo of the validation result is kept too, keyed by every input of `validate`
+  (all entry keys, the configuration files' bytes and today's date);
+- the file is signed with a key kept outside the repository (in the user's cache
+  folder), so a cache file committed to a repository or planted in it is ignored,
+  never unpickled.
+
+Anything unexpected (missing, unreadable, foreign, corrupt) means a cold run, never an error.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import gc
+import hashlib
+import hmac
+import os
+import pickle
+import secrets
+import sys
+from pathlib import Path
+
+FORMAT = 1
+FILE_NAME = "parse.pickle"
+KEY_BYTES = 32
+# Modules whose code decides what parsing and validation produce.
+VERSIONED_MODULES = ("cache", "loader", "yamlread", "schema", "model", "config", "validate")
+
+
+def blob_id(data: bytes) -> str:
+    """git's blob id of the bytes (sha1 over "blob SIZE\\0" and the content)."""
+    digest = hashlib.sha1(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """Changes whenever the parsing or validating code, Python, PyYAML or pydantic changes."""
+    import pydantic
+    import yaml
+
+    digest = hashlib.sha1(f"{FORMAT}|{sys.version}|{yaml.__version__}|{pydantic.VERSION}".encode())
+    here = Path(__file__).resolve().parent
+    for name in VERSIONED_MODULES:
+        digest.update(name.encode() + b"\0")
+        digest.update((here / f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+# -- entries without the text ------------------------------------------------------------------
+# The body and the chapter texts are the bulk of a document and are already in the bytes just
+# read, so an entry stores them only when they cannot be rebuilt exactly from those bytes; and
+# metadata strings are interned so that the keys every document shares are stored once.
+
+def _body_after(text: str, body_line: int) -> str:
+    """The text from line body_line on (how the loader cuts the body after the front matter)."""
+    pieces = text.split("\n", body_line - 1)
+    return pieces[-1] if len(pieces) == body_line else ""
+
+
+def _decoded(texts: dict[str, bytes], path: str) -> str | None:
+    try:
+        return texts[path].decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        return None
+
+
+_intern = sys.intern
+
+
+def _interned(value):
+    if isinstance(value, str) and len(value) <= 200:
+        return _intern(value)
+    return value
+
+
+def _intern_fields(row):
+    """Intern the strings of a record (history row, signature, prepared) in place: equal values, shared storage."""
+    fields = vars(row)
+    for name, item in fields.items():
+        if isinstance(item, str) and len(item) <= 200:
+            fields[name] = _intern(item)
+    return row
+
+
+def _slim(doc, texts: dict[str, bytes]):
+    main = _decoded(texts, doc.path)
+    keep_body = main is None or _body_after(main, doc.body_line) != doc.body
+    parts = doc.parts
+    if all(_decoded(texts, part.path) == part.text for part in parts):
+        parts = tuple(type(part)(_intern(part.path), None) for part in parts)
+    slim = copy.copy(doc)
+    slim.body = doc.body if keep_body else None
+    slim.parts = parts
+    for name in ("number", "type", "department", "revision", "status", "retention", "orientation", "source"):
+        setattr(slim, name, _interned(getattr(doc, name)))
+    _intern_fields(doc.prepared)
+    for row in doc.history:
+        _intern_fields(row)
+    for sig in doc.approvals:
+        _intern_fields(sig)
+    slim.references = tuple(_interned(ref) for ref in doc.references)
+    slim.clauses = tuple(_interned(clause) for clause in doc.clauses)
+    slim.key_lines = {_intern(name): line for name, line in doc.key_lines.items()}
+    return slim
+
+
+def _fill(doc, texts: dict[str, bytes]) -> tuple[bool, bool]:
+    """Put the texts back into a slim document read from the cache file (in place); say what was put."""
+    body = doc.body is None
+    if body:
+        doc.body = _body_after(texts[doc.path].decode("utf-8"), doc.body_line)
+    parts = bool(doc.parts) and doc.parts[0].text is None
+    if parts:
+        doc.parts = tuple(type(part)(part.path, texts[part.path].decode("utf-8")) for part in doc.parts)
+    return body, parts
+
+
+def _unfill(doc, filled: tuple[bool, bool]):
+    """The slim form of a filled document again, for writing it back."""
+    slim = copy.copy(doc)
+    if filled[0]:
+        slim.body = None
+    if filled[1]:
+        slim.parts = tuple(type(part)(part.path, None) for part in doc.parts)
+    return slim
+
+
+def _key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "doccontrol" / "cache-key"
+
+
+def signing_key() -> bytes | None:
+    """This user's secret for signing cache files, created on first use; None when it cannot be kept."""
+    path = _key_file()
+    try:
+        key = path.read_bytes()
+        if len(key) == KEY_BYTES:
+            return key
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(KEY_BYTES)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return path.read_bytes() if path.stat().st_size == KEY_BYTES else None
+    except OSError:
+        return None
+
+
+class ParseCache:
+    """Entries of one load: `get`/`put` by key, then `save` keeps exactly the entries used."""
+
+    def __init__(self, directory: Path, autosave: bool = True):
+        self.path = Path(directory) / FILE_NAME
+        self.autosave = autosave
+        self.entries: dict[tuple, object] = {}
+        self.memo: tuple[str, object] | None = None
+        self.used: dict[tuple, object] = {}
+        self._filled: dict[tuple, list[tuple[bool, bool]]] = {}
+        self.hits: list[str] = []
+        self.misses: list[str] = []
+        self.dirty = False
+        self._key = signing_key()
+        self._loaded = False
+
+    # -- keys --------------------------------------------------------------------------------
+
+    @staticmethod
+    def key(paths: list[str], texts: dict[str, bytes]) -> tuple:
+        """The entry key of a document: each of its files' path and blob id, main file first."""
+        return tuple((path, blob_id(texts[path])) for path in paths)
+
+    # -- entries -----------------------------------------------------------------------------
+
+    def get(self, key: tuple, texts: dict[str, bytes]):
+        """The stored load result of the files with this key, texts filled in from their bytes."""
+        self._load()
+        value = self.entries.get(key)
+        if value is None:
+            self.misses.append(key[0][0])
+            return None
+        self.hits.append(key[0][0])
+        self.used[key] = value
+        if key not in self._filled:
+            self._filled[key] = [_fill(doc, texts) for doc in value.documents]
+        return value
+
+    def put(self, key: tuple, value, texts: dict[str, bytes]) -> None:
+        """Store a load result (a `loader.LoadResult` of one document's files)."""
+        self.used[key] = type(value)([_slim(doc, texts) for doc in value.documents], list(value.findings))
+        self.dirty = True
+
+    def recall(self, inputs: str):
+        """The memo stored for exactly these inputs (a digest), or None."""
+        self._load()
+        if self.memo is not None and self.memo[0] == inputs:
+            return self.memo[1]
+        return None
+
+    def remember(self, inputs: str, value) -> None:
+        self.memo = (inputs, value)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the entries used in this run (stale ones drop out) if anything changed.
+
+        Without autosave, only `flush` writes (a caller with more to remember writes once).
+        """
+        if self.autosave:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._key is None:
+            return
+        if not self.dirty and len(self.used) == len(self.entries):
+            return
+        entries = {key: self._slim_again(key, value) for key, value in self.used.items()}
+        payload = pickle.dumps((code_version(), entries, self.memo), protocol=pickle.HIGHEST_PROTOCOL)
+        signature = hmac.new(self._key, payload, hashlib.sha256).digest()
+        from .fileio import atomic_write_bytes
+
+        try:
+            atomic_write_bytes(self.path, signature + payload)
+        except OSError:
+            return  # a read-only checkout still works, cold
+        self.entries = entries
+        self.used = dict(entries)
+        self._filled = {}
+        self.dirty = False
+
+    def _slim_again(self, key: tuple, value):
+        filled = self._filled.get(key)
+        if filled is None:
+            return value
+        return type(value)([_unfill(doc, done) for doc, done in zip(value.documents, filled)], value.findings)
+
+    # -- file --------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self._key is None:
+            return
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return
+        signature, payload = raw[:32], raw[32:]
+        if not hmac.compare_digest(signature, hmac.new(self._key, payload, hashlib.sha256).digest()):
+            return  # not written by this user on this machine: ignore it, never unpickle it
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling makes many objects and no garbage: the collector would only slow it down
+        try:
+            version, entries, memo = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a damaged cache is a cold run
+            return
+        finally:
+            if collecting:
+                gc.enable()
+        if version != code_version() or not isinstance(entries, dict):
+            return
+        self.entries = entries
+        self.memo = memo

@@ -1,0 +1,55 @@
+"""Smoke test of the benchmark harness on a tiny corpus, so that it cannot rot (no timings asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, git, invoke
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+import make_corpus  # noqa: E402
+
+
+def _env(tmp_path: Path) -> dict:
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def test_bench_run_prints_the_table(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run"), "--n", "12", "--repeat", "1",
+         "--workloads", "check,history", "--work-dir", str(tmp_path / "work"), "--json", str(out)],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr + result.stdout
+    lines = result.stdout.splitlines()
+    assert any(line.split()[:4] == ["N", "workload", "median", "floor"] for line in lines), result.stdout
+    for workload in ("check (cold)", "check (warm)", "history"):
+        assert any(line.startswith("12") and workload in line for line in lines), result.stdout
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    assert [row["workload"] for row in rows] == ["check (cold)", "check (warm)", "history"]
+    assert all(row["median"] > 0 and row["floor"] > 0 and row["ratio"] > 0 for row in rows)
+
+
+def test_corpus_is_valid_and_deterministic(tmp_path, runner, monkeypatch):
+    monkeypatch.setenv("DOCCONTROL_NOW", make_corpus.NOW)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    first = tmp_path / "a"
+    summary = make_corpus.make_corpus(12, first, seed=7, quiet=True)
+    make_corpus.make_corpus(12, tmp_path / "b", seed=7, quiet=True)
+    assert git(first, "rev-parse", "HEAD") == git(tmp_path / "b", "rev-parse", "HEAD")
+    assert summary["documents"] == 12 and summary["revisions"] >= 24
+    check = json.loads(invoke(runner, first, "check", "--format", "json").output)
+    assert check["documents"] == 12 and check["errors"] == 0 and check["warnings"] == 0
+    assert "the record is intact" in invoke(runner, first, "verify").output
+    history = json.loads(invoke(runner, first, "history", "--format", "json").output)
+    assert all(row["commit"] for record in history for row in record["rows"])  # every revision was released
+    types = {record["number"][:2] for record in history}
+    assert types == {"QM", "QP", "QI", "QR"}

@@ -1,0 +1,184 @@
+"""The parse cache never changes a result: warm equals cold, an edit misses exactly its entry."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import MANUAL_PART, PROCEDURE, invoke, write
+from doccontrol import cache as cache_module
+from doccontrol.cache import FILE_NAME, ParseCache
+from doccontrol.config import load_config
+from doccontrol.loader import load_worktree
+from doccontrol.workspace import Workspace
+
+PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
+MANUAL = "docs/QM-SH-01-售后服务手册/index.md"
+PART = "docs/QM-SH-01-售后服务手册/01-颁布令.md"
+
+
+@pytest.fixture(autouse=True)
+def private_key_home(tmp_path, monkeypatch):
+    """Each test signs its cache with its own key, never the developer's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
+@pytest.fixture
+def mixed(repo) -> Path:
+    """A repository with clean documents, broken ones and a body that ends without a newline."""
+    write(repo, "procedures/QP-SH-002-坏的元数据.md", PROCEDURE.replace("QP-SH-001", "QP-SH-002")
+          .replace("revision: A/0\nstatus", "revision: 03\nstatus"))
+    write(repo, "procedures/QP-SH-003-不存在的引用.md", PROCEDURE.replace("QP-SH-001", "QP-SH-003")
+          .replace("并填写 QR-SH-001。", "并填写 QR-SH-099。"))
+    write(repo, "procedures/QP-SH-004-没有正文.md",
+          PROCEDURE.replace("QP-SH-001", "QP-SH-004").split("\n---\n")[0] + "\n---")
+    write(repo, "procedures/QP-SH-005-没有结尾.md", "---\nnumber: QP-SH-005\ntitle: x\n")
+    (repo / "procedures/QP-SH-006-编码.md").write_bytes("---\nnumber: 文件\n".encode("gbk"))
+    return repo
+
+
+def _load(root: Path, cache: ParseCache | None):
+    return load_worktree(load_config(root), cache)
+
+
+def _cache(root: Path) -> ParseCache:
+    return ParseCache(root / ".doccontrol-cache")
+
+
+def test_warm_and_cold_give_identical_output(runner, mixed):
+    cold = invoke(runner, mixed, "check", "--format", "json", "--no-cache", expect=1).output
+    assert not (mixed / ".doccontrol-cache").exists(), "--no-cache must not write a cache"
+    first = invoke(runner, mixed, "check", "--format", "json", expect=1).output
+    assert (mixed / ".doccontrol-cache" / FILE_NAME).is_file()
+    warm = invoke(runner, mixed, "check", "--format", "json", expect=1).output
+    assert cold == first == warm
+    assert '"rule": "reference-missing"' in warm and '"rule": "schema"' in warm and '"rule": "encoding"' in warm
+    for args in (["history", "--format", "json"], ["register", "--format", "json"], ["show", "QM-SH-01"]):
+        assert invoke(runner, mixed, *args).output == invoke(runner, mixed, "--no-cache", *args).output
+
+
+def test_cached_documents_equal_parsed_ones(mixed):
+    cold = _load(mixed, None)
+    _load(mixed, _cache(mixed))
+    cache = _cache(mixed)
+    warm = _load(mixed, cache)
+    assert cache.misses == [] and len(cache.hits) == 8
+    assert warm.documents == cold.documents
+    assert warm.findings == cold.findings
+    manual = next(doc for doc in warm.documents if doc.number == "QM-SH-01")
+    assert manual.parts[0].text == MANUAL_PART and manual.body.strip()
+    assert next(doc for doc in warm.documents if doc.number == "QP-SH-004").body == ""
+
+
+def test_editing_a_file_invalidates_exactly_its_entry(mixed):
+    _load(mixed, _cache(mixed))
+    path = mixed / PROC
+    path.write_text(path.read_text(encoding="utf-8").replace("24 小时内响应", "12 小时内响应"), encoding="utf-8")
+    cache = _cache(mixed)
+    result = _load(mixed, cache)
+    assert cache.misses == [PROC]
+    assert len(cache.hits) == 7
+    assert "12 小时内响应" in next(doc for doc in result.documents if doc.path == PROC).body
+    assert result.documents == _load(mixed, None).documents
+
+    part = mixed / PART
+    part.write_text(MANUAL_PART + "\n补充一段。\n", encoding="utf-8")
+    cache = _cache(mixed)
+    result = _load(mixed, cache)
+    assert cache.misses == [MANUAL]  # a chapter belongs to its manual's entry
+    assert result.documents == _load(mixed, None).documents
+
+    cache = _cache(mixed)
+    _load(mixed, cache)
+    assert cache.misses == []
+
+
+def test_an_edit_shows_on_the_warm_run(runner, repo):
+    assert "0 errors" in invoke(runner, repo, "check").output
+    path = repo / PROC
+    path.write_text(path.read_text(encoding="utf-8").replace("并填写 QR-SH-001。", "并填写 QR-SH-099。"),
+                    encoding="utf-8")
+    out = invoke(runner, repo, "check", expect=1).output
+    assert "QR-SH-099 (in the text) is not a document in this repository [reference-missing]" in out
+    path.write_text(PROCEDURE, encoding="utf-8")
+    assert "0 errors" in invoke(runner, repo, "check").output
+
+
+def test_validation_memo_follows_today_and_configuration(runner, released_repo, monkeypatch):
+    monkeypatch.setenv("DOCCONTROL_NOW", "2026-11-20T10:00:00+08:00")
+    assert "review-overdue" not in invoke(runner, released_repo, "check").output
+    monkeypatch.setenv("DOCCONTROL_NOW", "2028-01-20T10:00:00+08:00")
+    late = invoke(runner, released_repo, "check").output
+    assert "review-overdue" in late
+    assert late == invoke(runner, released_repo, "check", "--no-cache").output
+    config = released_repo / "doccontrol.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  周立新:\n", "  周力新:\n"), encoding="utf-8")
+    out = invoke(runner, released_repo, "check", expect=1).output
+    assert out == invoke(runner, released_repo, "check", "--no-cache", expect=1).output
+
+
+def test_deleting_the_cache_is_safe(runner, mixed):
+    invoke(runner, mixed, "check", expect=1)
+    first = invoke(runner, mixed, "check", expect=1).output
+    shutil.rmtree(mixed / ".doccontrol-cache")
+    assert invoke(runner, mixed, "check", expect=1).output == first
+    (mixed / ".doccontrol-cache" / FILE_NAME).write_bytes(b"truncated")
+    assert invoke(runner, mixed, "check", expect=1).output == first
+
+
+def test_a_code_change_empties_the_cache(mixed, monkeypatch):
+    _load(mixed, _cache(mixed))
+    monkeypatch.setattr(cache_module, "code_version", lambda: "another version of the code")
+    cache = _cache(mixed)
+    _load(mixed, cache)
+    assert cache.hits == [] and len(cache.misses) == 8
+
+
+def test_a_cache_file_from_elsewhere_is_never_unpickled(repo, tmp_path):
+    """A cache committed to a repository (or planted in it) is not signed with this user's key."""
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    target = repo / ".doccontrol-cache" / FILE_NAME
+    target.parent.mkdir()
+    target.write_bytes(b"\0" * 32 + pickle.dumps(Exploit()))
+    cache = _cache(repo)
+    result = _load(repo, cache)
+    assert not marker.exists()
+    assert len(cache.misses) == 3 and len(result.documents) == 3
+
+
+def test_without_a_place_for_the_key_the_cache_is_off(repo, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    report = Workspace(repo).check()
+    assert report.ok
+    assert not (repo / ".doccontrol-cache").exists()
+
+
+def test_stale_entries_are_dropped(repo):
+    _load(repo, _cache(repo))
+    (repo / "forms/QR-SH-001-顾客问题处理表.md").unlink()
+    _load(repo, _cache(repo))
+    cache = _cache(repo)
+    cache._load()
+    assert sorted(key[0][0] for key in cache.entries) == [MANUAL, PROC]
+
+
+def test_a_warm_check_does_not_validate_again(repo, monkeypatch):
+    cold = Workspace(repo).check()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validate ran although nothing changed")
+
+    monkeypatch.setattr("doccontrol.workspace.validate", refuse)
+    warm = Workspace(repo).check()
+    assert warm.findings == cold.findings and warm.documents == cold.documents
