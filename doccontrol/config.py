@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from pydantic import ValidationError
 
 from .model import Finding
 from .schema import CatalogueModel, ConfigModel, TypeConfig, describe_errors
-from .yamlread import YamlProblem, read_yaml
+from .yamlread import YamlDocument, YamlProblem, read_yaml
 
 CONFIG_FILE = "doccontrol.yml"
 CACHE_DIR = ".doccontrol-cache"
@@ -47,8 +49,9 @@ class Config:
         return self.model.types
 
     def number_pattern(self, doc_type: str) -> re.Pattern:
+        """The type's numbers, ASCII digits only; ends in \\Z, so even `.match` refuses a trailing newline."""
         spec = self.types[doc_type]
-        return re.compile(rf"^{spec.prefix}-{spec.department}-(\d{{{spec.width}}})$")
+        return re.compile(rf"{spec.prefix}-{spec.department}-([0-9]{{{spec.width}}})\Z")
 
     def format_number(self, doc_type: str, serial: int) -> str:
         spec = self.types[doc_type]
@@ -56,13 +59,13 @@ class Config:
 
     def type_of_number(self, number: str) -> str | None:
         for doc_type in self.types:
-            if self.number_pattern(doc_type).match(number):
+            if self.number_pattern(doc_type).fullmatch(number):
                 return doc_type
         return None
 
     def serial_of(self, number: str) -> tuple[str, int] | None:
         for doc_type in self.types:
-            match = self.number_pattern(doc_type).match(number)
+            match = self.number_pattern(doc_type).fullmatch(number)
             if match:
                 return doc_type, int(match.group(1))
         return None
@@ -96,25 +99,25 @@ class Config:
 def load_config(root: Path) -> Config:
     """Read doccontrol.yml and the clause catalogue under root; raise ConfigError with every problem."""
     root = Path(root)
-    path = root / CONFIG_FILE
-    if not path.is_file():
+    if not os.path.lexists(root / CONFIG_FILE):
         raise ConfigError([Finding(CONFIG_FILE, 1, "config-missing",
                                    f"no {CONFIG_FILE} in {root}",
                                    "run doccontrol inside a document repository, or pass --repo DIR")])
-    model = _read_model(path, CONFIG_FILE, ConfigModel)
+    model, lines = _read_model(root / CONFIG_FILE, CONFIG_FILE, ConfigModel)
     catalogue_name = model.clause_catalogue
     catalogue_path = root / catalogue_name
-    if not catalogue_path.is_file():
-        raise ConfigError([Finding(CONFIG_FILE, 1, "config-catalogue",
-                                   f"clause catalogue {catalogue_name} does not exist",
+    absent = _absent(catalogue_path)
+    if absent:
+        raise ConfigError([Finding(CONFIG_FILE, lines.get("clause_catalogue", 1), "config-catalogue",
+                                   f"clause catalogue {catalogue_name} {absent}",
                                    "create it or correct clause_catalogue")])
-    catalogue = _read_model(catalogue_path, catalogue_name, CatalogueModel)
+    catalogue, clause_lines = _read_model(catalogue_path, catalogue_name, CatalogueModel)
     clauses = {}
     problems = []
     for clause_id, clause in catalogue.clauses.items():
         standard = clause_id.split("-", 1)[0]
         if standard not in catalogue.standards:
-            problems.append(Finding(catalogue_name, 1, "config-catalogue",
+            problems.append(Finding(catalogue_name, clause_lines.get(f"clauses.{clause_id}", 1), "config-catalogue",
                                     f"clause {clause_id} names unknown standard {standard}",
                                     "add the standard under `standards:`"))
         clauses[clause_id] = Clause(clause_id, catalogue.standards.get(standard, standard),
@@ -124,23 +127,54 @@ def load_config(root: Path) -> Config:
     return Config(root=root, model=model, clauses=clauses)
 
 
+def _absent(path: Path) -> str | None:
+    """Why there is no file at path to read ("does not exist", "is a folder"), or None."""
+    if not os.path.lexists(path):
+        return "does not exist"
+    if stat.S_ISDIR(os.lstat(path).st_mode):
+        return "is a folder, not a file"
+    return None
+
+
 def _read_model(path: Path, shown: str, model_type):
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError([Finding(shown, 1, "config-encoding", "file is not valid UTF-8",
-                                   "save it as UTF-8")]) from None
-    try:
-        parsed = read_yaml(text)
-    except YamlProblem as problem:
-        raise ConfigError([Finding(shown, problem.line, "config-yaml", problem.message, problem.fix)]) from None
+    """The validated model of a configuration file, and the line of every key in it."""
+    parsed = _read_yaml_file(path, shown)
     if not isinstance(parsed.data, dict):
         raise ConfigError([Finding(shown, 1, "config-yaml", "expected a mapping of keys",
                                    "see README, Configuration")])
     try:
-        return model_type.model_validate(parsed.data)
+        return model_type.model_validate(parsed.data), parsed.lines
     except ValidationError as error:
         raise ConfigError([
             Finding(shown, line, "config-schema", message, fix)
             for line, message, fix in describe_errors(error, parsed.lines)
         ]) from None
+
+
+def _read_yaml_file(path: Path, shown: str) -> YamlDocument:
+    raw = _read_regular_file(path, shown)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError([Finding(shown, raw[: error.start].count(b"\n") + 1, "config-encoding",
+                                   "file is not valid UTF-8", "save it as UTF-8")]) from None
+    try:
+        return read_yaml(text.replace("\r\n", "\n").replace("\r", "\n"))
+    except YamlProblem as problem:
+        raise ConfigError([Finding(shown, problem.line, "config-yaml", problem.message, problem.fix)]) from None
+
+
+def _read_regular_file(path: Path, shown: str) -> bytes:
+    """The bytes of a configuration file that is a plain file: never a link, never a pipe that would block."""
+    mode = os.lstat(path).st_mode
+    if stat.S_ISLNK(mode):
+        raise ConfigError([Finding(shown, 1, "config-file", f"{shown} is a symbolic link",
+                                   "replace the link with the file itself")])
+    if not stat.S_ISREG(mode):
+        raise ConfigError([Finding(shown, 1, "config-file", f"{shown} is not a regular file",
+                                   f"replace it with a plain text file {shown}")])
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ConfigError([Finding(shown, 1, "config-file", f"{shown} cannot be read ({error.strerror})",
+                                   "give the user running doccontrol read access to it")]) from None

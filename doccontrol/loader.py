@@ -6,9 +6,11 @@ at the first problem, and it never writes.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +24,12 @@ from .yamlread import YamlProblem, read_yaml
 
 MAX_FILE_BYTES = 1024 * 1024
 MANUAL_INDEX = "index.md"
-FILE_NAME = re.compile(r"^(?P<number>[A-Z]{2,4}-[A-Z]{1,4}-\d{1,6})(?:[-_ ].*)?\.md$")
-DIR_NAME = re.compile(r"^(?P<number>[A-Z]{2,4}-[A-Z]{1,4}-\d{1,6})(?:[-_ ].*)?$")
+# Anchored with \Z (not $, which also accepts a trailing newline) so that `.match` elsewhere stays exact.
+FILE_NAME = re.compile(r"(?P<number>[A-Z]{2,4}-[A-Z]{1,4}-[0-9]{1,6})(?:[-_ ].*)?\.md\Z")
+DIR_NAME = re.compile(r"(?P<number>[A-Z]{2,4}-[A-Z]{1,4}-[0-9]{1,6})(?:[-_ ].*)?\Z")
+SYMLINK_MESSAGE = "symbolic links are not allowed in controlled folders"
+# Never follow a link, never wait for a writer on a named pipe.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 @dataclass
@@ -44,59 +50,162 @@ class LoadResult:
     findings: list[Finding]
 
 
+def number_in_name(name: str) -> str | None:
+    """The document number a file or folder name starts with (full-width characters folded), if any."""
+    folded = _fold(name)
+    match = FILE_NAME.fullmatch(folded) or DIR_NAME.fullmatch(folded)
+    return match.group("number") if match else None
+
+
+def controlled_folders(config: Config) -> list[str]:
+    return sorted({spec.folder for spec in config.types.values()})
+
+
+def link_on_path(root: Path, rel: str) -> str | None:
+    """The first part of the repository-relative path rel that is a symbolic link, if any."""
+    parts = [part for part in rel.split("/") if part not in ("", ".")]
+    for end in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:end])
+        if os.path.islink(root / prefix):
+            return prefix
+    return None
+
+
 def discover(config: Config) -> tuple[list[Source], list[Finding]]:
-    """Every controlled document's files under the configured folders (repository-relative posix paths)."""
-    root = config.root
-    folders = sorted({spec.folder for spec in config.types.values()})
-    sources: list[Source] = []
-    findings: list[Finding] = []
+    """Every controlled document's files under the configured folders (repository-relative posix paths).
+
+    Nothing is opened and no link is followed: a link, named pipe or other special file anywhere
+    in a controlled folder is a finding, and a linked folder is never entered.
+    """
+    folders = controlled_folders(config)
+    scanner = _Scanner(config.root, folders)
     for folder in folders:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        nested = {f for f in folders if f != folder and f.startswith(folder + "/")}
-        _scan_folder(root, folder, nested, sources, findings)
-    return sources, findings
+        scanner.scan(folder)
+    return scanner.sources, scanner.findings
 
 
-def _scan_folder(root: Path, folder: str, nested: set[str], sources: list[Source], findings: list[Finding]):
-    with os.scandir(root / folder) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            rel = f"{folder}/{entry.name}"
+@dataclass
+class _Entries:
+    """The entries of one folder by kind; links and special files are already reported."""
+
+    files: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+class _Scanner:
+    def __init__(self, root: Path, folders: list[str]):
+        self.root = root
+        self.folders = set(folders)
+        self.sources: list[Source] = []
+        self.findings: list[Finding] = []
+        self._reported: set[str] = set()
+
+    def scan(self, folder: str) -> None:
+        link = link_on_path(self.root, folder)
+        if link:
+            self._report(_link_finding(self.root, link))
+            return
+        if not os.path.isdir(self.root / folder):
+            return
+        entries = self._list(folder)
+        subfolders = set(self._subfolders(folder, entries))
+        for name in sorted(entries.files + entries.folders):
+            rel = f"{folder}/{name}"
+            if rel in subfolders:
+                self._folder_in_controlled_folder(rel, name)
+            elif name in entries.files and name.endswith(".md"):
+                self._markdown_file(rel, name)
+
+    def _folder_in_controlled_folder(self, rel: str, name: str) -> None:
+        if DIR_NAME.fullmatch(_fold(name)):
+            self._document_folder(rel)
+        else:
+            self._sweep(rel)
+
+    def _markdown_file(self, rel: str, name: str) -> None:
+        if FILE_NAME.fullmatch(_fold(name)):
+            self.sources.append(Source(rel))
+        else:
+            self._report(Finding(rel, 1, "file-name",
+                                 "a Markdown file in a controlled folder must be named after its number",
+                                 "rename it to NUMBER-标题.md (e.g. QP-SH-001-文件控制程序.md) or move it out"))
+
+    def _document_folder(self, rel: str) -> None:
+        """A multi-file document: index.md with the front matter, and the chapters beside it."""
+        entries = self._list(rel)
+        for sub in self._subfolders(rel, entries):
+            self._sweep(sub)
+        if MANUAL_INDEX in entries.files:
+            parts = [f"{rel}/{name}" for name in entries.files if name != MANUAL_INDEX and name.endswith(".md")]
+            self.sources.append(Source(f"{rel}/{MANUAL_INDEX}", parts))
+        elif MANUAL_INDEX not in entries.refused:
+            self._report(Finding(rel, 1, "file-name", f"document folder has no {MANUAL_INDEX}",
+                                 f"add {rel}/{MANUAL_INDEX} with the document's front matter"))
+
+    def _sweep(self, rel: str) -> None:
+        """Report links and special files in a folder the loader does not read, and in its subfolders."""
+        pending = [rel]
+        while pending:
+            folder = pending.pop()
+            pending.extend(self._subfolders(folder, self._list(folder)))
+
+    def _subfolders(self, rel: str, entries: _Entries) -> list[str]:
+        """Real subfolders to look into: not hidden, and not a controlled folder scanned on its own."""
+        paths = (f"{rel}/{name}" for name in entries.folders if not name.startswith("."))
+        return [path for path in paths if path not in self.folders]
+
+    def _list(self, rel: str) -> _Entries:
+        entries = _Entries()
+        try:
+            with os.scandir(self.root / rel) as scan:
+                found = sorted(scan, key=lambda e: e.name)
+        except OSError as error:
+            self._report(Finding(rel, 1, "file-read", f"folder cannot be read ({error.strerror})",
+                                 "give the user running doccontrol read access to it, or move it out"))
+            return entries
+        for entry in found:
+            path = f"{rel}/{entry.name}"
             if entry.is_symlink():
-                findings.append(Finding(rel, 1, "symlink", "symbolic links are not allowed in controlled folders",
-                                        "replace the link with the file itself"))
-            elif entry.is_dir():
-                if rel in nested or entry.name.startswith("."):
-                    continue
-                if DIR_NAME.match(_fold(entry.name)):
-                    _add_multi_file(root, rel, sources, findings)
-            elif entry.name.endswith(".md"):
-                if FILE_NAME.match(_fold(entry.name)):
-                    sources.append(Source(rel))
-                else:
-                    findings.append(Finding(rel, 1, "file-name",
-                                            "a Markdown file in a controlled folder must be named after its number",
-                                            "rename it to NUMBER-标题.md (e.g. QP-SH-001-文件控制程序.md) or move it out"))
+                self._report(_link_finding(self.root, path))
+                entries.refused.append(entry.name)
+            elif entry.is_dir(follow_symlinks=False):
+                entries.folders.append(entry.name)
+            elif entry.is_file(follow_symlinks=False):
+                entries.files.append(entry.name)
+            else:
+                self._report(_special_file_finding(path, entry))
+                entries.refused.append(entry.name)
+        return entries
+
+    def _report(self, finding: Finding) -> None:
+        if finding.path not in self._reported:
+            self._reported.add(finding.path)
+            self.findings.append(finding)
 
 
-def _add_multi_file(root: Path, rel: str, sources: list[Source], findings: list[Finding]):
-    directory = root / rel
-    if not (directory / MANUAL_INDEX).is_file():
-        findings.append(Finding(rel, 1, "file-name", f"document folder has no {MANUAL_INDEX}",
-                                f"add {rel}/{MANUAL_INDEX} with the document's front matter"))
-        return
-    parts = []
-    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-        if entry.name == MANUAL_INDEX or not entry.name.endswith(".md"):
-            continue
-        if entry.is_symlink():
-            findings.append(Finding(f"{rel}/{entry.name}", 1, "symlink",
-                                    "symbolic links are not allowed in controlled folders",
-                                    "replace the link with the file itself"))
-            continue
-        parts.append(f"{rel}/{entry.name}")
-    sources.append(Source(f"{rel}/{MANUAL_INDEX}", parts))
+def _link_finding(root: Path, rel: str) -> Finding:
+    what = "folder" if os.path.isdir(root / rel) else "file"
+    return Finding(rel, 1, "symlink", SYMLINK_MESSAGE, f"replace the link with the {what} itself")
+
+
+def _special_file_finding(rel: str, entry: os.DirEntry) -> Finding:
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError:
+        mode = 0
+    return Finding(rel, 1, "file-type", f"{_special_kind(mode)} is not a regular file",
+                   "remove it or move it out of the controlled folder; controlled documents are plain files")
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "this entry"
 
 
 def _fold(name: str) -> str:
@@ -110,16 +219,7 @@ def load_worktree(config: Config, cache=None) -> LoadResult:
     the cache instead of being parsed again; the result is the same either way.
     """
     sources, findings = discover(config)
-    texts: dict[str, bytes] = {}
-    root = str(config.root)
-    for source in sources:
-        for path in [source.main, *source.parts]:
-            full = os.path.join(root, path)
-            with open(full, "rb", buffering=0) as handle:  # readall: no 1 MiB buffer per small file
-                small = os.fstat(handle.fileno()).st_size <= MAX_FILE_BYTES
-                texts[path] = handle.readall() if small else None
-            if texts[path] is None:
-                texts[path] = _read_bytes(Path(full))
+    sources, texts = _read_sources(str(config.root), sources, findings)
     if cache is None:
         result = load_texts(sources, texts)
     else:
@@ -143,9 +243,58 @@ def load_worktree(config: Config, cache=None) -> LoadResult:
     return result
 
 
-def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
+class _Unreadable(Exception):
+    """A controlled file that cannot be read; the message says why."""
+
+
+def _read_sources(root: str, sources: list[Source], findings: list[Finding]) -> tuple[list[Source], dict[str, bytes]]:
+    """The sources whose every file could be read, and those files' bytes; the rest become findings."""
+    readable, texts = [], {}
+    for source in sources:
+        complete = True
+        for path in [source.main, *source.parts]:
+            try:
+                texts[path] = _read_controlled_file(os.path.join(root, path))
+            except _Unreadable as problem:
+                findings.append(Finding(path, 1, "file-read", f"file cannot be read: {problem}",
+                                        "make it a plain file you can read (chmod u+r), or move it out"))
+                complete = False
+        if complete:
+            readable.append(source)
+    return readable, texts
+
+
+def _read_controlled_file(full: str) -> bytes:
+    """The file's bytes, at most MAX_FILE_BYTES + 1 of them; raises _Unreadable.
+
+    discover() has seen a regular file here, but the file may have been replaced since:
+    opening does not follow a link or wait on a pipe, and fstat confirms what was opened.
+    """
+    try:
+        fd = os.open(full, _OPEN_FLAGS)
+    except OSError as error:
+        raise _Unreadable("it is a symbolic link" if error.errno == errno.ELOOP else error.strerror) from None
+    try:
+        with open(fd, "rb", buffering=0) as handle:  # readall: no 1 MiB buffer per small file
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise _Unreadable("it is not a regular file")
+            if info.st_size <= MAX_FILE_BYTES:
+                return handle.readall()
+            return _read_at_most(handle, MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise _Unreadable(error.strerror) from None
+
+
+def _read_at_most(handle, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = handle.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def load_texts(sources: list[Source], texts: dict[str, bytes]) -> LoadResult:

@@ -31,7 +31,7 @@ ROLE_MEANINGS = {
     "批准": "批准：同意发布实施",
 }
 
-NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,4}-[A-Z]{1,4}-\d{2,4})(?![0-9])")
+NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,4}-[A-Z]{1,4}-[0-9]{2,4})(?![0-9])")
 
 
 class RevisionError(ValueError):
@@ -45,11 +45,12 @@ class Revision:
     letter: str
     modification: int
 
-    PATTERN = re.compile(r"^([A-Z])/(\d)$")
+    # ASCII only: \d would accept A/٣ or A/３, and $ a trailing newline; parse() uses fullmatch.
+    PATTERN = re.compile(r"([A-Z])/([0-9])")
 
     @classmethod
     def parse(cls, text: str) -> "Revision":
-        match = cls.PATTERN.match(text)
+        match = cls.PATTERN.fullmatch(text)
         if not match:
             raise RevisionError(f"revision {text!r} is not of the form A/0 (capital letter, slash, digit)")
         return cls(match.group(1), int(match.group(2)))

@@ -11,6 +11,7 @@ import difflib
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from .model import DOC_TYPES, ROLES, STATUSES
 
@@ -134,8 +135,9 @@ class ConfigModel(_Strict):
         for name, spec in types.items():
             scheme = f"{spec.prefix}-{spec.department}-"
             if scheme in seen:
-                raise ValueError(f"{seen[scheme]} and {name} are both numbered {scheme}, so their numbers "
-                                 "would collide")
+                raise PydanticCustomError("value_error", "{first} and {second} are both numbered {scheme}, so their "
+                                          "numbers would collide", {"first": seen[scheme], "second": name,
+                                                                    "scheme": scheme, "at": name})
             seen[scheme] = name
         return types
 
@@ -167,7 +169,7 @@ def describe_errors(error: ValidationError, lines: dict[str, int], base_line: in
     for item in error.errors(include_url=False):
         loc = [str(part) for part in item["loc"] if part != "[key]"]
         path = ".".join(loc)
-        line = _line_for(loc, lines) + base_line
+        line = _line_for(loc + _pointed_at(item), lines) + base_line
         kind = item["type"]
         got = item.get("input")
         key = loc[-1] if loc else "value"
@@ -228,6 +230,12 @@ def _value_fix(key: str) -> str:
     if key == "types":
         return "give each type its own prefix (or department) in doccontrol.yml"
     return "correct the value (see README, Configuration)"
+
+
+def _pointed_at(item: dict) -> list[str]:
+    """The key below the error's location that a validator named as the culprit (ctx "at"), if any."""
+    at = (item.get("ctx") or {}).get("at")
+    return [str(at)] if at is not None else []
 
 
 def _line_for(loc: list[str], lines: dict[str, int]) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from . import clock
 from .cache import ParseCache, code_version
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
-from .loader import DIR_NAME, FILE_NAME, MANUAL_INDEX, LoadResult, load_worktree
+from .loader import MANUAL_INDEX, LoadResult, controlled_folders, link_on_path, load_worktree, number_in_name
 from .model import Document, Finding, Severity
 from .validate import validate
 
@@ -143,6 +144,7 @@ class Workspace:
         if doc_type not in self.config.types:
             raise DoccontrolError(f"type {doc_type} is not configured", fix="see `types:` in doccontrol.yml")
         used = {doc.number for doc in self.documents()}
+        used |= self._numbers_in_file_names()
         used |= self._numbers_in_history()
         serials = [s for t, s in filter(None, (self.config.serial_of(n) for n in used)) if t == doc_type]
         serial = max(serials, default=0) + 1
@@ -161,12 +163,20 @@ class Workspace:
             return set()
         with repo:
             paths = repo.all_paths_ever()
+        return {number for path in paths for number in map(number_in_name, path.split("/")) if number}
+
+    def _numbers_in_file_names(self) -> set[str]:
+        """Numbers that names in the controlled folders start with, whether or not the file can be read.
+
+        A file that does not parse (or is a link, or a pipe) is no document, but its name
+        still claims its number: handing that number out again would give two files one number.
+        """
         numbers = set()
-        for path in paths:
-            for piece in path.split("/"):
-                match = FILE_NAME.match(piece) or DIR_NAME.match(piece)
-                if match:
-                    numbers.add(match.group("number"))
+        for folder in controlled_folders(self.config):
+            if link_on_path(self.root, folder):
+                continue  # refused by `check`; nothing in it is read
+            for names in _names_under(self.root / folder, folder):
+                numbers.update(filter(None, map(number_in_name, names)))
         return numbers
 
     def new_document(self, doc_type: str, title: str, department: str, author: str) -> Path:
@@ -188,6 +198,20 @@ class Workspace:
 
         atomic_write_text(path, text)
         return path
+
+
+def _names_under(top: Path, shown: str):
+    """The names in each folder under top, without following links or entering hidden folders."""
+
+    def refuse(error: OSError) -> None:
+        if not isinstance(error, FileNotFoundError):
+            where = shown + str(error.filename)[len(str(top)):]
+            raise DoccontrolError(f"{where} cannot be read ({error.strerror}), so the numbers in use there are "
+                                  "unknown", path=where, fix="give the user running doccontrol read access to it")
+
+    for _folder, folders, files in os.walk(top, onerror=refuse):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        yield folders + files
 
 
 def _yaml_text(value: str) -> str:

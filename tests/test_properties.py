@@ -21,7 +21,7 @@ from badinput.cases import BASE, DOC
 from conftest import CLAUSES, CONFIG, write
 from doccontrol.config import Config, load_config
 from doccontrol.errors import DoccontrolError
-from doccontrol.loader import Source, load_texts, parse_source, split_front_matter
+from doccontrol.loader import Source, load_texts, number_in_name, parse_source, split_front_matter
 from doccontrol.model import Finding, Revision, RevisionError
 from doccontrol.schema import ConfigModel, RevisionText
 from doccontrol.validate import validate
@@ -187,6 +187,30 @@ def test_every_revision_the_schema_accepts_reads_back_unchanged(text):
 
 
 @SETTINGS
+@given(st.from_regex(r"[A-Z]/\d\n?", fullmatch=True) | st.text(max_size=4))
+@example("A/٣")
+@example("A/1\n")
+@example("A/３")
+def test_revision_parse_accepts_only_an_ascii_letter_slash_and_digit(text):
+    """\\d would read A/٣ (Arabic-Indic three) as A/3, and $ would let A/1 plus a newline through."""
+    exact = len(text) == 3 and text[0] in string.ascii_uppercase and text[1] == "/" and text[2] in string.digits
+    try:
+        Revision.parse(text)
+    except RevisionError:
+        assert not exact
+    else:
+        assert exact
+
+
+@pytest.mark.parametrize("text", ["A/٣", "A/1\n", "A/３", "\nA/1", "A/1 "])
+def test_revision_with_a_foreign_digit_or_a_line_break_is_refused(text):
+    with pytest.raises(RevisionError):
+        Revision.parse(text)
+    with pytest.raises(ValidationError):
+        TypeAdapter(RevisionText).validate_python(text)
+
+
+@SETTINGS
 @given(REVISIONS, MAX_MODIFICATION, st.booleans())
 def test_next_always_follows(rev, max_mod, major):
     assume(rev.letter != "Z")
@@ -262,6 +286,24 @@ def test_serial_of_reads_only_numbers_it_would_write(config, number):
     found = config.serial_of(number)
     if found is not None:
         assert config.format_number(*found) == number
+
+
+@SETTINGS
+@given(configs(), st.data(), st.sampled_from(["\n", "٣", "３", "߃"]))
+def test_numbers_with_a_foreign_digit_or_a_line_break_are_refused(config, data, oddity):
+    doc_type = data.draw(st.sampled_from(list(config.types)))
+    number = config.format_number(doc_type, 1)
+    odd = number + oddity if oddity == "\n" else number[:-1] + oddity
+    assert config.serial_of(odd) is None and config.type_of_number(odd) is None
+    assert not config.number_pattern(doc_type).match(odd)
+
+
+@pytest.mark.parametrize("name, number", [
+    ("QP-SH-001-程序.md", "QP-SH-001"), ("QM-SH-01-手册", "QM-SH-01"), ("ＱＰ-ＳＨ-００２-全角.md", "QP-SH-002"),
+    ("QP-SH-٠٠٣-程序.md", None), ("QP-SH-004.md\n", None), ("QP-SH-005\n", None), ("程序.md", None),
+])
+def test_number_in_name_reads_ascii_digits_only(name, number):
+    assert number_in_name(name) == number
 
 
 def test_configs_that_would_number_two_types_alike_are_refused():
