@@ -52,7 +52,7 @@ def check_numbering(ctx: Context) -> Iterator[Finding]:
             yield Finding(doc.path, doc.line_of("type"), "type-config",
                           f"type {doc.type} is not configured in doccontrol.yml", "add it under `types:`")
             continue
-        if not ctx.config.number_pattern(doc.type).match(doc.number):
+        if not ctx.config.number_pattern(doc.type).fullmatch(doc.number):
             example = ctx.config.format_number(doc.type, 1)
             yield Finding(doc.path, line, "number-pattern",
                           f"number {doc.number} does not match the {doc.type} numbering scheme (e.g. {example})",
@@ -65,8 +65,8 @@ def check_numbering(ctx: Context) -> Iterator[Finding]:
                           f"a {doc.type} belongs in {folder}/, not {directory}/",
                           f"move the file to {folder}/")
         named = doc.path.split("/")[-2] if doc.path.endswith("/" + MANUAL_INDEX) else doc.path.split("/")[-1]
-        match = FILE_NAME.match(named if named.endswith(".md") else named + ".md")
-        folded = FILE_NAME.match(unicodedata.normalize("NFKC", named if named.endswith(".md") else named + ".md"))
+        match = FILE_NAME.fullmatch(named if named.endswith(".md") else named + ".md")
+        folded = FILE_NAME.fullmatch(unicodedata.normalize("NFKC", named if named.endswith(".md") else named + ".md"))
         if (not match or match.group("number") != doc.number) and folded and folded.group("number") == doc.number:
             yield Finding(doc.path, line, "number-file-name",
                           "file name contains full-width or look-alike characters",
@@ -327,6 +327,8 @@ AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
 LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?([^\s>]+)")
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 CODE_FENCE = re.compile(r"^\s*(```|~~~)")
+ATTRIBUTE_LIST = re.compile(r"\{:?([^{}]*)\}")
+UNSAFE_ATTRIBUTE = re.compile(r"(?:^|[\s'\"])(on[a-z]+|style|src|href|srcdoc|formaction|action)\s*=", re.IGNORECASE)
 
 
 def check_markdown(ctx: Context) -> Iterator[Finding]:
@@ -370,6 +372,12 @@ def _markdown_findings(path: str, text: str, first_line: int) -> Iterator[Findin
             yield Finding(path, number, "raw-html", "an HTML comment or declaration (<!-- -->, <!...>) is not allowed: "
                           "readers of the site and the Word file would not see it",
                           "delete it, or write the note as visible text")
+        for attributes in ATTRIBUTE_LIST.finditer(stripped):
+            unsafe = UNSAFE_ATTRIBUTE.search(attributes.group(1))
+            if unsafe:
+                yield Finding(path, number, "attribute-list",
+                              f"the attribute list {attributes.group(0)!r} sets {unsafe.group(1)}=, which could run "
+                              "script or load content in the site", "remove it; only ids and classes may be set")
         targets = [m.group(1) for pattern in (LINK, AUTOLINK) for m in pattern.finditer(stripped)]
         definition = LINK_DEFINITION.match(stripped)
         if definition:

@@ -8,17 +8,19 @@ must fail the same way and neither write nor replace their output.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from badinput.cases import CASES, OUTSIDE, Case, Link
-from conftest import init_repo
+from badinput.cases import CASES, OUTSIDE, Case, Fifo, Link
+from conftest import git, init_repo, invoke
 from doccontrol.cli import cli
 
 FINDING = re.compile(r"^(?P<where>.+?:\d+): (?P<severity>error|warning): (?P<message>.*) \[(?P<rule>[a-z-]+)\]$")
@@ -40,18 +42,27 @@ def make_repo(template, tmp_path):
         (outside / "QP-SH-009-外部.md").write_text(OUTSIDE_DOC, encoding="utf-8")
         root = tmp_path / "repo"
         shutil.copytree(template, root, symlinks=True)
-        for rel, content in case.files.items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.is_symlink() or path.is_file():
-                path.unlink()
-            if isinstance(content, Link):
-                path.symlink_to(content.target.replace(OUTSIDE, str(outside)))
-            else:
-                path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        plant(root, case.files, outside)
         return root
 
     return make
+
+
+def plant(root: Path, files: dict[str, object], outside: Path | None = None) -> None:
+    """Write each file, link or named pipe, replacing whatever was at its path."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+        if isinstance(content, Link):
+            path.symlink_to(content.target.replace(OUTSIDE, str(outside)))
+        elif isinstance(content, Fifo):
+            os.mkfifo(path)
+        else:
+            path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -69,8 +80,25 @@ def snapshot(root: Path) -> dict[str, str]:
     return state
 
 
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """Fail instead of hanging: a command that opens a named pipe would wait for a writer forever."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"the command did not finish within {seconds} s (did it open a named pipe?)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def run(root: Path, *args: str):
-    result = CliRunner().invoke(cli, ["--repo", str(root), *args])
+    with deadline(60):
+        result = CliRunner().invoke(cli, ["--repo", str(root), *args])
     output = result.output
     assert "Traceback" not in output, output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
@@ -104,6 +132,16 @@ def assert_reported(case: Case, output: str) -> None:
     assert any(m.group("severity") == "error" for m, _ in at_place), f"no error at {case.where}:\n{output}"
     texts = ["\n".join([m.group(0), *rest]) for m, rest in at_place]
     assert any(case.says in text for text in texts), f"{case.says!r} not said at {case.where}:\n{output}"
+    assert_not_read_through(case, reported, output)
+
+
+def assert_not_read_through(case: Case, reported, output: str) -> None:
+    """Nothing behind a planted link is read: no finding inside it, and the outside document is never seen."""
+    for rel, content in case.files.items():
+        if isinstance(content, Link):
+            inside = [m.group("where") for m, _ in reported if m.group("where").startswith(rel + "/")]
+            assert not inside, f"{rel} is a link, yet files behind it were read:\n{output}"
+            assert "QP-SH-009" not in output, f"the document outside the repository was read:\n{output}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -144,10 +182,11 @@ def test_check_json_reports_the_same_place(make_repo):
 # output (built before from a good repository) exactly as it was.
 
 CONFIG_CASES = ["config-unclosed-quote", "bom-config", "unknown-key-config", "config-folder-dotdot",
-                "clauses-yaml-error"]
+                "clauses-yaml-error", "symlink-clauses", "fifo-config"]
 RELEASED_CASES = ["yaml-unclosed-double-quote", "gbk-encoded", "bom-document", "crlf-whole-file",
                   "alias-expansion-bomb", "trap-status-NO"]
-PREVIEW_CASES = ["yaml-unclosed-double-quote", "front-matter-missing", "nul-byte", "trap-revision-03"]
+PREVIEW_CASES = ["yaml-unclosed-double-quote", "front-matter-missing", "nul-byte", "trap-revision-03",
+                 "symlink-manual-index", "symlink-nested-controlled-folder", "fifo-manual-part"]
 PUBLISH_CASES = ["html-script", "link-dotdot-etc-passwd", "symlink-to-etc-passwd", "title-script",
                  "revision-skips-a-modification"]
 BY_ID = {case.id: case for case in CASES}
@@ -239,3 +278,67 @@ def test_publish_checks_first_and_writes_nothing(case_id, make_repo, outputs):
     assert_nothing_written(root, outputs, _before(outputs), case,
                            ["publish", "--site", str(outputs["site"]), "--pack", str(outputs["pack"])],
                            ["publish", "--site", str(outputs["new-site"]), "--pack", str(outputs["new-pack"])])
+
+
+# -- numbers are never reused, and a file replaced after discovery is not opened ---------------------
+
+
+def test_new_never_reuses_the_number_of_an_untracked_file_that_cannot_be_read(runner, repo):
+    """A file's name claims its number even when the file is no readable document and git has never seen it."""
+    plant(repo, {
+        "procedures/QP-SH-004-草稿.md": "标题：投诉回访\n".encode("gbk"),  # not UTF-8, no front matter
+        "procedures/QP-SH-005-半成品.md": "---\nnumber: [\n",  # YAML that does not parse
+        "procedures/QP-SH-006-管道.md": Fifo(),
+        "procedures/QP-SH-007-外链.md": Link("/etc/passwd"),
+        "procedures/QP-SH-008-无权限.md": "---\n",
+        "procedures/QP-SH-009-手册稿/01-范围.md": "## 1 范围\n",  # a folder without index.md
+    })
+    (repo / "procedures/QP-SH-008-无权限.md").chmod(0)
+    with deadline(60):
+        result = invoke(runner, repo, "new", "procedure", "备件管理程序", "--author", "孙小雨")
+    assert result.output == "procedures/QP-SH-010-备件管理程序.md\n"
+
+
+@pytest.mark.parametrize("rel, expected", [
+    ("forms/ＱＲ-ＳＨ-００６-全角.md", "forms/QR-SH-007-新表单.md"),  # read as QR-SH-006, as `check` reads it
+    ("forms/草稿/QR-SH-003-旧稿.txt", "forms/QR-SH-004-新表单.md"),
+    ("forms/QR-SH-005", "forms/QR-SH-006-新表单.md"),
+])
+def test_new_counts_every_name_in_the_controlled_folder(runner, repo, rel, expected):
+    plant(repo, {rel: ""})
+    result = invoke(runner, repo, "new", "form", "新表单", "--author", "孙小雨")
+    assert result.output == expected + "\n"
+
+
+def test_a_file_replaced_by_a_pipe_after_discovery_is_not_opened(repo, monkeypatch):
+    """discover() saw a regular file; if a named pipe takes its place before the read, the read must not wait."""
+    from doccontrol import loader
+    from doccontrol.config import load_config
+
+    rel = "procedures/QP-SH-002-管道.md"
+    os.mkfifo(repo / rel)
+    monkeypatch.setattr(loader, "discover", lambda config: ([loader.Source(rel)], []))
+    with deadline(60):
+        result = loader.load_worktree(load_config(repo))
+    assert not result.documents
+    assert [(f.path, f.line, f.rule) for f in result.findings] == [(rel, 1, "file-read")]
+    assert "not a regular file" in result.findings[0].message and result.findings[0].fix
+
+
+def test_an_unreadable_document_is_a_finding(repo, monkeypatch):
+    """As root (CI) chmod 0 does not stop a read, so the refusal the kernel would give is simulated."""
+    from doccontrol import loader
+
+    rel = "procedures/QP-SH-002-无权限.md"
+    (repo / rel).write_text("---\n", encoding="utf-8")
+    real_open = os.open
+
+    def refuse(path, flags, *args, **kwargs):
+        if str(path).endswith(rel):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(loader.os, "open", refuse)
+    result, output = run(repo, "check")
+    assert result.exit_code == 1
+    assert f"{rel}:1: error: file cannot be read: Permission denied [file-read]" in output

@@ -44,9 +44,14 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Fifo:
+    """A named pipe to plant instead of a file: opening it for reading would wait for a writer forever."""
+
+
+@dataclass(frozen=True)
 class Case:
     id: str
-    files: dict[str, object]  # path -> str (UTF-8) | bytes | Link
+    files: dict[str, object]  # path -> str (UTF-8) | bytes | Link | Fifo
     where: str  # the exact "path:line" the finding must start with
     says: str  # a fragment of the finding (message or fix) the user must see
     tags: tuple[str, ...] = field(default=())
@@ -66,7 +71,7 @@ CASES: list[Case] = []
 
 
 def case(id: str, files, where: str, says: str, *tags: str) -> None:
-    if isinstance(files, (str, bytes, Link)):
+    if isinstance(files, (str, bytes, Link, Fifo)):
         files = {DOC: files}
     if where.isdigit():
         where = f"{DOC}:{where}"
@@ -164,7 +169,7 @@ case("encoded-surrogate", BASE.encode() + b"\xed\xa0\x80\n", str(BODY_END), "not
 case("nul-byte", body("回访\x00记录"), str(BODY_END), "NUL character")
 case("gbk-manual-part", {PART: MANUAL_PART.encode("gbk")}, f"{PART}:1", "not valid UTF-8")
 case("gbk-config", {CFG: CONFIG.encode("gbk")}, f"{CFG}:1", "save it as UTF-8")
-case("gbk-clauses", {CAT: CLAUSES.encode("gbk")}, f"{CAT}:1", "save it as UTF-8")
+case("gbk-clauses", {CAT: CLAUSES.encode("gbk")}, f"{CAT}:2", "save it as UTF-8")
 
 # -- YAML 1.1 traps --------------------------------------------------------------------------
 
@@ -344,6 +349,10 @@ case("html-comment", body("<!-- 审核意见：暂不发布 -->"), N, "HTML comm
 case("html-line-break", body("第一行<br>第二行"), N, "raw HTML <br>")
 case("html-in-manual-part", {PART: MANUAL_PART + "<script>alert(1)</script>\n"}, f"{PART}:4", "raw HTML <script>")
 case("html-in-heading", body("## <span style='color:red'>重要</span>"), N, "raw HTML <span>")
+case("attr-list-onclick", body('[回访记录](#){: onclick="alert(1)" }'), N, "sets onclick=")
+case("attr-list-style", body("## 重要 {: style='display:none' }"), N, "sets style=")
+case("attr-list-onmouseover-quoted", body("段落文字", "{: class=\"x\" onmouseover='alert(1)' }"), f"{DOC}:{BODY_END + 1}",
+     "sets onmouseover=")
 case("link-dotdot-etc-passwd", body("见 [密码](../../etc/passwd)。"), N, "points outside the document's folder")
 case("image-dotdot", body("![图](../../../etc/passwd)"), N, "'../../../etc/passwd'")
 case("link-absolute-path", body("见 [密码](/etc/passwd)。"), N, "absolute path or file://")
@@ -403,6 +412,37 @@ case("symlink-manual-part", {f"{MANUAL_DIR}/02-外链.md": Link("/etc/passwd")},
      "symbolic links are not allowed")
 case("symlink-plain-name", {"procedures/passwd.md": Link("/etc/passwd")}, "procedures/passwd.md:1",
      "symbolic links are not allowed")
+case("symlink-manual-index", {f"{MANUAL_DIR}/index.md": Link(f"{OUTSIDE}/QP-SH-009-外部.md")},
+     f"{MANUAL_DIR}/index.md:1", "symbolic links are not allowed")
+case("symlink-manual-folder-outside", {"docs/QM-SH-02-外部手册": Link(OUTSIDE)}, "docs/QM-SH-02-外部手册:1",
+     "replace the link with the folder itself")
+case("symlink-folder-in-manual", {f"{MANUAL_DIR}/附件": Link(OUTSIDE)}, f"{MANUAL_DIR}/附件:1",
+     "symbolic links are not allowed")
+case("symlink-image-in-manual", {f"{MANUAL_DIR}/logo.png": Link("/etc/passwd")}, f"{MANUAL_DIR}/logo.png:1",
+     "replace the link with the file itself")
+case("symlink-in-plain-subfolder", {"procedures/附件/QP-SH-002-外链.md": Link(f"{OUTSIDE}/QP-SH-009-外部.md")},
+     "procedures/附件/QP-SH-002-外链.md:1", "symbolic links are not allowed")
+case("symlink-nested-controlled-folder", {"docs/external": Link(OUTSIDE)}, "docs/external:1",
+     "replace the link with the folder itself")
+case("symlink-controlled-folder", {"forms": Link(OUTSIDE)}, "forms:1", "symbolic links are not allowed")
+case("symlink-dangling", {"procedures/QP-SH-002-断链.md": Link("/nonexistent/QP-SH-002.md")},
+     "procedures/QP-SH-002-断链.md:1", "replace the link with the file itself")
+case("symlink-loop", {"procedures/QP-SH-002-循环.md": Link("QP-SH-002-循环.md")}, "procedures/QP-SH-002-循环.md:1",
+     "symbolic links are not allowed")
+case("symlink-config", {CFG: Link(f"{OUTSIDE}/QP-SH-009-外部.md")}, f"{CFG}:1", "replace the link with the file itself")
+case("symlink-clauses", {CAT: Link("/etc/passwd")}, f"{CAT}:1", "is a symbolic link")
+
+# -- named pipes and other special files: opening one would wait forever --------------------------------
+
+case("fifo-document", {"procedures/QP-SH-002-管道.md": Fifo()}, "procedures/QP-SH-002-管道.md:1",
+     "a named pipe (FIFO) is not a regular file")
+case("fifo-plain-name", {"procedures/管道": Fifo()}, "procedures/管道:1", "move it out of the controlled folder")
+case("fifo-manual-index", {f"{MANUAL_DIR}/index.md": Fifo()}, f"{MANUAL_DIR}/index.md:1", "not a regular file")
+case("fifo-manual-part", {f"{MANUAL_DIR}/02-管道.md": Fifo()}, f"{MANUAL_DIR}/02-管道.md:1", "not a regular file")
+case("fifo-in-plain-subfolder", {"forms/草稿/QR-SH-002-管道.md": Fifo()}, "forms/草稿/QR-SH-002-管道.md:1",
+     "named pipe")
+case("fifo-config", {CFG: Fifo()}, f"{CFG}:1", "doccontrol.yml is not a regular file")
+case("fifo-clauses", {CAT: Fifo()}, f"{CAT}:1", "replace it with a plain text file")
 
 # -- invalid configuration: doccontrol.yml ------------------------------------------------------------
 
@@ -437,13 +477,33 @@ case("config-max-modification-zero", {CFG: CONFIG + "max_modification: 0\n"}, f"
 case("config-empty", {CFG: ""}, f"{CFG}:1", "company: required key is missing")
 case("config-list", {CFG: "- company: 测试电器有限公司\n"}, f"{CFG}:1", "expected a mapping of keys")
 case("config-catalogue-missing", {CFG: CONFIG.replace("clause_catalogue: clauses.yml", "clause_catalogue: 条款.yml")},
-     f"{CFG}:1", "clause catalogue 条款.yml does not exist")
+     f"{CFG}:3", "clause catalogue 条款.yml does not exist")
+case("config-catalogue-folder", {CFG: CONFIG.replace("clause_catalogue: clauses.yml", "clause_catalogue: procedures")},
+     f"{CFG}:3", "is a folder, not a file")
 case("config-catalogue-outside", {CFG: CONFIG.replace("clause_catalogue: clauses.yml",
                                                       "clause_catalogue: ../../etc/passwd")},
      f"{CFG}:3", "clause_catalogue")
-case("config-duplicate-numbering", {CFG: CONFIG.replace("prefix: QI", "prefix: QP")}, f"{CFG}:4",
+case("config-duplicate-numbering", {CFG: CONFIG.replace("prefix: QI", "prefix: QP")}, f"{CFG}:7",
      "procedure and instruction are both numbered QP-SH-")
 case("config-second-document", {CFG: CONFIG + "---\ncompany: 另一家公司\n"}, f"{CFG}:22", "holds a second document")
+case("config-roster-sign-deep", {CFG: CONFIG.replace("sign: {审核: [procedure, form, external]}",
+                                                    "sign:\n      审核:\n        - procedure\n        - 3")},
+     f"{CFG}:22", "people.林慧.sign.审核.1: the number 3 is not allowed")
+case("config-roster-position-number", {CFG: CONFIG.replace("position: 文控员", "position: 2024")}, f"{CFG}:21",
+     'quote the value so it stays text, e.g. position: "..."')
+case("config-roster-person-as-text", {CFG: CONFIG.replace("  孙小雨:\n    position: 文控员\n", "  孙小雨: 文控员\n")},
+     f"{CFG}:20", "people.孙小雨: expected a mapping of keys")
+case("config-roster-unknown-key", {CFG: CONFIG + "    phone: 8888\n"}, f"{CFG}:22", "people.孙小雨.phone: unknown key")
+case("config-roster-missing-position", {CFG: CONFIG.replace("    position: 质量部经理\n", "")}, f"{CFG}:17",
+     "add `position:` under `林慧:`")
+case("config-type-unknown-key-block", {CFG: CONFIG.replace(
+    "  form: {label: 记录表单, prefix: QR, department: SH, width: 3, folder: forms}",
+    "  form:\n    label: 记录表单\n    prefix: QR\n    department: SH\n    width: 3\n    folder: forms\n    colour: red")},
+     f"{CFG}:14", "types.form.colour: unknown key")
+case("config-type-missing-folder", {CFG: CONFIG.replace(", folder: forms}", "}")}, f"{CFG}:8",
+     "add `folder:` under `form:`")
+case("config-gbk-in-roster", {CFG: CONFIG.encode().replace("文控员".encode(), "文控员".encode("gbk"))}, f"{CFG}:21",
+     "not valid UTF-8")
 case("config-deep-nesting", {CFG: CONFIG + "extra: " + "{a: " * 100 + "1" + "}" * 100 + "\n"}, f"{CFG}:22",
      "nested more than 16 levels")
 
@@ -451,8 +511,16 @@ case("config-deep-nesting", {CFG: CONFIG + "extra: " + "{a: " * 100 + "1" + "}" 
 
 case("clauses-yaml-error", {CAT: CLAUSES.replace("{title: 投诉处理, required: true}", "{title: 投诉处理, required: true")},
      f"{CAT}:5", "YAML syntax error")
-case("clauses-unknown-standard", {CAT: CLAUSES + "  GB19001-7.5: {title: 成文信息}\n"}, f"{CAT}:1",
+case("clauses-unknown-standard", {CAT: CLAUSES + "  GB19001-7.5: {title: 成文信息}\n"}, f"{CAT}:7",
      "names unknown standard GB19001")
+case("clauses-unknown-standard-first", {CAT: CLAUSES.replace("clauses:\n", "clauses:\n  ISO14001-6.1: {title: 风险}\n")},
+     f"{CAT}:5", "add the standard under `standards:`")
+case("clauses-entry-as-text", {CAT: CLAUSES.replace("{title: 成文信息}", "成文信息")}, f"{CAT}:6",
+     "clauses.ISO9001-7.5: expected a mapping of keys")
+case("clauses-entry-empty", {CAT: CLAUSES.replace(" {title: 成文信息}", "")}, f"{CAT}:6",
+     "clauses.ISO9001-7.5: the value is empty")
+case("clauses-title-in-block", {CAT: CLAUSES.replace("{title: 成文信息}", "\n    title: 成文信息\n    required: 1")},
+     f"{CAT}:8", "clauses.ISO9001-7.5.required: expected true or false")
 case("clauses-missing-title", {CAT: CLAUSES.replace("{title: 成文信息}", "{required: true}")}, f"{CAT}:6",
      "clauses.ISO9001-7.5.title: required key is missing")
 case("clauses-required-quoted", {CAT: CLAUSES.replace("required: true", 'required: "yes"')}, f"{CAT}:5",
