@@ -46,7 +46,7 @@ def _parse_date(ctx, param, value):
 
 
 def _parse_days(ctx, param, value: str) -> int:
-    match = re.fullmatch(r"(\d+)\s*d?", value.strip())
+    match = re.fullmatch(r"([0-9]+)\s*d?", value.strip())
     if not match:
         raise click.BadParameter(f"{value!r} is not a number of days; write e.g. 30d")
     return int(match.group(1))
@@ -127,9 +127,11 @@ def register(ctx, fmt, as_of):
     """The controlled document list (受控文件清单)."""
     ws = _workspace(ctx)
     if as_of:
-        from .workflow import in_force
+        from .publication import in_force
 
-        documents = in_force(ws, as_of)
+        publication = in_force(ws.config, as_of)
+        _notice(publication.notice)
+        documents = publication.documents
     else:
         documents = ws.documents()
     click.echo(format_register(register_rows(ws.config, documents), fmt), nl=False)
@@ -191,6 +193,11 @@ def _indented_json(value, level: int = 0) -> str:
 
 
 _json_string = json.encoder.encode_basestring
+
+
+def _notice(text: str) -> None:
+    if text:
+        click.echo(f"notice: {text}", err=True)
 
 
 def _sig(sig) -> str:
@@ -335,6 +342,7 @@ def build(ctx, out, preview, as_of):
     ws = _workspace(ctx)
     out = out or ws.root / ("preview" if preview else "site")
     result = build_site(ws, out, preview=preview, as_of=as_of)
+    _notice(result.notice)
     click.echo(f"built {result.pages} documents into {result.out}")
 
 
@@ -374,6 +382,7 @@ def pack(ctx, out, as_of, no_cache):
 
     no_cache = no_cache or ctx.obj.get("no_cache")
     result = build_pack(_workspace(ctx, no_cache), out, as_of=as_of, use_cache=not no_cache, progress=True)
+    _notice(result.notice)
     click.echo(f"packed {result.documents} documents into {result.path}")
 
 
@@ -398,6 +407,7 @@ def publish(ctx, site_out, pack_out, strict):
     site_out = site_out if site_out.is_absolute() else ws.root / site_out
     pack_out = pack_out if pack_out.is_absolute() else ws.root / pack_out
     site = build_site(ws, site_out)
+    _notice(site.notice)
     click.echo(f"site: {site.pages} documents in {site.out} (open {site.out / 'index.html'})")
     packed = build_pack(ws, pack_out, use_cache=ws.use_cache, progress=True)
     click.echo(f"audit pack: {packed.documents} documents in {packed.path}")

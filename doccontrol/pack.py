@@ -22,8 +22,8 @@ from typing import Callable
 from . import clock
 from .config import Config
 from .errors import DoccontrolError
-from .model import Document
-from .publication import released_documents
+from .model import Document, Severity
+from .publication import in_force
 from .register import COLUMNS, format_register, register_rows, sort_key
 from .render import docx
 
@@ -38,17 +38,18 @@ class PackResult:
     path: Path
     documents: int
     converted: int = 0
+    notice: str = ""
 
 
 def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool = True,
                progress: Callable[[int, int], None] | bool = False) -> PackResult:
     """Build the audit pack of what is in force on as_of (default today) and write it atomically to out."""
     as_of = as_of or clock.today()
-    with ws.repo() as repo:
-        publication = released_documents(ws.config, repo, as_of)
-    if publication.findings:
-        raise DoccontrolError("some released documents cannot be read; nothing was packed",
-                              findings=publication.findings)
+    publication = in_force(ws.config, as_of)
+    errors = [f for f in publication.findings if f.severity is Severity.ERROR]
+    if errors:
+        raise DoccontrolError("some documents in force cannot be read; nothing was packed", findings=errors,
+                              fix="run `doccontrol verify` (or `doccontrol check`) and correct them")
     documents = sorted(publication.documents, key=sort_key)
     items = [docx.rendition(ws.config, doc) for doc in documents]
     rendered = docx.render(ws.config, items, use_cache=use_cache, progress=_progress(progress))
@@ -58,13 +59,13 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
         doc = item.doc
         files[f"{item.type_label}/{item.file_name}"] = (data, {
             "number": doc.number, "revision": doc.revision, "effective": doc.effective.isoformat(),
-            "commit": publication.commits[doc.number]})
+            "commit": publication.commits.get(doc.number)})
     for name, data in _lists(ws.config, documents, as_of, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
     files[MANIFEST] = (_manifest(ws.config, as_of, files), {})
     out = Path(out)
     docx.write_output(out, _zip(files, stamp))
-    return PackResult(out, len(documents), rendered.converted)
+    return PackResult(out, len(documents), rendered.converted, publication.notice)
 
 
 def _lists(config: Config, documents: list[Document], as_of: dt.date, stamp: dt.datetime) -> dict[str, bytes]:

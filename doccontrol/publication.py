@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from . import clock
 from .config import Config
 from .loader import MANUAL_INDEX, Source, load_texts, load_worktree
 from .model import Document, Finding, fingerprint
@@ -105,4 +106,4 @@ def preview_documents(config: Config) -> Publication:
     """The working tree as it stands, drafts included (for `build --preview` only)."""
     result = load_worktree(config)
     documents = [doc for doc in result.documents if doc.status != "obsolete"]
-    return Publication(dt.date.today(), documents, {}, result.findings, preview=True)
+    return Publication(clock.today(), documents, {}, result.findings, preview=True)

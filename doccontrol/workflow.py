@@ -397,13 +397,5 @@ def due(ws: Workspace, within_days: int, today: dt.date | None = None) -> list[D
                   key=lambda d: (d.next_review, d.number))
 
 
-def in_force(ws: Workspace, as_of: dt.date) -> list[Document]:
-    """Which revision of each document was in force on as_of, read from git."""
-    from .publication import released_documents
-
-    with ws.repo() as repo:
-        return released_documents(ws.config, repo, as_of).documents
-
-
-__all__ = ["ChangeControl", "history", "verify", "due", "in_force", "tag_name", "current_releases",
+__all__ = ["ChangeControl", "history", "verify", "due", "tag_name", "current_releases",
            "History", "Revision"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -218,6 +219,17 @@ def test_approval_by_outsider_added_by_hand(runner, repo):
     assert "批准 signed by 王五, who is not in the roster [signer-roster]" in out
 
 
+def test_approval_without_the_role_added_by_hand(runner, repo):
+    """林慧 is in the roster but may sign only 审核: a 批准 written by hand in her name is caught."""
+    invoke(runner, repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+    text = read(repo)
+    sig = text[text.index("  - role: 审核"):text.index("---", 10)]
+    replace_in(repo, sig, sig + sig.replace("role: 审核", "role: 批准"))
+    replace_in(repo, "status: review", "status: approved")
+    out = invoke(runner, repo, "check", expect=1).output
+    assert "林慧 may not sign 批准 for a procedure [signer-role]" in out
+
+
 def test_self_approval_caught_in_released_history(runner, released_repo):
     replace_in(released_repo, "  - role: 审核\n    name: 周立新", "  - role: 审核\n    name: 孙小雨")
     git(released_repo, "commit", "-qam", "rewrite signer")
@@ -311,3 +323,23 @@ def test_without_history_only_self_evidently_approved_documents_publish(runner, 
     shallow = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{released_repo}", str(shallow)], check=True)
     assert in_force(Workspace(shallow).config, dt.date(2026, 11, 20)).notice == NO_HISTORY_NOTICE
+
+
+def test_a_shallow_clone_publishes_approved_files_and_says_so(runner, released_repo, tmp_path):
+    import zipfile
+
+    from doccontrol.publication import NO_HISTORY_NOTICE
+
+    open_revision(runner, released_repo)
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{released_repo}", str(shallow)], check=True)
+    built = invoke(runner, shallow, "build", "--out", str(tmp_path / "site"))
+    assert built.stderr == f"notice: {NO_HISTORY_NOTICE}\n"
+    assert built.stdout == f"built 2 documents into {tmp_path / 'site'}\n"
+    assert (tmp_path / "site" / "QR-SH-001" / "index.html").is_file()
+    assert not (tmp_path / "site" / "QP-SH-001").exists()
+    packed = invoke(runner, shallow, "pack", "--out", str(tmp_path / "pack.zip"))
+    assert packed.stderr == f"notice: {NO_HISTORY_NOTICE}\n"
+    manifest = json.loads(zipfile.ZipFile(tmp_path / "pack.zip").read("manifest.json"))
+    assert {(f["number"], f["commit"]) for f in manifest["files"] if f["number"]} == {("QM-SH-01", None),
+                                                                                      ("QR-SH-001", None)}
