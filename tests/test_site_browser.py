@@ -158,3 +158,71 @@ def test_a_form_prints_as_a_bordered_form(reader, base_url):
     assert border == "solid"
     empty = reader.locator(".dc-body--form table td:empty").first
     assert empty.bounding_box()["height"] >= 24
+
+
+HOSTILE = front("QP-SH-003", "<script>console.log('pwned:title')</script>", "procedure", status="draft") + textwrap.dedent("""\
+
+    ## 1 目的
+
+    本段之前和之后各有一段脚本，读者只应看到文字。
+
+    <script>console.log("pwned:script")</script>
+
+    <img src="x" onerror="console.log('pwned:onerror')">
+
+    <svg onload="console.log('pwned:svg')"></svg>
+
+    <iframe srcdoc="<script>console.log('pwned:iframe')</script>"></iframe>
+
+    <details open ontoggle="console.log('pwned:toggle')"><summary>展开</summary>细节</details>
+
+    [点此查看](javascript:void(console.log('pwned:link'))){: #js-link }
+
+    [回访记录](#){: #attr-link onclick="console.log('pwned:onclick')" onmouseover="console.log('pwned:hover')" }
+
+    <a id="raw-link" href="javascript:void(console.log('pwned:raw'))">原始链接</a>
+
+    ## 2 范围
+
+    适用于全部售后服务网点。
+    """)
+
+
+@pytest.fixture(scope="module")
+def hostile_preview(tmp_path_factory) -> Path:
+    """A preview holding a draft that tries every way a document could run a script."""
+    runner = CliRunner()
+    root = init_repo(tmp_path_factory.mktemp("hostile") / "repo")
+    write(root, "procedures/QP-SH-003-hostile.md", HOSTILE)
+    out = root.parent / "preview"
+    invoke(runner, root, "build", "--preview", "--out", str(out))
+    return out
+
+
+def test_no_script_from_a_document_runs_in_the_browser(chromium, hostile_preview):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(QuietHandler, directory=str(hostile_preview)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    ran = []
+    page.on("console", lambda message: ran.append(message.text) if "pwned" in message.text else None)
+    page.on("dialog", lambda dialog: (ran.append(dialog.message), dialog.dismiss()))
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/QP-SH-003/")
+        page.wait_for_load_state("networkidle")
+        expect(page.locator(".dc-body")).to_contain_text("适用于全部售后服务网点")
+        expect(page.locator("h1.dc-title")).to_contain_text("<script>console.log('pwned:title')</script>")
+        for selector in ("#attr-link", "#js-link", "#raw-link", ".dc-body summary"):
+            for link in page.locator(selector).all():
+                link.hover()
+                link.click(no_wait_after=True)
+        page.wait_for_timeout(300)
+        assert ran == []
+        body = page.locator(".dc-body")
+        assert body.locator("script, iframe, svg, [onclick], [onerror], [onmouseover], [ontoggle]").count() == 0
+        assert body.locator("a[href^='javascript']").count() == 0
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()

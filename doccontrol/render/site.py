@@ -18,7 +18,6 @@ import io
 import logging
 import os
 import re
-import shutil
 import tempfile
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -31,11 +30,13 @@ from markdown.treeprocessors import Treeprocessor
 from .. import clock
 from ..config import CONFIG_FILE, Config
 from ..errors import DoccontrolError
+from ..fileio import interrupts_held, private_temp_dir
 from ..loader import MANUAL_INDEX
 from ..model import NUMBER_IN_TEXT, Document, Severity, Signature
-from ..publication import Publication, preview_documents, released_documents
+from ..publication import Publication, in_force, preview_documents
 from ..register import TYPE_ORDER, register_rows, sort_key
 from ..workspace import Workspace
+from .sanitize import Sanitize
 
 HERE = Path(__file__).parent
 THEME_DIR = HERE / "theme"
@@ -60,6 +61,7 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 class SiteResult:
     out: Path
     pages: int
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
     out = checked_output(ws, Path(out), preview)
     pub = publication(ws, preview, as_of)
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
-    try:
+    with private_temp_dir(out.parent, f".{out.name}-build-") as work:
         docs_dir, site_dir = work / "docs", work / "site"
         nav, targets = stage(ws.config, pub, docs_dir)
         run_mkdocs(ws, pub, docs_dir, site_dir, nav, targets)
@@ -93,9 +94,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
         swap_in(site_dir, out, work / "previous")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return SiteResult(out=out, pages=len(pub.documents))
+    return SiteResult(out=out, pages=len(pub.documents), notice=pub.notice)
 
 
 def serve(ws: Workspace, host: str, port: int) -> None:
@@ -183,12 +182,7 @@ def ensure_replaceable(out: Path, preview: bool) -> None:
 
 
 def publication(ws: Workspace, preview: bool, as_of: dt.date | None) -> Publication:
-    if preview:
-        pub = preview_documents(ws.config)
-        pub.as_of = clock.today()
-    else:
-        with ws.repo() as repo:
-            pub = released_documents(ws.config, repo, as_of or clock.today())
+    pub = preview_documents(ws.config) if preview else in_force(ws.config, as_of or clock.today())
     errors = [f for f in pub.findings if f.severity is Severity.ERROR]
     if errors:
         what = "the working tree" if preview else "the released documents"
@@ -479,7 +473,7 @@ def run_mkdocs(ws: Workspace, pub: Publication, docs_dir: Path, site_dir: Path, 
     try:
         cfg = load_config(io.StringIO("{}"), config_file_path=str(ws.root / BASE_CONFIG),
                           **mkdocs_settings(ws, pub, docs_dir, site_dir, nav))
-        cfg.markdown_extensions.append(NumberLinks(targets))
+        cfg.markdown_extensions.extend([NumberLinks(targets), Sanitize()])
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             build(cfg)
@@ -645,13 +639,17 @@ def ensure_local(site_dir: Path) -> None:
 # -- replacing the output ----------------------------------------------------------------------
 
 def swap_in(new: Path, out: Path, previous: Path) -> None:
-    """Replace out with new by renames on one file system; the old site survives any failure."""
+    """Replace out with new by renames on one file system; the old site survives any failure.
+
+    SIGINT and SIGTERM are held from the first rename to the end, so an interrupt cannot land
+    between the renames or before a failed second rename is undone; it takes effect after."""
     if not out.exists():
         os.rename(new, out)
         return
-    os.rename(out, previous)
-    try:
-        os.rename(new, out)
-    except BaseException:
-        os.rename(previous, out)
-        raise
+    with interrupts_held():
+        os.rename(out, previous)
+        try:
+            os.rename(new, out)
+        except BaseException:
+            os.rename(previous, out)
+            raise
