@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from . import clock
 from .errors import DoccontrolError
 from .model import DOC_TYPES, ROLES, STATUS_LABELS
 from .register import format_register, register_rows
@@ -58,9 +57,22 @@ class Group(click.Group):
             return super().invoke(ctx)
         except DoccontrolError as error:
             raise Failure(str(error)) from None
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Exception) as error:
+            if not _raised_by_interrupt(error):
+                raise
             click.echo("interrupted; nothing was left half-written", err=True)
             ctx.exit(130)
+
+
+def _raised_by_interrupt(error: BaseException) -> bool:
+    """An interrupt, or an error raised while one unwound (zipfile.close() after a cut-short entry)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__context__
+    return False
 
 
 @click.group(cls=Group, context_settings=CONTEXT)

@@ -1,23 +1,40 @@
-"""Atomic writes and round-trip editing of front matter (comments and key order kept)."""
+"""Atomic writes, private temporaries, and round-trip editing of front matter (comments and key order kept).
+
+Temporaries are named `{prefix}{pid}-{token}{suffix}` after the process that owns them. A
+process that ends normally or by an interrupt removes its own; one that is killed outright
+(SIGKILL, power loss) cannot, so the next write to the same place removes the leftovers
+of processes that no longer run (remove_stale).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-import tempfile
+import re
+import secrets
+import shutil
+import signal
+import threading
 from pathlib import Path
+from typing import Iterator
 
 from ruamel.yaml import YAML
 
 from .loader import split_front_matter
+
+TOKEN_BYTES = 6
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write data to path so that readers see the old file or the new one, never a half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    prefix = f".{path.name}."
+    remove_stale(path.parent, prefix, ".tmp")
+    tmp = private_temp_path(path.parent, prefix, ".tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -25,13 +42,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 def _mode_for(path: Path) -> int:
-    """The replaced file's permissions, or what a plain open() would give a new file (mkstemp gives 0600)."""
+    """The replaced file's permissions, or what a plain open() would give a new file (the temporary is made 0600)."""
     try:
         return os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
@@ -42,6 +58,94 @@ def _mode_for(path: Path) -> int:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def private_temp_path(parent: Path, prefix: str, suffix: str = "") -> Path:
+    """A fresh name in parent for a temporary of this process; nothing is created.
+
+    The name is known before anything exists, so a cleanup written around the creation
+    cannot miss what an interrupt left half-made."""
+    return Path(parent) / f"{prefix}{os.getpid()}-{secrets.token_hex(TOKEN_BYTES)}{suffix}"
+
+
+@contextlib.contextmanager
+def private_temp_dir(parent: Path, prefix: str) -> Iterator[Path]:
+    """A new folder in parent for this process's temporaries, removed with its content however the block ends.
+
+    Leftovers with the same prefix from processes that no longer run are removed first."""
+    parent = Path(parent)
+    remove_stale(parent, prefix)
+    path = private_temp_path(parent, prefix)
+    try:
+        path.mkdir(mode=0o700)
+        yield path
+    finally:
+        with interrupts_held():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM during the block and act on them when it ends.
+
+    For steps an interrupt must not cut in two: starting a child process and recording it
+    so that it is stopped later, or removing a temporary folder. Only signals handled in
+    Python are held (an unhandled one's default action cannot be replayed), and only in the
+    main thread, the one Python runs signal handlers in."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    handlers = {}
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                handlers[signum] = handler
+                signal.signal(signum, lambda number, frame: held.append(number))
+        yield
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        for signum in held:
+            handlers[signum](signum, None)
+
+
+def remove_stale(parent: Path, prefix: str, suffix: str = "") -> None:
+    """Remove the temporaries named by private_temp_path in parent whose owning process no longer runs."""
+    pattern = re.compile(re.escape(prefix) + r"([1-9][0-9]*)-[0-9a-f]{%d}" % (2 * TOKEN_BYTES) + re.escape(suffix))
+    try:
+        entries = list(os.scandir(parent))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name) if entry.name.startswith(prefix) else None
+        if match and not process_exists(int(match.group(1))):
+            _remove(entry)
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id runs (or is a zombie not yet reaped), whoever owns it.
+
+    Outside POSIX the answer is always yes: there os.kill would end the process, and a
+    leftover kept is better than a live temporary removed."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(entry: os.DirEntry) -> None:
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry.path)
 
 
 def _yaml() -> YAML:

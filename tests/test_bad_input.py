@@ -218,8 +218,6 @@ def outputs(built, tmp_path) -> dict[str, Path]:
 
 def release_by_hand(root: Path, case: Case) -> None:
     """Commit the planted file with a release trailer, as if the history had been edited by hand."""
-    from conftest import git
-
     (path,) = case.files
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", f"release: by hand\n\nDoccontrol-Release: QP-SH-002 A/0 2026-11-16 {path}\n")

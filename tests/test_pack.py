@@ -39,7 +39,7 @@ def entries(data: bytes) -> dict[str, bytes]:
 
 
 def cache_files(root: Path) -> set[str]:
-    return {p.name for p in (root / ".doccontrol-cache" / "docx").glob("*.docx") if not p.name.startswith("reference-")}
+    return {p.name for p in (root / ".doccontrol-cache" / "docx").glob("*/*.docx") if not p.name.startswith("reference-")}
 
 
 def test_pack_holds_documents_in_force_lists_and_a_manifest_that_verifies(runner, released_repo, tmp_path):
@@ -144,3 +144,13 @@ def test_a_warm_repack_converts_only_the_document_that_changed(runner, released_
     assert "程序文件/QP-SH-001-A1-客户投诉处理程序.docx" in names
     assert "程序文件/QP-SH-001-A0-客户投诉处理程序.docx" not in names
     assert build_pack(ws, tmp_path / "pack.zip").converted == 0
+
+
+def test_conversions_of_another_renderer_version_are_dropped(runner, released_repo, tmp_path):
+    old = released_repo / ".doccontrol-cache" / "docx" / "0123456789abcdef"
+    old.mkdir(parents=True)
+    (old / "stale.docx").write_bytes(b"from an earlier doccontrol")
+    pack(runner, released_repo, tmp_path / "pack.zip")
+    versions = [p.name for p in (released_repo / ".doccontrol-cache" / "docx").iterdir()]
+    assert versions == [render_docx.renderer_version()]
+    assert len(cache_files(released_repo)) == 3

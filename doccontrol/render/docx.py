@@ -20,6 +20,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -34,7 +35,7 @@ import pypandoc
 from .. import clock
 from ..config import Config
 from ..errors import DoccontrolError
-from ..fileio import atomic_write_bytes
+from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..model import Document, Revision, RevisionError, fingerprint
 from ..publication import current_releases, read_release
 from ..repo import ReleaseEvent
@@ -104,7 +105,7 @@ def export_document(ws, number: str, revision: str | None, out_dir: Path) -> Pat
     """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
     item = find_rendition(ws, number, revision)
     path = Path(out_dir) / item.file_name
-    write_output(path, render(ws.config, [item]).files[0])
+    write_output(path, render(ws.config, [item], use_cache=ws.use_cache).files[0])
     return path
 
 
@@ -176,8 +177,9 @@ class Rendered:
 def render(config: Config, items: list[Rendition], *, use_cache: bool = True,
            progress: Progress | None = None) -> Rendered:
     """The finished .docx bytes of each item; converts only what the cache does not hold."""
-    cache = config.cache_dir / "docx"
     version = renderer_version()
+    cache = config.cache_dir / "docx" / version
+    drop_other_versions(cache)
     results: list[bytes | None] = [None] * len(items)
     todo = []
     for index, item in enumerate(items):
@@ -202,6 +204,19 @@ def render(config: Config, items: list[Rendition], *, use_cache: bool = True,
     if todo:
         convert([(i, items[i]) for i in todo], references(cache, version), finished)
     return Rendered(results, len(todo))
+
+
+def drop_other_versions(cache: Path) -> None:
+    """Remove conversions made by other renderer versions: no run can use them again."""
+    if not cache.parent.is_dir():
+        return
+    for entry in cache.parent.iterdir():
+        if entry == cache:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def renderer_version() -> str:
@@ -244,11 +259,12 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[bool, Reference],
     """Convert in batches through `pandoc lua` processes, one per core; on_done(index, package parts) for each.
 
     The job list goes to pandoc in a file (pandoc 3.9 crashes on ~90 paths as arguments).
-    If on_done raises, the pandoc processes are stopped and the temporary files removed.
+    If on_done raises or the run is interrupted, the pandoc processes are stopped and reaped
+    and the temporary files removed.
     """
     batches = _batches(items)
     workers = workers or min(os.cpu_count() or 1, len(batches))
-    with tempfile.TemporaryDirectory(prefix="doccontrol-docx-") as tmp:
+    with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-docx-") as tmp:
         shares = [batches[w::workers] for w in range(workers)]
         processes, events = [], queue.Queue()
         try:
@@ -258,7 +274,7 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[bool, Reference],
                      "docs": [{"front": front_markdown(item, refs[landscape].cover_break), "body": item.doc.full_text}
                               for _, item in batch]}
                     for b, (landscape, batch) in enumerate(share)]}
-                processes.append(_start(Path(tmp), w, jobs, events))
+                _start(tmp, w, jobs, events, processes)
             running = len(processes)
             while running:
                 event = events.get()
@@ -275,10 +291,16 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[bool, Reference],
                     raise DoccontrolError(f"pandoc failed converting to Word: {errors.strip()[-2000:]}",
                                           fix="check the documents' Markdown with `doccontrol check`")
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                process.wait()
+            with interrupts_held():
+                _stop(processes)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """Kill the workers still running and reap every one, so no pandoc outlives the conversion."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
 
 def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[bool, list[tuple[int, Rendition]]]]:
@@ -291,13 +313,19 @@ def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[bool, list[tuple[
     return batches
 
 
-def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue) -> subprocess.Popen:
+def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue, processes: list[subprocess.Popen]) -> None:
+    """Start one pandoc worker and add it to processes, with no moment where an interrupt could lose it.
+
+    The worker's own temporary files (`pandoc lua` keeps one) go into tmp too, so a worker
+    that has to be killed leaves nothing outside it."""
     jobs_file = tmp / f"jobs-{worker}.json"
     jobs_file.write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
-    with open(tmp / f"stderr-{worker}.txt", "wb") as errors:
-        process = subprocess.Popen([pypandoc.get_pandoc_path(), "lua", str(LUA_SCRIPT), str(jobs_file)],
-                                   stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, cwd=tmp,
-                                   env={**os.environ, "SOURCE_DATE_EPOCH": "0"})
+    command = [pypandoc.get_pandoc_path(), "lua", str(LUA_SCRIPT), str(jobs_file)]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "TMPDIR": str(tmp)}
+    with open(tmp / f"stderr-{worker}.txt", "wb") as errors, interrupts_held():
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
+                                   cwd=tmp, env=env)
+        processes.append(process)
 
     def pump():
         for line in process.stdout:
@@ -305,7 +333,6 @@ def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue) -> subproces
         events.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
-    return process
 
 
 # -- the controlled-document furniture, as pandoc Markdown -------------------------------------
@@ -391,9 +418,12 @@ def finish(parts: dict[str, bytes], item: Rendition) -> bytes:
 
 
 def package(parts: dict[str, bytes], stamp: dt.datetime) -> bytes:
-    """A zip package with every timestamp set to stamp and a fixed entry order ([Content_Types].xml first)."""
+    """A zip package with every timestamp set to stamp and a fixed entry order ([Content_Types].xml first).
+
+    An interrupt waits until the package is built: zipfile cannot close an archive whose entry
+    an interrupt cut short, and would replace the interrupt with a ValueError."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
+    with interrupts_held(), zipfile.ZipFile(out, "w") as target:
         for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
             info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
             info.compress_type, info.create_system = zipfile.ZIP_DEFLATED, 0
@@ -487,7 +517,8 @@ def table_document(title: str, lines: list[str], headers: list[str], rows: list[
     props.created = props.modified = stamp
     props.revision, props.language = 1, "zh-CN"
     out = io.BytesIO()
-    document.save(out)
+    with interrupts_held():
+        document.save(out)
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as saved:
         return package({name: saved.read(name) for name in saved.namelist()}, stamp)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conftest import CLAUSES, CONFIG, FORM, MANUAL_PART, PROCEDURE, front
+from conftest import CLAUSES, CONFIG, FORM, MANUAL_PART, front
 
 DOC = "procedures/QP-SH-002-投诉回访程序.md"
 BODY = "\n## 1 目的\n\n结案后 7 日内回访客户。\n\n## 2 范围\n\n适用于已结案的投诉。\n"
