@@ -110,11 +110,12 @@ class _Scanner:
             return
         entries = self._list(folder)
         subfolders = set(self._subfolders(folder, entries))
+        files = set(entries.files)
         for name in sorted(entries.files + entries.folders):
             rel = f"{folder}/{name}"
             if rel in subfolders:
                 self._folder_in_controlled_folder(rel, name)
-            elif name in entries.files and name.endswith(".md"):
+            elif name in files and name.endswith(".md"):
                 self._markdown_file(rel, name)
 
     def _folder_in_controlled_folder(self, rel: str, name: str) -> None:
