@@ -25,7 +25,7 @@ import random
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -336,17 +336,7 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S+08:00")
 
 
-@dataclass
-class Row:
-    revision: str
-    date: dt.date
-    section: str
-    summary: str
-    by: str
-    approved_by: str | None = None
-
-
-def front_matter(spec: Spec, revision: str, status: str, prepared: tuple[str, dt.date], rows: list[Row],
+def front_matter(spec: Spec, revision: str, status: str, prepared: tuple[str, dt.date], rows: list[HistoryRow],
                  approvals: list[tuple[str, str, dt.datetime, str]], effective: dt.date | None) -> str:
     out = ["---", f"number: {spec.number}", f"title: {spec.title}", f"type: {spec.type}",
            f"department: {spec.department}", f"revision: {revision}", f"status: {status}",
@@ -371,13 +361,13 @@ def front_matter(spec: Spec, revision: str, status: str, prepared: tuple[str, dt
     return "\n".join(out) + "\n"
 
 
-def stamp_of(spec: Spec, revision: str, prepared: tuple[str, dt.date], rows: list[Row], body: str,
+def stamp_of(spec: Spec, revision: str, prepared: tuple[str, dt.date], rows: list[HistoryRow], body: str,
              parts: list[tuple[str, str]]) -> str:
     """The approval fingerprint, computed by doccontrol's own model.fingerprint."""
     doc = Document(
         path=spec.path, number=spec.number, title=spec.title, type=spec.type, department=spec.department,
         revision=revision, status="review", prepared=Prepared(prepared[0], prepared[1]), body=body,
-        history=tuple(HistoryRow(r.revision, r.date, r.section, r.summary, r.by) for r in rows),
+        history=tuple(replace(row, approved_by=None) for row in rows),
         review_months=12, references=tuple(spec.references), clauses=tuple(spec.clauses),
         retention="3年" if spec.type == "form" else None, orientation=spec.orientation,
         parts=tuple(Part(path, text) for path, text in parts))
@@ -457,7 +447,7 @@ class Stream:
 
 @dataclass
 class State:
-    rows: list[Row] = field(default_factory=list)
+    rows: list[HistoryRow] = field(default_factory=list)
     versions: list[int] = field(default_factory=list)
     part_versions: list[int] = field(default_factory=list)
 
@@ -535,7 +525,7 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
                     for p in changed_parts:
                         state.part_versions[p] += 1
                 prepared = (preparer, batch.drafted.date())
-                state.rows.append(Row(revision, batch.drafted.date(), section, summary, preparer))
+                state.rows.append(HistoryRow(revision, batch.drafted.date(), section, summary, preparer))
                 body = body_of(spec, titles, state.versions, seed)
                 parts = [(f"{spec.folder}/{name}", manual_part(spec, titles, name, c + 1, state.part_versions[c], seed))
                          for c, name in enumerate(spec.parts)]
@@ -563,7 +553,7 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
                     approver = rng.choice([a for a in APPROVERS if a != reviewer])
                 approvals = [("审核", reviewer, (batch.drafted + gap / 3).replace(microsecond=0), stamp),
                              ("批准", approver, (batch.drafted + gap * 2 / 3).replace(microsecond=0), stamp)]
-                state.rows[-1].approved_by = approver
+                state.rows[-1] = replace(state.rows[-1], approved_by=approver)
                 text = front_matter(spec, revision, "effective", prepared, state.rows, approvals, effective) + body
                 files.append((spec.path, text.encode()))
                 trailers.append(f"Doccontrol-Release: {spec.number} {revision} {effective.isoformat()} {spec.path}")

@@ -22,6 +22,7 @@ from typing import Callable
 from . import clock
 from .config import Config
 from .errors import DoccontrolError
+from .fileio import atomic_write_bytes
 from .model import Document, Severity
 from .publication import in_force
 from .register import COLUMNS, format_register, register_rows, sort_key
@@ -64,7 +65,7 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
     files[MANIFEST] = (_manifest(ws.config, as_of, files), {})
     out = Path(out)
-    docx.write_output(out, _zip(files, stamp))
+    atomic_write_bytes(out, _zip(files, stamp))
     return PackResult(out, len(documents), rendered.converted, publication.notice)
 
 

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from doccontrol.publication import released_documents
 from doccontrol.repo import Repo
 from doccontrol.workspace import Workspace
@@ -208,26 +210,19 @@ def test_released_content_changed_in_history_is_caught(runner, released_repo):
     assert any("does not match what 周立新 signed (审核) [edited-after-approval]" in l for l in lines)
 
 
-def test_approval_by_outsider_added_by_hand(runner, repo):
+@pytest.mark.parametrize("signer, expected", [
+    ("王五", "批准 signed by 王五, who is not in the roster [signer-roster]"),
+    ("林慧", "林慧 may not sign 批准 for a procedure [signer-role]"),  # in the roster, but only for 审核
+], ids=["outsider", "without-the-role"])
+def test_approval_added_by_hand(runner, repo, signer, expected):
     invoke(runner, repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
     text = read(repo)
     sig = text[text.index("  - role: 审核"):text.index("---", 10)]
-    forged = sig.replace("role: 审核", "role: 批准").replace("林慧", "王五")
+    forged = sig.replace("role: 审核", "role: 批准").replace("林慧", signer)
     replace_in(repo, sig, sig + forged)
     replace_in(repo, "status: review", "status: approved")
     out = invoke(runner, repo, "check", expect=1).output
-    assert "批准 signed by 王五, who is not in the roster [signer-roster]" in out
-
-
-def test_approval_without_the_role_added_by_hand(runner, repo):
-    """林慧 is in the roster but may sign only 审核: a 批准 written by hand in her name is caught."""
-    invoke(runner, repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
-    text = read(repo)
-    sig = text[text.index("  - role: 审核"):text.index("---", 10)]
-    replace_in(repo, sig, sig + sig.replace("role: 审核", "role: 批准"))
-    replace_in(repo, "status: review", "status: approved")
-    out = invoke(runner, repo, "check", expect=1).output
-    assert "林慧 may not sign 批准 for a procedure [signer-role]" in out
+    assert expected in out
 
 
 def test_self_approval_caught_in_released_history(runner, released_repo):

@@ -105,12 +105,8 @@ def export_document(ws, number: str, revision: str | None, out_dir: Path) -> Pat
     """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
     item = find_rendition(ws, number, revision)
     path = Path(out_dir) / item.file_name
-    write_output(path, render(ws.config, [item], use_cache=ws.use_cache).files[0])
+    atomic_write_bytes(path, render(ws.config, [item], use_cache=ws.use_cache).files[0])
     return path
-
-
-def write_output(path: Path, data: bytes):
-    atomic_write_bytes(path, data)
 
 
 def find_rendition(ws, number: str, revision: str | None) -> Rendition:
