@@ -27,10 +27,13 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 STYLE_PROPERTIES = {"text-align"}
 
 
+_CLEANER = nh3.Cleaner(tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None,
+                       strip_comments=True, filter_style_properties=STYLE_PROPERTIES)
+
+
 def clean(html: str) -> str:
     """html with every element, attribute and URL scheme outside the allow-lists removed."""
-    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None,
-                     strip_comments=True, filter_style_properties=STYLE_PROPERTIES)
+    return _CLEANER.clean(html)
 
 
 class Sanitize(Extension):
