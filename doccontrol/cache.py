@@ -226,12 +226,14 @@ class ParseCache:
         if self.autosave:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, keep_unused: bool = False) -> None:
+        """Write the cache: the entries used in this run, and with keep_unused the stored ones too."""
         if self._key is None:
             return
-        if not self.dirty and len(self.used) == len(self.entries):
+        if not self.dirty and (keep_unused or len(self.used) == len(self.entries)):
             return
-        entries = {key: self._slim_again(key, value) for key, value in self.used.items()}
+        entries = dict(self.entries) if keep_unused else {}
+        entries.update((key, self._slim_again(key, value)) for key, value in self.used.items())
         payload = pickle.dumps((code_version(), entries, self.memo), protocol=pickle.HIGHEST_PROTOCOL)
         signature = hmac.new(self._key, payload, hashlib.sha256).digest()
         from .fileio import atomic_write_bytes

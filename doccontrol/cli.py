@@ -139,9 +139,7 @@ def register(ctx, fmt, as_of):
     """The controlled document list (受控文件清单)."""
     ws = _workspace(ctx)
     if as_of:
-        from .publication import in_force
-
-        publication = in_force(ws.config, as_of)
+        publication = ws.in_force(as_of)
         _notice(publication.notice)
         documents = publication.documents
     else:
@@ -346,12 +344,13 @@ def due(ctx, within):
               help="Output folder (default: site/, or preview/ with --preview).")
 @click.option("--preview", is_flag=True, help="Include drafts, each marked 草稿/未批准, into a separate folder.")
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Publish what is in force on DATE.")
+@click.option("--no-cache", is_flag=True, help="Parse every published document again, ignoring the parse cache.")
 @click.pass_context
-def build(ctx, out, preview, as_of):
+def build(ctx, out, preview, as_of, no_cache):
     """Build the controlled website from the current released revisions."""
     from .render.site import build_site
 
-    ws = _workspace(ctx)
+    ws = _workspace(ctx, no_cache)
     out = out or ws.root / ("preview" if preview else "site")
     result = build_site(ws, out, preview=preview, as_of=as_of)
     _notice(result.notice)

@@ -221,26 +221,35 @@ def load_worktree(config: Config, cache=None) -> LoadResult:
     """
     sources, findings = discover(config)
     sources, texts = _read_sources(str(config.root), sources, findings)
-    if cache is None:
-        result = load_texts(sources, texts)
-    else:
-        result = LoadResult([], [])
-        collecting = gc.isenabled()
-        gc.disable()  # thousands of cached objects come back at once, and none is garbage
-        try:
-            for source in sources:
-                key = cache.key([source.main, *source.parts], texts)
-                one = cache.get(key, texts)
-                if one is None:
-                    one = load_texts([source], texts)
-                    cache.put(key, one, texts)
-                result.documents.extend(one.documents)
-                result.findings.extend(one.findings)
-        finally:
-            if collecting:
-                gc.enable()
+    result = load_sources(sources, texts, cache)
+    if cache is not None:
         cache.save()
     result.findings[:0] = findings
+    return result
+
+
+def load_sources(sources: list[Source], texts: dict[str, bytes], cache=None) -> LoadResult:
+    """Parse these documents, taking each from the cache (if given) when its files' bytes are known.
+
+    The cache is not saved here: the caller decides whether this load is the one to keep.
+    """
+    if cache is None:
+        return load_texts(sources, texts)
+    result = LoadResult([], [])
+    collecting = gc.isenabled()
+    gc.disable()  # thousands of cached objects come back at once, and none is garbage
+    try:
+        for source in sources:
+            key = cache.key([source.main, *source.parts], texts)
+            one = cache.get(key, texts)
+            if one is None:
+                one = load_texts([source], texts)
+                cache.put(key, one, texts)
+            result.documents.extend(one.documents)
+            result.findings.extend(one.findings)
+    finally:
+        if collecting:
+            gc.enable()
     return result
 
 

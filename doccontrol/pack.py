@@ -24,7 +24,6 @@ from .config import Config
 from .errors import DoccontrolError
 from .fileio import atomic_write_bytes
 from .model import Document, Severity
-from .publication import in_force
 from .register import COLUMNS, format_register, register_rows, sort_key
 from .render import docx
 
@@ -46,7 +45,7 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
                progress: Callable[[int, int], None] | bool = False) -> PackResult:
     """Build the audit pack of what is in force on as_of (default today) and write it atomically to out."""
     as_of = as_of or clock.today()
-    publication = in_force(ws.config, as_of)
+    publication = ws.in_force(as_of, use_cache=use_cache)
     errors = [f for f in publication.findings if f.severity is Severity.ERROR]
     if errors:
         raise DoccontrolError("some documents in force cannot be read; nothing was packed", findings=errors,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import clock
 from .config import Config
-from .loader import MANUAL_INDEX, Source, load_texts, load_worktree
+from .loader import MANUAL_INDEX, Source, load_sources, load_worktree
 from .model import Document, Finding, fingerprint
 from .repo import History, ReleaseEvent, Repo, RepoError
 
@@ -33,21 +33,25 @@ class Publication:
     notice: str = ""
 
 
-def in_force(config: Config, as_of: dt.date) -> Publication:
-    """What is in force on as_of: from the release record in git, or, without history, from approved files."""
+def in_force(config: Config, as_of: dt.date, cache=None) -> Publication:
+    """What is in force on as_of: from the release record in git, or, without history, from approved files.
+
+    With a `cache.ParseCache`, a released file whose bytes were parsed before (by `check`,
+    which stores each file by its path and blob id) is not parsed again.
+    """
     try:
         repo = Repo(config.root)
     except RepoError:
-        return approved_in_worktree(config, as_of)
+        return approved_in_worktree(config, as_of, cache)
     with repo:
         if not repo.has_commits or repo.is_shallow:
-            return approved_in_worktree(config, as_of)
-        return released_documents(config, repo, as_of)
+            return approved_in_worktree(config, as_of, cache)
+        return released_documents(config, repo, as_of, cache=cache)
 
 
-def approved_in_worktree(config: Config, as_of: dt.date) -> Publication:
+def approved_in_worktree(config: Config, as_of: dt.date, cache=None) -> Publication:
     """The fallback without history: effective files whose every signature still matches their content."""
-    result = load_worktree(config)
+    result = load_worktree(config, cache)
     documents = [doc for doc in result.documents if _self_evidently_in_force(config, doc, as_of)]
     return Publication(as_of, documents, {}, result.findings, notice=NO_HISTORY_NOTICE)
 
@@ -72,13 +76,14 @@ def current_releases(history: History, as_of: dt.date) -> dict[str, ReleaseEvent
     return {number: event for number, event in current.items() if number not in withdrawn}
 
 
-def released_documents(config: Config, repo: Repo, as_of: dt.date, history: History | None = None) -> Publication:
+def released_documents(config: Config, repo: Repo, as_of: dt.date, history: History | None = None,
+                       cache=None) -> Publication:
     """Read the current released revision of every document from its release commit."""
     history = history or repo.history(paths=False)  # releases and withdrawals are all it needs
     events = current_releases(history, as_of)
     documents, findings, commits = [], [], {}
     for event in sorted(events.values(), key=lambda e: e.number):
-        docs, problems = read_release(repo, event)
+        docs, problems = read_release(repo, event, cache)
         findings.extend(problems)
         for doc in docs:
             documents.append(doc)
@@ -86,7 +91,7 @@ def released_documents(config: Config, repo: Repo, as_of: dt.date, history: Hist
     return Publication(as_of, documents, commits, findings)
 
 
-def read_release(repo: Repo, event: ReleaseEvent) -> tuple[list[Document], list[Finding]]:
+def read_release(repo: Repo, event: ReleaseEvent, cache=None) -> tuple[list[Document], list[Finding]]:
     parts = []
     if event.path.endswith("/" + MANUAL_INDEX):
         folder = event.path.rsplit("/", 1)[0]
@@ -98,12 +103,12 @@ def read_release(repo: Repo, event: ReleaseEvent) -> tuple[list[Document], list[
         return [], [Finding(event.path, 1, "release-missing",
                             f"release {event.number} {event.revision} names a file that is not in commit {event.commit.sha[:10]}",
                             "the history was altered; restore it or release the document again")]
-    result = load_texts([source], texts)
+    result = load_sources([source], texts, cache)
     return result.documents, result.findings
 
 
-def preview_documents(config: Config) -> Publication:
+def preview_documents(config: Config, cache=None) -> Publication:
     """The working tree as it stands, drafts included (for `build --preview` only)."""
-    result = load_worktree(config)
+    result = load_worktree(config, cache)
     documents = [doc for doc in result.documents if doc.status != "obsolete"]
     return Publication(clock.today(), documents, {}, result.findings, preview=True)

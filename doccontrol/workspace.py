@@ -64,6 +64,28 @@ class Workspace:
         use_cache = self.use_cache if use_cache is None else use_cache
         return load_worktree(self.config, ParseCache(self.config.cache_dir) if use_cache else None)
 
+    def in_force(self, as_of: dt.date, use_cache: bool | None = None):
+        """What is in force on as_of (see `publication.in_force`), reusing what `check` has parsed.
+
+        Released files parsed here are added to the cache without dropping the working tree's
+        entries (the next `check` keeps only what it uses).
+        """
+        from .publication import in_force
+
+        use_cache = self.use_cache if use_cache is None else use_cache
+        if not use_cache:
+            return in_force(self.config, as_of)
+        cache = ParseCache(self.config.cache_dir, autosave=False)
+        publication = in_force(self.config, as_of, cache)
+        cache.flush(keep_unused=True)
+        return publication
+
+    def preview(self):
+        """The working tree as published by `build --preview` (see `publication.preview_documents`)."""
+        from .publication import preview_documents
+
+        return preview_documents(self.config, ParseCache(self.config.cache_dir) if self.use_cache else None)
+
     def check(self, strict: bool = False, today: dt.date | None = None, use_cache: bool | None = None) -> CheckReport:
         today = today or clock.today()
         use_cache = self.use_cache if use_cache is None else use_cache

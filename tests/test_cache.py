@@ -182,3 +182,56 @@ def test_a_warm_check_does_not_validate_again(repo, monkeypatch):
     monkeypatch.setattr("doccontrol.workspace.validate", refuse)
     warm = Workspace(repo).check()
     assert warm.findings == cold.findings and warm.documents == cold.documents
+
+
+def _in_force(root: Path, cache: ParseCache | None):
+    from doccontrol import clock
+    from doccontrol.publication import in_force
+
+    return in_force(load_config(root), clock.today(), cache)
+
+
+def test_released_files_are_looked_up_by_the_key_check_stored(runner, released_repo):
+    invoke(runner, released_repo, "check")
+    cache = _cache(released_repo)
+    warm = _in_force(released_repo, cache)
+    assert cache.misses == [] and sorted(cache.hits) == [MANUAL, "forms/QR-SH-001-顾客问题处理表.md", PROC]
+    cold = _in_force(released_repo, None)
+    assert warm.documents == cold.documents and warm.findings == cold.findings
+
+
+def test_a_draft_in_the_working_tree_never_stands_in_for_its_release(runner, released_repo):
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "响应时限调整")
+    path = released_repo / PROC
+    path.write_text(path.read_text(encoding="utf-8").replace("24 小时内响应", "12 小时内响应"), encoding="utf-8")
+    invoke(runner, released_repo, "check")
+    cache = _cache(released_repo)
+    published = {doc.number: doc for doc in _in_force(released_repo, cache).documents}
+    assert cache.misses == [PROC]
+    assert published["QP-SH-001"].revision == "A/0" and "24 小时内响应" in published["QP-SH-001"].body
+    assert list(published.values()) == _in_force(released_repo, None).documents
+
+
+def test_build_adds_released_files_without_dropping_the_working_trees(runner, released_repo):
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "响应时限调整")
+    invoke(runner, released_repo, "check")
+    invoke(runner, released_repo, "build", "--out", str(released_repo.parent / "site"))
+    cache = _cache(released_repo)
+    cache._load()
+    assert sorted(key[0][0] for key in cache.entries).count(PROC) == 2  # the draft and the release
+    checked = _cache(released_repo)
+    _load(released_repo, checked)
+    assert checked.misses == []
+
+
+def test_a_warm_build_makes_the_same_site_as_a_cold_one(runner, released_repo):
+    cold, warm = released_repo.parent / "cold", released_repo.parent / "warm"
+    shutil.rmtree(released_repo / ".doccontrol-cache")
+    invoke(runner, released_repo, "build", "--no-cache", "--out", str(cold))
+    assert not (released_repo / ".doccontrol-cache").exists(), "--no-cache must not write a cache"
+    invoke(runner, released_repo, "check")
+    invoke(runner, released_repo, "build", "--out", str(warm))
+    files = sorted(p.relative_to(cold) for p in cold.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(warm) for p in warm.rglob("*") if p.is_file())
+    assert [f for f in files if (cold / f).read_bytes() != (warm / f).read_bytes()] == []
+    assert "QP-SH-001" in (warm / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
