@@ -348,3 +348,13 @@ def test_a_rebuild_replaces_the_site(runner, site, released_repo):
     assert not (site / "stale.html").exists()
     assert (site / "QP-SH-001" / "index.html").is_file()
     assert leftovers(site.parent) == []
+
+
+def test_a_body_opening_with_a_rule_is_text_not_page_metadata(runner, repo, tmp_path):
+    body = "---\n说明: 本段不是元数据\n---\n\n## 1 目的\n\n规定投诉处理。\n"
+    write(repo, "procedures/QP-SH-002-规则开头.md", front("QP-SH-002", "规则开头", "procedure") + body)
+    out = tmp_path / "preview"
+    build(runner, repo, out, "--preview")
+    doc = page(out, "QP-SH-002/index.html")
+    assert "说明: 本段不是元数据" in text_of(doc, f"//*[{cls('dc-body')}]")
+    assert header_values(doc)["number"] == "QP-SH-002"

@@ -3,8 +3,9 @@
 Only the documents of a Publication enter the staged docs dir (the released revisions
 read from git, or the working tree for a preview), so a draft that is not published
 cannot reach a page or the search index. Page furniture (control block, notices, print
-rules) lives in the theme override; each staged page carries its values as front matter
-under `dc`, so the engine only has to honour `custom_dir` templates.
+rules) lives in the theme override; each page's values (its title, and the control block's
+under `dc`) are handed to MkDocs in process as the page's metadata, never written out as YAML
+and parsed back, so the engine only has to honour `custom_dir` templates and page metadata.
 
 Every title handed to MkDocs (nav entries, page `title`) is HTML-escaped text, because
 Material prints those unescaped; the theme escapes the raw values under `dc` itself.
@@ -23,9 +24,9 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from mkdocs.plugins import event_priority
 
 from .. import clock
 from ..config import CONFIG_FILE, Config
@@ -33,7 +34,7 @@ from ..errors import DoccontrolError
 from ..fileio import interrupts_held, private_temp_dir
 from ..loader import MANUAL_INDEX
 from ..model import NUMBER_IN_TEXT, Document, Severity, Signature
-from ..publication import Publication, in_force, preview_documents
+from ..publication import Publication
 from ..register import TYPE_ORDER, register_rows, sort_key
 from ..workspace import Workspace
 from .sanitize import Sanitize
@@ -47,14 +48,14 @@ BASE_CONFIG = "mkdocs.yml"
 SEARCH_SEPARATOR = r"[\s\u200b\u3000\-、。，．？！；：“”‘’《》〈〉（）【】「」,:;!?()\[\]\"'/|]+|\.(?!\d)"
 REQUIRED_FEATURES = ("navigation.prune", "navigation.tabs", "navigation.indexes", "navigation.top",
                      "navigation.footer", "search.highlight", "toc.follow")
-REQUIRED_EXTENSIONS = ("tables", "attr_list", "md_in_html", "admonition", "def_list", "footnotes",
-                       "pymdownx.details", "pymdownx.superfences")
+# The Markdown both renderers agree on (pandoc reads the same constructs for the Word export);
+# MkDocs adds toc, tables and fenced_code itself.
+REQUIRED_EXTENSIONS = ("tables", "attr_list", "def_list", "footnotes")
 HOME_SECTION = "首页"
 
-try:
-    from yaml import CSafeDumper as _Dumper
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeDumper as _Dumper
+# Each staged page opens with empty front matter, so that a body beginning with a `---` rule is
+# never read as metadata; the real metadata comes from `Staged.meta`.
+EMPTY_FRONT_MATTER = "---\n{}\n---\n\n"
 
 
 @dataclass
@@ -62,6 +63,15 @@ class SiteResult:
     out: Path
     pages: int
     notice: str = ""
+
+
+@dataclass
+class Staged:
+    """What `stage` wrote: the navigation, where each document went, and each page's metadata."""
+
+    nav: list
+    targets: dict[str, "Target"]
+    meta: dict[str, dict]
 
 
 @dataclass(frozen=True)
@@ -88,8 +98,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
     out.parent.mkdir(parents=True, exist_ok=True)
     with private_temp_dir(out.parent, f".{out.name}-build-") as work:
         docs_dir, site_dir = work / "docs", work / "site"
-        nav, targets = stage(ws.config, pub, docs_dir)
-        run_mkdocs(ws, pub, docs_dir, site_dir, nav, targets)
+        run_mkdocs(ws, pub, docs_dir, site_dir, stage(ws.config, pub, docs_dir))
         ensure_local(site_dir)
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
@@ -182,7 +191,7 @@ def ensure_replaceable(out: Path, preview: bool) -> None:
 
 
 def publication(ws: Workspace, preview: bool, as_of: dt.date | None) -> Publication:
-    pub = preview_documents(ws.config) if preview else in_force(ws.config, as_of or clock.today())
+    pub = ws.preview() if preview else ws.in_force(as_of or clock.today())
     errors = [f for f in pub.findings if f.severity is Severity.ERROR]
     if errors:
         what = "the working tree" if preview else "the released documents"
@@ -193,22 +202,26 @@ def publication(ws: Workspace, preview: bool, as_of: dt.date | None) -> Publicat
 
 # -- staging -----------------------------------------------------------------------------------
 
-def stage(config: Config, pub: Publication, docs_dir: Path) -> tuple[list, dict[str, Target]]:
+def stage(config: Config, pub: Publication, docs_dir: Path) -> Staged:
     """Write one page per published document (a manual: an index page and one per part) plus the
-    generated pages into docs_dir; return the navigation and where each document went."""
+    generated pages into docs_dir; return the navigation, where each document went and the pages' metadata."""
     documents = sorted(pub.documents, key=sort_key)
     targets = {doc.number: Target(doc.number, doc.title, main_src(doc)) for doc in documents}
-    pages: dict[str, str] = {}
+    pages: dict[str, tuple[str, dict]] = {}
     for doc in documents:
         pages.update(document_pages(config, doc, targets))
-    pages["index.md"] = home_page(config, pub, documents, targets)
-    pages["register.md"] = register_page(config, pub, documents, targets)
-    pages["clauses.md"] = clause_page(config, documents, targets)
-    for src, text in pages.items():
+    pages["index.md"] = (home_page(config, pub, documents, targets), page_meta("首页"))
+    pages["register.md"] = (register_page(config, pub, documents, targets), page_meta("受控文件清单"))
+    pages["clauses.md"] = (clause_page(config, documents, targets), page_meta("条款对照"))
+    made: set[Path] = set()
+    for src, (text, _) in pages.items():
         path = docs_dir / src
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return navigation(config, documents, targets), targets
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_text(EMPTY_FRONT_MATTER + text, encoding="utf-8")
+    meta = {src: page for src, (_, page) in pages.items()}
+    return Staged(navigation(config, documents, targets), targets, meta)
 
 
 def main_src(doc: Document) -> str:
@@ -234,7 +247,7 @@ def part_title(path: str, text: str) -> str:
     return re.sub(r"^\d+[-_ .]*", "", stem) or stem
 
 
-def document_pages(config: Config, doc: Document, targets: dict[str, Target]) -> dict[str, str]:
+def document_pages(config: Config, doc: Document, targets: dict[str, Target]) -> dict[str, tuple[str, dict]]:
     dc = document_meta(config, doc, targets)
     main = targets[doc.number]
     parts = part_pages(doc)
@@ -242,10 +255,10 @@ def document_pages(config: Config, doc: Document, targets: dict[str, Target]) ->
     if parts:
         contents = "\n".join(f"- [{md_text(title)}](/{src})" for src, title, _ in parts)
         body = f"{body.rstrip()}\n\n## 章节\n\n{contents}\n"
-    pages = {main.src: front_matter(f"{doc.number} {doc.title}", dc) + body}
+    pages = {main.src: (body, page_meta(f"{doc.number} {doc.title}", dc))}
     for src, title, text in parts:
         part_dc = {**dc, "part": title, "home": main.url, "history": []}
-        pages[src] = front_matter(f"{doc.number} {doc.title} · {title}", part_dc) + text
+        pages[src] = (text, page_meta(f"{doc.number} {doc.title} · {title}", part_dc))
     return pages
 
 
@@ -292,12 +305,11 @@ def iso(day: dt.date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def front_matter(title: str, dc: dict | None = None) -> str:
-    meta = {"title": html.escape(title)}
+def page_meta(title: str, dc: dict | None = None) -> dict:
+    meta: dict = {"title": html.escape(title)}
     if dc is not None:
         meta["dc"] = dc
-    text = yaml.dump(meta, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1 << 20)
-    return f"---\n{text}---\n\n"
+    return meta
 
 
 def md_text(text: str) -> str:
@@ -321,7 +333,7 @@ def by_type(documents: list[Document]) -> list[tuple[str, list[Document]]]:
 def home_page(config: Config, pub: Publication, documents: list[Document], targets: dict[str, Target]) -> str:
     model = config.model
     scope = "草稿预览（含未批准文件）" if pub.preview else f"截至 {pub.as_of.isoformat()} 现行有效的受控文件"
-    lines = [front_matter("首页"), f"# {md_text(model.company)}", "",
+    lines = [f"# {md_text(model.company)}", "",
              f"**{md_text(model.system)}** · {scope}，共 {len(documents)} 份。", "",
              '<div class="dc-tiers">']
     for doc_type, docs in by_type(documents):
@@ -337,7 +349,7 @@ def home_page(config: Config, pub: Publication, documents: list[Document], targe
 
 def register_page(config: Config, pub: Publication, documents: list[Document], targets: dict[str, Target]) -> str:
     scope = "草稿预览，含未批准文件，不是受控清单" if pub.preview else f"截至 {pub.as_of.isoformat()} 现行有效"
-    lines = [front_matter("受控文件清单"), "# 受控文件清单", "",
+    lines = ["# 受控文件清单", "",
              f"{md_text(config.model.company)} {md_text(config.model.system)} · {scope}，共 {len(documents)} 份。", ""]
     for doc_type, docs in by_type(documents):
         lines += [f"## {md_text(config.type_label(doc_type))} {{#tier-{doc_type}}}", "",
@@ -356,7 +368,7 @@ def clause_page(config: Config, documents: list[Document], targets: dict[str, Ta
     for doc in documents:
         for clause_id in doc.clauses:
             answering.setdefault(clause_id, []).append(doc)
-    lines = [front_matter("条款对照"), "# 条款对照", "",
+    lines = ["# 条款对照", "",
              "标准条款（评价指标）与回应它的现行文件。标注“必须”的条款须至少有一份文件回应。", ""]
     standards: dict[str, list] = {}
     for clause in config.clauses.values():
@@ -462,8 +474,7 @@ class NumberLinker(Treeprocessor):
 
 # -- MkDocs ------------------------------------------------------------------------------------
 
-def run_mkdocs(ws: Workspace, pub: Publication, docs_dir: Path, site_dir: Path, nav: list,
-               targets: dict[str, Target]) -> None:
+def run_mkdocs(ws: Workspace, pub: Publication, docs_dir: Path, site_dir: Path, staged: Staged) -> None:
     """ONE in-process MkDocs build of the staged pages."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -472,8 +483,9 @@ def run_mkdocs(ws: Workspace, pub: Publication, docs_dir: Path, site_dir: Path, 
     quiet_jieba()
     try:
         cfg = load_config(io.StringIO("{}"), config_file_path=str(ws.root / BASE_CONFIG),
-                          **mkdocs_settings(ws, pub, docs_dir, site_dir, nav))
-        cfg.markdown_extensions.extend([NumberLinks(targets), Sanitize()])
+                          **mkdocs_settings(ws, pub, docs_dir, site_dir, staged.nav))
+        cfg.markdown_extensions.extend([NumberLinks(staged.targets), Sanitize()])
+        cfg.plugins["doccontrol/meta"] = StagedMeta(staged.meta)
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             build(cfg)
@@ -481,6 +493,18 @@ def run_mkdocs(ws: Workspace, pub: Publication, docs_dir: Path, site_dir: Path, 
             cfg.plugins.on_shutdown()
     except MkDocsException as error:
         raise DoccontrolError(f"the site build failed: {error}") from None
+
+
+class StagedMeta:
+    """A MkDocs plugin that gives each staged page its metadata (title, control block) before anything reads it."""
+
+    def __init__(self, meta: dict[str, dict]):
+        self.meta = meta
+
+    @event_priority(100)
+    def on_page_markdown(self, markdown, *, page, config, files):
+        page.meta.update(self.meta.get(page.file.src_uri, {}))
+        return markdown
 
 
 def quiet_jieba() -> None:
