@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import json
 import os
 import subprocess
@@ -25,7 +27,7 @@ def _env(tmp_path: Path) -> dict:
 def test_bench_run_prints_the_table(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run"), "--n", "12", "--repeat", "1",
+        [sys.executable, str(ROOT / "bench" / "run"), "--n", "12", "--repeat", "2",
          "--workloads", "check,history", "--work-dir", str(tmp_path / "work"), "--json", str(out)],
         capture_output=True, text=True, env=_env(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout
@@ -36,6 +38,19 @@ def test_bench_run_prints_the_table(tmp_path):
     rows = json.loads(out.read_text(encoding="utf-8"))
     assert [row["workload"] for row in rows] == ["check (cold)", "check (warm)", "history"]
     assert all(row["median"] > 0 and row["floor"] > 0 and row["ratio"] > 0 for row in rows)
+    assert [row["paired"] for row in rows] == [True, False, True]
+    assert all(len(row["runs"]) == len(row["floor_runs"]) == 2 for row in rows)
+
+
+def test_a_paired_ratio_is_the_median_of_per_pair_ratios():
+    loader = importlib.machinery.SourceFileLoader("bench_run", str(ROOT / "bench" / "run"))
+    bench = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    sys.modules[loader.name] = bench  # dataclasses look their module up while the class is made
+    loader.exec_module(bench)
+    row = bench.Row(1000, "build", times=[2.0, 9.0, 3.0], floor_times=[1.0, 3.0, 2.0], paired=True)
+    assert row.ratio == 2.0  # the median of 2, 3 and 1.5
+    row.paired = False
+    assert row.ratio == 1.5  # the median time 3 over the median floor 2
 
 
 def test_corpus_is_valid_and_deterministic(tmp_path, runner, monkeypatch):
