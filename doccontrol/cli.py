@@ -377,8 +377,9 @@ def export(ctx, number, revision, out):
     """Export one document as a controlled Word (.docx) file."""
     from .render.docx import export_document
 
-    path = export_document(_workspace(ctx), number, revision, out)
-    click.echo(str(path))
+    exported = export_document(_workspace(ctx), number, revision, out)
+    _notice(exported.notice)
+    click.echo(str(exported.path))
 
 
 @cli.command(context_settings=CONTEXT)

@@ -33,6 +33,16 @@ class Publication:
     notice: str = ""
 
 
+def has_full_history(config: Config) -> bool:
+    """Whether the repository holds its whole release record (not an export, not a shallow clone)."""
+    try:
+        repo = Repo(config.root)
+    except RepoError:
+        return False
+    with repo:
+        return repo.has_commits and not repo.is_shallow
+
+
 def in_force(config: Config, as_of: dt.date, cache=None) -> Publication:
     """What is in force on as_of: from the release record in git, or, without history, from approved files.
 

@@ -291,3 +291,28 @@ def test_a_release_not_yet_effective_is_exported_only_by_name_and_marked(runner,
     assert "takes effect on 2026-12-01" in result.output and "--revision A/0" in result.output
     path = export(runner, repo, tmp_path, "QP-SH-001", "--revision", "A/0")
     assert part_xml(path, "word/header").count('string="未生效"') == 2
+
+
+def test_a_shallow_clone_exports_the_approved_revision_and_says_so(runner, released_repo, tmp_path):
+    from doccontrol.publication import NO_HISTORY_NOTICE
+
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "增加电话回访要求", "--author", "孙小雨")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{released_repo}", str(shallow)], check=True)
+    out = tmp_path / "out"
+
+    current = invoke(runner, shallow, "export", "QR-SH-001", "--out", str(out))
+    assert current.stderr == f"notice: {NO_HISTORY_NOTICE}\n"
+    path = Path(current.stdout.strip())
+    assert path.name == "QR-SH-001-A0-顾客问题处理表.docx"
+    assert "string=" not in part_xml(path, "word/header")
+    assert "QR-SH-001" in header_text(body_section_header(docx.Document(path)))
+
+    refused = invoke(runner, shallow, "export", "QP-SH-001", "--out", str(out), expect=1)
+    assert "QP-SH-001 is not approved and effective in this copy (A/1 is 草稿)" in refused.output
+    assert "--revision A/1" in refused.output and "full history" in refused.output
+    draft = Path(invoke(runner, shallow, "export", "QP-SH-001", "--revision", "A/1", "--out", str(out)).stdout.strip())
+    assert part_xml(draft, "word/header").count('string="草稿"') == 2
+    old = invoke(runner, shallow, "export", "QP-SH-001", "--revision", "A/0", "--out", str(out), expect=1)
+    assert "A/0 cannot be read here" in old.output and "git fetch --unshallow" in old.output
+    assert sorted(p.name for p in out.iterdir()) == [draft.name, path.name]

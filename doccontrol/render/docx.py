@@ -37,7 +37,7 @@ from ..config import Config
 from ..errors import DoccontrolError
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..model import Document, Revision, RevisionError, fingerprint
-from ..publication import current_releases, read_release
+from ..publication import NO_HISTORY_NOTICE, current_releases, has_full_history, read_release
 from ..repo import ReleaseEvent
 from . import docx_reference as reference
 from . import docx_split
@@ -101,22 +101,32 @@ def rendition(config: Config, doc: Document, mark: str | None = None) -> Renditi
 
 # -- export ------------------------------------------------------------------------------------
 
-def export_document(ws, number: str, revision: str | None, out_dir: Path) -> Path:
+@dataclass
+class Exported:
+    path: Path
+    notice: str = ""
+
+
+def export_document(ws, number: str, revision: str | None, out_dir: Path) -> Exported:
     """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
-    item = find_rendition(ws, number, revision)
-    path = Path(out_dir) / item.file_name
-    atomic_write_bytes(path, render(ws.config, [item], use_cache=ws.use_cache).files[0])
-    return path
-
-
-def find_rendition(ws, number: str, revision: str | None) -> Rendition:
-    """The revision to export and its mark: none when in force, 作废/未生效 for other releases, 草稿 for the draft."""
-    today = clock.today()
     if revision is not None:
         try:
             Revision.parse(revision)
         except RevisionError as error:
             raise DoccontrolError(str(error), fix="write the revision as in the register, e.g. --revision A/1") from None
+    notice = ""
+    if has_full_history(ws.config):
+        item = find_rendition(ws, number, revision)
+    else:
+        item, notice = rendition_without_history(ws, number, revision), NO_HISTORY_NOTICE
+    path = Path(out_dir) / item.file_name
+    atomic_write_bytes(path, render(ws.config, [item], use_cache=ws.use_cache).files[0])
+    return Exported(path, notice)
+
+
+def find_rendition(ws, number: str, revision: str | None) -> Rendition:
+    """The revision to export and its mark: none when in force, 作废/未生效 for other releases, 草稿 for the draft."""
+    today = clock.today()
     with ws.repo() as repo:
         history = repo.history()
         releases = [e for e in history.releases if e.number == number]
@@ -137,6 +147,25 @@ def find_rendition(ws, number: str, revision: str | None) -> Rendition:
         raise DoccontrolError(f"{number} has no revision {revision}",
                               fix="revisions you can export: " + ", ".join(known))
     return rendition(ws.config, draft, "草稿")
+
+
+def rendition_without_history(ws, number: str, revision: str | None) -> Rendition:
+    """Without the release record, only the working tree's revision: unmarked when its present content
+    is approved and effective (as `build` and `pack` publish it here), 草稿 when asked for by name."""
+    doc = ws.find(number)
+    in_force = any(d.number == number for d in ws.in_force(clock.today()).documents)
+    if revision in (None, doc.revision) and in_force:
+        return rendition(ws.config, doc, None)
+    if revision == doc.revision:
+        return rendition(ws.config, doc, "草稿")
+    unshallow = "clone the repository with its full history (or run `git fetch --unshallow`)"
+    if revision is None:
+        raise DoccontrolError(f"{number} is not approved and effective in this copy ({doc.revision} is {doc.status_label}) "
+                              "and without its git history the revision in force cannot be read",
+                              fix=f"{unshallow}, or export the working revision: doccontrol export {number} "
+                                  f"--revision {doc.revision}")
+    raise DoccontrolError(f"{number} {revision} cannot be read here: released revisions are read from git history, "
+                          "and this copy has none", fix=unshallow)
 
 
 def _read(repo, event: ReleaseEvent) -> Document:
