@@ -33,14 +33,21 @@ class Publication:
     notice: str = ""
 
 
-def has_full_history(config: Config) -> bool:
-    """Whether the repository holds its whole release record (not an export, not a shallow clone)."""
+def full_history_repo(config: Config) -> Repo | None:
+    """The repository, open, when it holds its whole release record; None in an export without
+    .git, an empty repository or a shallow clone."""
     try:
         repo = Repo(config.root)
     except RepoError:
-        return False
-    with repo:
-        return repo.has_commits and not repo.is_shallow
+        return None
+    try:
+        if repo.has_commits and not repo.is_shallow:
+            return repo
+    except BaseException:
+        repo.close()  # asking may have started git's cat-file processes; an interrupt must not orphan them
+        raise
+    repo.close()
+    return None
 
 
 def in_force(config: Config, as_of: dt.date, cache=None) -> Publication:
@@ -49,24 +56,21 @@ def in_force(config: Config, as_of: dt.date, cache=None) -> Publication:
     With a `cache.ParseCache`, a released file whose bytes were parsed before (by `check`,
     which stores each file by its path and blob id) is not parsed again.
     """
-    try:
-        repo = Repo(config.root)
-    except RepoError:
+    repo = full_history_repo(config)
+    if repo is None:
         return approved_in_worktree(config, as_of, cache)
     with repo:
-        if not repo.has_commits or repo.is_shallow:
-            return approved_in_worktree(config, as_of, cache)
         return released_documents(config, repo, as_of, cache=cache)
 
 
 def approved_in_worktree(config: Config, as_of: dt.date, cache=None) -> Publication:
     """The fallback without history: effective files whose every signature still matches their content."""
     result = load_worktree(config, cache)
-    documents = [doc for doc in result.documents if _self_evidently_in_force(config, doc, as_of)]
+    documents = [doc for doc in result.documents if self_evidently_in_force(config, doc, as_of)]
     return Publication(as_of, documents, {}, result.findings, notice=NO_HISTORY_NOTICE)
 
 
-def _self_evidently_in_force(config: Config, doc: Document, as_of: dt.date) -> bool:
+def self_evidently_in_force(config: Config, doc: Document, as_of: dt.date) -> bool:
     if doc.status != "effective" or not doc.effective or doc.effective > as_of:
         return False
     if not (doc.reviewer and doc.approver):

@@ -59,10 +59,14 @@ class Workspace:
         except ConfigError as error:
             raise DoccontrolError("the configuration is not valid", findings=error.findings) from None
 
+    def parse_cache(self, use_cache: bool | None = None, autosave: bool = True) -> ParseCache | None:
+        """The repository's parse cache, or None for a cold run (use_cache=False, or --no-cache)."""
+        use_cache = self.use_cache if use_cache is None else use_cache
+        return ParseCache(self.config.cache_dir, autosave=autosave) if use_cache else None
+
     def load(self, use_cache: bool | None = None) -> LoadResult:
         """Every document in the working tree; use_cache=False parses every file (a cold run)."""
-        use_cache = self.use_cache if use_cache is None else use_cache
-        return load_worktree(self.config, ParseCache(self.config.cache_dir) if use_cache else None)
+        return load_worktree(self.config, self.parse_cache(use_cache))
 
     def in_force(self, as_of: dt.date, use_cache: bool | None = None):
         """What is in force on as_of (see `publication.in_force`), reusing what `check` has parsed.
@@ -72,24 +76,21 @@ class Workspace:
         """
         from .publication import in_force
 
-        use_cache = self.use_cache if use_cache is None else use_cache
-        if not use_cache:
-            return in_force(self.config, as_of)
-        cache = ParseCache(self.config.cache_dir, autosave=False)
+        cache = self.parse_cache(use_cache, autosave=False)
         publication = in_force(self.config, as_of, cache)
-        cache.flush(keep_unused=True)
+        if cache is not None:
+            cache.flush(keep_unused=True)
         return publication
 
     def preview(self):
         """The working tree as published by `build --preview` (see `publication.preview_documents`)."""
         from .publication import preview_documents
 
-        return preview_documents(self.config, ParseCache(self.config.cache_dir) if self.use_cache else None)
+        return preview_documents(self.config, self.parse_cache())
 
     def check(self, strict: bool = False, today: dt.date | None = None, use_cache: bool | None = None) -> CheckReport:
         today = today or clock.today()
-        use_cache = self.use_cache if use_cache is None else use_cache
-        cache = ParseCache(self.config.cache_dir, autosave=False) if use_cache else None
+        cache = self.parse_cache(use_cache, autosave=False)
         loaded = load_worktree(self.config, cache)
         # validate() is a pure function of the configuration, the documents and today, so its
         # result is memoised on exactly those inputs (documents by their files' blob ids).

@@ -37,7 +37,7 @@ from ..config import Config
 from ..errors import DoccontrolError
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..model import Document, Revision, RevisionError, fingerprint
-from ..publication import NO_HISTORY_NOTICE, current_releases, has_full_history, read_release
+from ..publication import NO_HISTORY_NOTICE, current_releases, full_history_repo, read_release, self_evidently_in_force
 from ..repo import ReleaseEvent
 from . import docx_reference as reference
 from . import docx_split
@@ -114,32 +114,32 @@ def export_document(ws, number: str, revision: str | None, out_dir: Path) -> Exp
             Revision.parse(revision)
         except RevisionError as error:
             raise DoccontrolError(str(error), fix="write the revision as in the register, e.g. --revision A/1") from None
-    notice = ""
-    if has_full_history(ws.config):
-        item = find_rendition(ws, number, revision)
-    else:
+    repo = full_history_repo(ws.config)
+    if repo is None:
         item, notice = rendition_without_history(ws, number, revision), NO_HISTORY_NOTICE
+    else:
+        with repo:
+            item, notice = find_rendition(ws, repo, number, revision), ""
     path = Path(out_dir) / item.file_name
     atomic_write_bytes(path, render(ws.config, [item], use_cache=ws.use_cache).files[0])
     return Exported(path, notice)
 
 
-def find_rendition(ws, number: str, revision: str | None) -> Rendition:
+def find_rendition(ws, repo, number: str, revision: str | None) -> Rendition:
     """The revision to export and its mark: none when in force, 作废/未生效 for other releases, 草稿 for the draft."""
     today = clock.today()
-    with ws.repo() as repo:
-        history = repo.history()
-        releases = [e for e in history.releases if e.number == number]
-        current = current_releases(history, today).get(number)
-        if revision is None:
-            if current is None:
-                raise _not_in_force(ws, number, releases, today)
-            return rendition(ws.config, _read(repo, current), None)
-        named = [e for e in releases if e.revision == revision]
-        if named:
-            event = named[-1]
-            mark = None if current == event else ("未生效" if event.effective > today else "作废")
-            return rendition(ws.config, _read(repo, event), mark)
+    history = repo.history()
+    releases = [e for e in history.releases if e.number == number]
+    current = current_releases(history, today).get(number)
+    if revision is None:
+        if current is None:
+            raise _not_in_force(ws, number, releases, today)
+        return rendition(ws.config, _read(repo, current), None)
+    named = [e for e in releases if e.revision == revision]
+    if named:
+        event = named[-1]
+        mark = None if current == event else ("未生效" if event.effective > today else "作废")
+        return rendition(ws.config, _read(repo, event), mark)
     draft = ws.find(number)
     released = list(dict.fromkeys(e.revision for e in releases))
     if draft.revision != revision:
@@ -153,8 +153,7 @@ def rendition_without_history(ws, number: str, revision: str | None) -> Renditio
     """Without the release record, only the working tree's revision: unmarked when its present content
     is approved and effective (as `build` and `pack` publish it here), 草稿 when asked for by name."""
     doc = ws.find(number)
-    in_force = any(d.number == number for d in ws.in_force(clock.today()).documents)
-    if revision in (None, doc.revision) and in_force:
+    if revision in (None, doc.revision) and self_evidently_in_force(ws.config, doc, clock.today()):
         return rendition(ws.config, doc, None)
     if revision == doc.revision:
         return rendition(ws.config, doc, "草稿")

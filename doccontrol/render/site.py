@@ -213,12 +213,9 @@ def stage(config: Config, pub: Publication, docs_dir: Path) -> Staged:
     pages["index.md"] = (home_page(config, pub, documents, targets), page_meta("首页"))
     pages["register.md"] = (register_page(config, pub, documents, targets), page_meta("受控文件清单"))
     pages["clauses.md"] = (clause_page(config, documents, targets), page_meta("条款对照"))
-    made: set[Path] = set()
     for src, (text, _) in pages.items():
         path = docs_dir / src
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(EMPTY_FRONT_MATTER + text, encoding="utf-8")
     meta = {src: page for src, (_, page) in pages.items()}
     return Staged(navigation(config, documents, targets), targets, meta)
