@@ -92,6 +92,7 @@ class Signature:
     at: dt.datetime
     meaning: str
     fingerprint: str
+    key: str = ""  # short fingerprint of the public key that made the signature ("SHA256:…"), once verified
 
 
 @dataclass(frozen=True)

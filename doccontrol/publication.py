@@ -21,9 +21,28 @@ NO_HISTORY_NOTICE = ("no git history here (not a git repository, or a shallow cl
                      "whose present content is approved and effective; clone with full history to publish from the release record")
 
 
+@dataclass(frozen=True)
+class Change:
+    """A change to what is in force: a revision that takes effect (release) or a withdrawal (作废)."""
+
+    number: str
+    title: str
+    revision: str
+    kind: str  # "release" or "withdrawal"
+    date: dt.date  # the effective date of a release, the date of a withdrawal
+    superseded_by: str | None = None
+    reason: str = ""
+
+
 @dataclass
 class Publication:
-    """The documents in force on a date, and where each came from."""
+    """The documents in force on a date, and where each came from.
+
+    withdrawn: the withdrawals in force on as_of (for the registers); changes: every release and
+    withdrawal dated on or before as_of, newest first; upcoming: releases whose effective date is
+    still ahead; held_back: one finding per document whose record failed verification and which
+    is therefore not published; unsigned: the policy says signatures are not key-verified.
+    """
 
     as_of: dt.date
     documents: list[Document]
@@ -31,6 +50,11 @@ class Publication:
     findings: list[Finding] = field(default_factory=list)
     preview: bool = False
     notice: str = ""
+    withdrawn: list[Change] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    upcoming: list[Change] = field(default_factory=list)
+    held_back: list[Finding] = field(default_factory=list)
+    unsigned: bool = False
 
 
 def full_history_repo(config: Config) -> Repo | None:
@@ -102,7 +126,24 @@ def released_documents(config: Config, repo: Repo, as_of: dt.date, history: Hist
         for doc in docs:
             documents.append(doc)
             commits[doc.number] = event.commit.sha
-    return Publication(as_of, documents, commits, findings)
+    publication = Publication(as_of, documents, commits, findings)
+    _add_changes(publication, history, {doc.number: doc.title for doc in documents})
+    return publication
+
+
+def _add_changes(publication: Publication, history: History, titles: dict[str, str]) -> None:
+    as_of = publication.as_of
+    for event in history.releases:
+        titles.setdefault(event.number, "")
+        change = Change(event.number, titles[event.number], event.revision, "release", event.effective)
+        (publication.changes if event.effective <= as_of else publication.upcoming).append(change)
+    for obsolete in history.obsoletes:
+        if obsolete.date <= as_of:
+            change = Change(obsolete.number, titles.get(obsolete.number, ""), "", "withdrawal", obsolete.date)
+            publication.changes.append(change)
+            publication.withdrawn.append(change)
+    publication.changes.sort(key=lambda c: (c.date, c.number), reverse=True)
+    publication.upcoming.sort(key=lambda c: (c.date, c.number))
 
 
 def read_release(repo: Repo, event: ReleaseEvent, cache=None) -> tuple[list[Document], list[Finding]]:
