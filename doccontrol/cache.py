@@ -281,3 +281,52 @@ class ParseCache:
             return
         self.entries = entries
         self.memo = memo
+
+
+class SignatureCache:
+    """Signatures already verified on this machine: hash of (signed bytes, signature) → key fingerprint.
+
+    Sealed like the parse cache (a planted or committed file is ignored), and holding only
+    successes: the worst a lost or damaged file can do is make the next run verify again.
+    """
+
+    FILE_NAME = "signatures.pickle"
+
+    def __init__(self, directory: Path):
+        self.path = Path(directory) / self.FILE_NAME
+        self._key = signing_key()
+
+    @staticmethod
+    def _stamp() -> str:
+        from importlib.metadata import version
+
+        return f"{FORMAT}|sshsig {version('sshsig')}"
+
+    def load(self) -> dict[str, str]:
+        if self._key is None:
+            return {}
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return {}
+        seal, payload = raw[:32], raw[32:]
+        if not hmac.compare_digest(seal, hmac.new(self._key, payload, hashlib.sha256).digest()):
+            return {}
+        try:
+            stamp, known = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a damaged cache is a cold run
+            return {}
+        if stamp != self._stamp() or not isinstance(known, dict):
+            return {}
+        return known
+
+    def save(self, known: dict[str, str]) -> None:
+        if self._key is None:
+            return
+        payload = pickle.dumps((self._stamp(), known), protocol=pickle.HIGHEST_PROTOCOL)
+        from .fileio import atomic_write_bytes
+
+        try:
+            atomic_write_bytes(self.path, hmac.new(self._key, payload, hashlib.sha256).digest() + payload)
+        except OSError:
+            return

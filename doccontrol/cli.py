@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from .errors import DoccontrolError
-from .model import DOC_TYPES, ROLES, STATUS_LABELS
+from .model import DOC_TYPES, STATUS_LABELS
 from .register import format_register, register_rows
 from .workspace import Workspace
 
@@ -216,10 +216,19 @@ def _sig(sig) -> str:
 
 # -- change control ----------------------------------------------------------------------------
 
-def _control(ctx):
+def signing_options(command):
+    """--key and --as for every command that signs a statement."""
+    command = click.option("--as", "as_name", metavar="NAME",
+                           help="Who you are; must be the owner of the key (required only under the "
+                                "`unsigned` policy).")(command)
+    return click.option("--key", metavar="PATH", help="Your SSH key (private key file, or its .pub with the key in "
+                                                      "ssh-agent). Default: git config user.signingkey.")(command)
+
+
+def _control(ctx, key: str | None = None, as_name: str | None = None):
     from .workflow import ChangeControl
 
-    return ChangeControl(_workspace(ctx))
+    return ChangeControl(_workspace(ctx), key=key, as_name=as_name)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -238,45 +247,92 @@ def revise(ctx, number, reason, author, major, section):
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@signing_options
 @click.pass_context
-def submit(ctx, numbers):
-    """Submit drafts for review (draft → in review); commits their files."""
-    for doc in _control(ctx).submit(list(numbers)):
+def submit(ctx, numbers, key, as_name):
+    """Submit drafts for review (draft → in review), signed by their preparer (编制)."""
+    for doc in _control(ctx, key, as_name).submit(list(numbers)):
         click.echo(f"{doc.number} {doc.revision} is in review")
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
-@click.option("--as", "name", required=True, help="The signer, a name from the roster.")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="审核 (review) or 批准 (approve).")
+@click.option("--role", required=True, metavar="ROLE",
+              help="审核 (review), 会签 (countersign) or 批准 (approve).")
 @click.option("--comment", default="", help="A comment recorded with the signature.")
+@signing_options
 @click.pass_context
-def approve(ctx, numbers, name, role, comment):
-    """Sign documents in review; the signature carries a fingerprint of the content signed."""
-    for doc in _control(ctx).approve(list(numbers), name, role, comment):
-        click.echo(f"{doc.number} {doc.revision}: {role} signed by {name} ({doc.status_label})")
+def approve(ctx, numbers, role, comment, key, as_name):
+    """Sign documents in review with your own key; the signature is bound to the exact content."""
+    from .statements import ROLE_LABELS
+    from .workflow import role_id
+
+    label = ROLE_LABELS[role_id(role)]
+    for doc in _control(ctx, key, as_name).approve(list(numbers), role, comment):
+        signer = next((sig for sig in reversed(doc.approvals) if sig.role == label), None)
+        by = f"{signer.name} (key {signer.key}…)" if signer and signer.key else (signer.name if signer else "")
+        click.echo(f"{doc.number} {doc.revision}: {label} signed by {by} ({doc.status_label})")
+
+
+@cli.command("return", context_settings=CONTEXT)
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.option("--reason", required=True, help="Why it goes back to its author (recorded and signed).")
+@signing_options
+@click.pass_context
+def return_(ctx, numbers, reason, key, as_name):
+    """Return documents in review to their author as drafts; signatures given so far lapse."""
+    for doc in _control(ctx, key, as_name).return_to_draft(list(numbers), reason):
+        click.echo(f"{doc.number} {doc.revision} is a draft again")
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
 @click.option("--effective", callback=_parse_date, metavar="DATE", help="Effective date (default: today).")
+@signing_options
 @click.pass_context
-def release(ctx, numbers, effective):
-    """Make approved revisions effective: commit and tag them (e.g. QP-SH-001/A1)."""
-    for event in _control(ctx).release(list(numbers), effective):
-        click.echo(f"{event.number} {event.revision} effective {event.effective} "
-                   f"(commit {event.commit.sha[:10]}, tag {event.number}/{event.revision.replace('/', '')})")
+def release(ctx, numbers, effective, key, as_name):
+    """Release approved revisions (发布): signed by a person with the release right; commits and tags."""
+    for doc in _control(ctx, key, as_name).release(list(numbers), effective):
+        click.echo(f"{doc.number} {doc.revision} effective {doc.effective} (tag {doc.number}/"
+                   f"{doc.revision.replace('/', '')})")
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("number")
 @click.option("--reason", required=True, help="Why the document is withdrawn (作废原因).")
 @click.option("--superseded-by", "superseded_by", help="The document that replaces it.")
+@click.option("--date", "date", callback=_parse_date, metavar="DATE", help="Withdrawn from DATE (default: today).")
+@signing_options
 @click.pass_context
-def obsolete(ctx, number, reason, superseded_by):
-    """Withdraw a document (作废); its number is never reused."""
-    doc = _control(ctx).obsolete(number, reason, superseded_by)
+def obsolete(ctx, number, reason, superseded_by, date, key, as_name):
+    """Withdraw a document (作废), signed by a person with 批准 authority; its number is never reused."""
+    doc = _control(ctx, key, as_name).obsolete(number, reason, superseded_by, date)
     click.echo(f"{doc.number} is withdrawn (作废)")
+
+
+@cli.group(context_settings=CONTEXT)
+def config():
+    """The controlled configuration: roster, keys, rights, numbering, clauses."""
+
+
+@config.command("approve", context_settings=CONTEXT)
+@signing_options
+@click.pass_context
+def config_approve(ctx, key, as_name):
+    """Sign the configuration files as the next approved version (the first is the trust anchor)."""
+    roster = _control(ctx, key, as_name).approve_configuration()
+    click.echo(f"configuration version {roster.version} approved ({roster.fingerprint})")
+
+
+@config.command("show", context_settings=CONTEXT)
+@click.pass_context
+def config_show(ctx):
+    """The approved configuration versions, the trust anchor, and every person's keys."""
+    from .audit import demo_key_notes, roster_report
+
+    ws = _workspace(ctx)
+    for line in roster_report(ws.evaluate()) + demo_key_notes(ws.root, ws.evaluate()):
+        click.echo(line)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -285,8 +341,8 @@ def obsolete(ctx, number, reason, superseded_by):
 @click.option("--no-cache", is_flag=True, help="Parse every document again, ignoring the parse cache.")
 @click.pass_context
 def history(ctx, number, fmt, no_cache):
-    """The revision record merged with git (commit, author, date); all documents from one git pass."""
-    from .workflow import history as read_history
+    """The revision record of each document with what the signed record says of every revision."""
+    from .audit import history as read_history
 
     records = read_history(_workspace(ctx, no_cache), number)
     if fmt == "json":
@@ -295,33 +351,61 @@ def history(ctx, number, fmt, no_cache):
     for record in records:
         click.echo(f"{record.number} {record.title}")
         for row in record.rows:
-            released = f"released {row['effective']} in {row['commit']} by {row['committed_by']}" if row["commit"] else "not released"
+            if row["effective"]:
+                state = (f"released {row['released_at'][:10]} by {row['released_by']}, effective {row['effective']}; "
+                         + ", ".join(row["signatures"]))
+            else:
+                state = row["record"]
             click.echo(f"  {row['revision']}  {row['date']}  {row['section']}: {row['summary']}"
-                       f"  (编制 {row['by']}{', 批准 ' + row['approved_by'] if row['approved_by'] else ''}; {released})")
+                       f"  (编制 {row['by']}; {state})")
 
 
 @cli.command(context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--restore-tags", is_flag=True, help="First recreate release tags missing from this clone, from the record.")
+@click.option("--restore-tags", is_flag=True, help="First recreate release tags missing from this clone.")
 @click.pass_context
 def verify(ctx, fmt, restore_tags):
-    """Prove the record: released content matches its signatures, tags agree, no release lost."""
-    from .workflow import restore_tags as run_restore
-    from .workflow import verify as run_verify
+    """Prove the record: every signature, against the roster of its time, in order, bound to the content."""
+    from .audit import restore_tags as run_restore
+    from .audit import verify as run_verify
 
     ws = _workspace(ctx)
     if restore_tags:
         created = run_restore(ws)
         click.echo(f"restored {len(created)} release tags", err=fmt == "json")
-    findings = run_verify(ws)
+    report = run_verify(ws)
+    errors = report.errors
     if fmt == "json":
-        click.echo(json.dumps({"version": 1, "findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"version": 1, "signatures": report.signatures, "history": report.history,
+                               "missing_tags": report.missing_tags, "notes": report.notes,
+                               "findings": [f.as_dict() for f in report.findings]}, ensure_ascii=False, indent=2))
     else:
-        for finding in findings:
+        for line in report.notes:
+            click.echo(line)
+        for finding in report.findings:
             click.echo(str(finding))
-        click.echo("verified: the record is intact" if not findings else f"verify found {len(findings)} problems")
-    if findings:
+        if report.missing_tags:
+            click.echo(f"note: {len(report.missing_tags)} release tags are not in this clone (tags are a convenience; "
+                       "the record does not need them): doccontrol verify --restore-tags")
+        versions = _versions_line(ws)
+        if errors:
+            click.echo(f"verify found {len(errors)} problems; {report.signatures} signatures verified {versions}")
+        else:
+            proven = "in order, from the history" if report.history else "without history (order not proven)"
+            click.echo(f"verified: the record is intact; {report.signatures} signatures verified cryptographically "
+                       f"{versions}, {proven}")
+    if errors:
         ctx.exit(1)
+
+
+def _versions_line(ws) -> str:
+    chain = ws.evaluate().chain
+    if chain.latest is None:
+        return "(no approved configuration)"
+    versions = "version 1" if chain.latest.version == 1 else f"versions 1–{chain.latest.version}"
+    if chain.latest.unsigned:
+        return f"against configuration {versions} (policy unsigned: names only, no keys)"
+    return f"against configuration {versions} (anchor {chain.anchor.fingerprint[:19]}…)"
 
 
 @cli.command(context_settings=CONTEXT)
@@ -339,18 +423,26 @@ def due(ctx, within):
 
 # -- outputs -----------------------------------------------------------------------------------
 
+def allow_no_history_option(command):
+    return click.option("--allow-no-history", is_flag=True,
+                        help="In a shallow clone or an export without .git, publish only what the files alone "
+                             "prove released (the output says so).")(command)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: site/, or preview/ with --preview).")
 @click.option("--preview", is_flag=True, help="Include drafts, each marked 草稿/未批准, into a separate folder.")
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Publish what is in force on DATE.")
 @click.option("--no-cache", is_flag=True, help="Parse every published document again, ignoring the parse cache.")
+@allow_no_history_option
 @click.pass_context
-def build(ctx, out, preview, as_of, no_cache):
+def build(ctx, out, preview, as_of, no_cache, allow_no_history):
     """Build the controlled website from the current released revisions."""
     from .render.site import build_site
 
     ws = _workspace(ctx, no_cache)
+    ws.allow_no_history = allow_no_history
     out = out or ws.root / ("preview" if preview else "site")
     result = build_site(ws, out, preview=preview, as_of=as_of)
     _notice(result.notice)
@@ -372,12 +464,13 @@ def serve(ctx, port, host):
 @click.argument("number")
 @click.option("--revision", help="A released revision (e.g. A/1); default: the current one.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
+@allow_no_history_option
 @click.pass_context
-def export(ctx, number, revision, out):
+def export(ctx, number, revision, out, allow_no_history):
     """Export one document as a controlled Word (.docx) file."""
     from .render.docx import export_document
 
-    exported = export_document(_workspace(ctx), number, revision, out)
+    exported = export_document(_workspace(ctx), number, revision, out, allow_no_history=allow_no_history)
     _notice(exported.notice)
     click.echo(str(exported.path))
 
@@ -387,13 +480,16 @@ def export(ctx, number, revision, out):
               show_default=True)
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Pack what is in force on DATE.")
 @click.option("--no-cache", is_flag=True, help="Ignore the conversion cache (a cold run).")
+@allow_no_history_option
 @click.pass_context
-def pack(ctx, out, as_of, no_cache):
+def pack(ctx, out, as_of, no_cache, allow_no_history):
     """Build the audit pack: one .docx per document in force, the register, the clause matrix, a manifest."""
     from .pack import build_pack
 
     no_cache = no_cache or ctx.obj.get("no_cache")
-    result = build_pack(_workspace(ctx, no_cache), out, as_of=as_of, use_cache=not no_cache, progress=True)
+    ws = _workspace(ctx, no_cache)
+    ws.allow_no_history = allow_no_history
+    result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True)
     _notice(result.notice)
     click.echo(f"packed {result.documents} documents into {result.path}")
 

@@ -36,9 +36,13 @@ class Clause:
 
 @dataclass
 class Config:
+    """The configuration: read from the working files, or taken from an approved version in the ledger."""
+
     root: Path
     model: ConfigModel
     clauses: dict[str, Clause]
+    catalogue: CatalogueModel | None = None
+    approved_version: int | None = None  # the ledger version this came from; None for the working files
 
     @property
     def company(self) -> str:
@@ -80,16 +84,18 @@ class Config:
     def in_roster(self, name: str) -> bool:
         return name in self.model.people
 
-    def position_of(self, name: str) -> str:
-        person = self.model.people.get(name)
-        return person.position if person else ""
+    def content(self) -> dict:
+        """The configuration as a configuration statement holds it."""
+        from .roster import configuration_content
 
-    def may_sign(self, name: str, role: str, doc_type: str) -> bool:
-        person = self.model.people.get(name)
-        return bool(person) and doc_type in person.sign.get(role, [])
+        assert self.catalogue is not None
+        return configuration_content(self.model, self.catalogue)
 
-    def signers_for(self, role: str, doc_type: str) -> list[str]:
-        return [name for name in self.model.people if self.may_sign(name, role, doc_type)]
+    def roster(self):
+        """The roster these files describe (not yet approved, unless it equals an approved version)."""
+        from .roster import roster_of
+
+        return roster_of(self.content())
 
     @property
     def cache_dir(self) -> Path:
@@ -112,19 +118,27 @@ def load_config(root: Path) -> Config:
                                    f"clause catalogue {catalogue_name} {absent}",
                                    "create it or correct clause_catalogue")])
     catalogue, clause_lines = _read_model(catalogue_path, catalogue_name, CatalogueModel)
-    clauses = {}
-    problems = []
-    for clause_id, clause in catalogue.clauses.items():
-        standard = clause_id.split("-", 1)[0]
-        if standard not in catalogue.standards:
-            problems.append(Finding(catalogue_name, clause_lines.get(f"clauses.{clause_id}", 1), "config-catalogue",
-                                    f"clause {clause_id} names unknown standard {standard}",
-                                    "add the standard under `standards:`"))
-        clauses[clause_id] = Clause(clause_id, catalogue.standards.get(standard, standard),
-                                    clause.title, clause.required)
+    problems = [Finding(catalogue_name, clause_lines.get(f"clauses.{clause_id}", 1), "config-catalogue",
+                        f"clause {clause_id} names unknown standard {clause_id.split('-', 1)[0]}",
+                        "add the standard under `standards:`")
+                for clause_id in catalogue.clauses if clause_id.split("-", 1)[0] not in catalogue.standards]
     if problems:
         raise ConfigError(problems)
-    return Config(root=root, model=model, clauses=clauses)
+    return Config(root=root, model=model, clauses=_clauses(catalogue), catalogue=catalogue)
+
+
+def config_from_content(root: Path, content: dict, version: int) -> Config:
+    """The configuration of an approved version (already validated when its statement was judged)."""
+    model = ConfigModel.model_validate(content["doccontrol"])
+    catalogue = CatalogueModel.model_validate(content["clauses"])
+    return Config(root=Path(root), model=model, clauses=_clauses(catalogue), catalogue=catalogue,
+                  approved_version=version)
+
+
+def _clauses(catalogue: CatalogueModel) -> dict[str, Clause]:
+    return {clause_id: Clause(clause_id, catalogue.standards.get(clause_id.split("-", 1)[0], clause_id),
+                              clause.title, clause.required)
+            for clause_id, clause in catalogue.clauses.items()}
 
 
 def _absent(path: Path) -> str | None:

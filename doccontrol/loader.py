@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .config import Config
-from .model import Document, Finding, HistoryRow, Part, Prepared, Signature
+from .model import Document, Finding, HistoryRow, Part, Prepared
 from .schema import FrontMatter, describe_errors
 from .yamlread import YamlProblem, read_yaml
 
@@ -213,6 +213,39 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFKC", name)
 
 
+def read_ledger_files(root: Path) -> tuple[dict[str, bytes], list[Finding]]:
+    """The ledger files in the working tree (signatures/*.jsonl), read like controlled files: no link
+    followed, no special file opened."""
+    from .ledger import FOLDER, MAX_FILE_BYTES as LEDGER_LIMIT, SUFFIX
+
+    texts: dict[str, bytes] = {}
+    findings: list[Finding] = []
+    link = link_on_path(Path(root), FOLDER)
+    if link:
+        return texts, [_link_finding(Path(root), link)]
+    try:
+        with os.scandir(Path(root) / FOLDER) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except FileNotFoundError:
+        return texts, findings
+    except OSError as error:
+        return texts, [Finding(FOLDER, 1, "file-read", f"folder cannot be read ({error.strerror})",
+                               "give the user running doccontrol read access to it")]
+    for entry in entries:
+        rel = f"{FOLDER}/{entry.name}"
+        if not entry.name.endswith(SUFFIX) or entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            findings.append(_link_finding(Path(root), rel))
+            continue
+        try:
+            texts[rel] = _read_controlled_file(os.path.join(root, rel), LEDGER_LIMIT)
+        except _Unreadable as problem:
+            findings.append(Finding(rel, 1, "file-read", f"file cannot be read: {problem}",
+                                    "make it a plain file you can read, or restore it from the history"))
+    return texts, findings
+
+
 def load_worktree(config: Config, cache=None) -> LoadResult:
     """Read every controlled document in the working tree.
 
@@ -274,8 +307,8 @@ def _read_sources(root: str, sources: list[Source], findings: list[Finding]) -> 
     return readable, texts
 
 
-def _read_controlled_file(full: str) -> bytes:
-    """The file's bytes, at most MAX_FILE_BYTES + 1 of them; raises _Unreadable.
+def _read_controlled_file(full: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, at most limit + 1 of them; raises _Unreadable.
 
     discover() has seen a regular file here, but the file may have been replaced since:
     opening does not follow a link or wait on a pipe, and fstat confirms what was opened.
@@ -289,9 +322,9 @@ def _read_controlled_file(full: str) -> bytes:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise _Unreadable("it is not a regular file")
-            if info.st_size <= MAX_FILE_BYTES:
+            if info.st_size <= limit:
                 return handle.readall()
-            return _read_at_most(handle, MAX_FILE_BYTES + 1)
+            return _read_at_most(handle, limit + 1)
     except OSError as error:
         raise _Unreadable(error.strerror) from None
 
@@ -417,7 +450,6 @@ def _document(path: str, meta: FrontMatter, body: str, body_line: int,
         prepared=Prepared(meta.prepared.name, meta.prepared.date),
         body=body,
         history=tuple(HistoryRow(**row.model_dump()) for row in meta.history),
-        approvals=tuple(Signature(**sig.model_dump()) for sig in meta.approvals),
         effective=meta.effective,
         review_months=meta.review_months,
         next_review_date=meta.next_review,

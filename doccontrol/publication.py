@@ -1,9 +1,16 @@
-"""What is in force: the current released revision of every document, read from git.
+"""What is in force: decided in one place, from the proven signed record only.
 
-The site and the audit pack publish only this set. It comes from release events in
-the history (commit trailers), and each document's text is read from its release
-commit, so a draft in the working tree, or a revision in progress on main, cannot
-leak; a release whose effective date is still ahead is not yet current.
+`build`, `pack`, `register --as-of` and `export` publish only what this module returns. A
+revision is in force on a date when its release statement counts (signed by a person with the
+right, after complete approvals, in order; see record.py), the history proves the statement and
+the released content (proof.py), its effective date has come and no withdrawal that counts has
+ended it. The text is read from the commit that recorded the release, so a draft in the working
+tree, a revision in progress, an edited file or a commit message claiming a release cannot
+reach a reader. A document whose record has an error is held back, and the publication says so.
+
+Without history (a shallow clone, an export without .git) nothing is proven about order, so
+publishing refuses unless asked explicitly (`--allow-no-history`); then it publishes only files
+whose present content the working tree's record proves released, and says so.
 """
 
 from __future__ import annotations
@@ -12,13 +19,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from . import clock
-from .config import Config
-from .loader import MANUAL_INDEX, Source, load_sources, load_worktree
-from .model import Document, Finding, fingerprint
-from .repo import History, ReleaseEvent, Repo, RepoError
+from .config import Config, config_from_content
+from .errors import DoccontrolError
+from .loader import load_worktree
+from .model import Document, Finding, Severity, fingerprint
+from .proof import Proof, prove
+from .record import DocumentRecord
+from .repo import Repo, RepoError
+from .signing import Verifier
+from .verification import Evaluation, evaluate, with_record
 
-NO_HISTORY_NOTICE = ("no git history here (not a git repository, or a shallow clone): publishing only documents "
-                     "whose present content is approved and effective; clone with full history to publish from the release record")
+NO_HISTORY_NOTICE = ("no git history here (a shallow clone, or an export without .git): the order of the record "
+                     "is not proven; published only documents whose present content the signed record shows "
+                     "released")
+FIX_UNSHALLOW = ("fetch the whole history (git fetch --unshallow, or clone without --depth), or publish what the "
+                 "files alone prove with --allow-no-history")
+UNSIGNED_NOTICE = "the configuration's policy is `unsigned`: signatures are names only, not verified with keys"
 
 
 @dataclass(frozen=True)
@@ -38,10 +54,11 @@ class Change:
 class Publication:
     """The documents in force on a date, and where each came from.
 
-    withdrawn: the withdrawals in force on as_of (for the registers); changes: every release and
-    withdrawal dated on or before as_of, newest first; upcoming: releases whose effective date is
-    still ahead; held_back: one finding per document whose record failed verification and which
-    is therefore not published; unsigned: the policy says signatures are not key-verified.
+    config: the approved configuration publishing uses (never the working files); withdrawn: the
+    withdrawals in force on as_of (for the registers); changes: every release and withdrawal dated
+    on or before as_of, newest first; upcoming: releases whose effective date is still ahead;
+    held_back: one finding per document whose record failed verification and which is therefore
+    not published; unsigned: the policy says signatures are not key-verified.
     """
 
     as_of: dt.date
@@ -55,13 +72,15 @@ class Publication:
     upcoming: list[Change] = field(default_factory=list)
     held_back: list[Finding] = field(default_factory=list)
     unsigned: bool = False
+    config: Config | None = None
+    evaluation: Evaluation | None = None
 
 
-def full_history_repo(config: Config) -> Repo | None:
-    """The repository, open, when it holds its whole release record; None in an export without
-    .git, an empty repository or a shallow clone."""
+def full_history_repo(root) -> Repo | None:
+    """The repository, open, when it holds its whole history; None in an export without .git, an empty
+    repository or a shallow clone."""
     try:
-        repo = Repo(config.root)
+        repo = Repo(root)
     except RepoError:
         return None
     try:
@@ -74,96 +93,190 @@ def full_history_repo(config: Config) -> Repo | None:
     return None
 
 
-def in_force(config: Config, as_of: dt.date, cache=None) -> Publication:
-    """What is in force on as_of: from the release record in git, or, without history, from approved files.
-
-    With a `cache.ParseCache`, a released file whose bytes were parsed before (by `check`,
-    which stores each file by its path and blob id) is not parsed again.
-    """
-    repo = full_history_repo(config)
+def in_force(config: Config, as_of: dt.date, verifier: Verifier, cache=None,
+             allow_no_history: bool = False) -> Publication:
+    """What is in force on as_of, from the proven record (or, when allowed, from the files alone)."""
+    repo = full_history_repo(config.root)
     if repo is None:
-        return approved_in_worktree(config, as_of, cache)
+        if not allow_no_history:
+            raise DoccontrolError("there is no git history here, so the signed record cannot be proven in order",
+                                  fix=FIX_UNSHALLOW)
+        return approved_in_worktree(config, as_of, verifier, cache)
     with repo:
-        return released_documents(config, repo, as_of, cache=cache)
+        proof = prove(repo, verifier, cache, full=False)
+    return from_proof(config, proof, as_of)
 
 
-def approved_in_worktree(config: Config, as_of: dt.date, cache=None) -> Publication:
-    """The fallback without history: effective files whose every signature still matches their content."""
-    result = load_worktree(config, cache)
-    documents = [doc for doc in result.documents if self_evidently_in_force(config, doc, as_of)]
-    return Publication(as_of, documents, {}, result.findings, notice=NO_HISTORY_NOTICE)
-
-
-def self_evidently_in_force(config: Config, doc: Document, as_of: dt.date) -> bool:
-    if doc.status != "effective" or not doc.effective or doc.effective > as_of:
-        return False
-    if not (doc.reviewer and doc.approver):
-        return False
-    stamp = fingerprint(doc)
-    return all(sig.fingerprint == stamp and config.may_sign(sig.name, sig.role, doc.type)
-               and sig.name != doc.prepared.name for sig in doc.approvals)
-
-
-def current_releases(history: History, as_of: dt.date) -> dict[str, ReleaseEvent]:
-    """The release in force on as_of for each document number (withdrawn ones left out)."""
-    withdrawn = {event.number for event in history.obsoletes if event.date <= as_of}
-    current: dict[str, ReleaseEvent] = {}
-    for event in history.releases:
-        if event.effective <= as_of and event.commit.date.date() <= as_of:
-            current[event.number] = event
-    return {number: event for number, event in current.items() if number not in withdrawn}
-
-
-def released_documents(config: Config, repo: Repo, as_of: dt.date, history: History | None = None,
-                       cache=None) -> Publication:
-    """Read the current released revision of every document from its release commit."""
-    history = history or repo.history(paths=False)  # releases and withdrawals are all it needs
-    events = current_releases(history, as_of)
-    documents, findings, commits = [], [], {}
-    for event in sorted(events.values(), key=lambda e: e.number):
-        docs, problems = read_release(repo, event, cache)
-        findings.extend(problems)
-        for doc in docs:
-            documents.append(doc)
-            commits[doc.number] = event.commit.sha
-    publication = Publication(as_of, documents, commits, findings)
-    _add_changes(publication, history, {doc.number: doc.title for doc in documents})
+def from_proof(config: Config, proof: Proof, as_of: dt.date) -> Publication:
+    evaluation = proof.evaluation
+    publication = _start(config, evaluation, as_of)
+    for number, record in sorted(evaluation.records.items()):
+        cycle = _in_force(record, as_of)
+        if cycle is None:
+            continue
+        if _held_back(publication, evaluation, number):
+            continue
+        doc = proof.released.get((number, cycle.revision))
+        if doc is None:
+            continue
+        publication.documents.append(with_record(doc, cycle))
+        publication.commits[number] = proof.release_commits[(number, cycle.revision)].sha
+    _add_changes(publication, evaluation, {k: d.title for k, d in proof.released.items()})
     return publication
 
 
-def _add_changes(publication: Publication, history: History, titles: dict[str, str]) -> None:
+def approved_in_worktree(config: Config, as_of: dt.date, verifier: Verifier, cache=None) -> Publication:
+    """Without history: the working files whose present content the working tree's record shows in force."""
+    from .loader import read_ledger_files
+
+    ledgers, ledger_findings = read_ledger_files(config.root)
+    evaluation = evaluate(ledgers, verifier)
+    publication = _start(config, evaluation, as_of)
+    publication.notice = NO_HISTORY_NOTICE + (f"; {UNSIGNED_NOTICE}" if publication.unsigned else "")
+    loaded = load_worktree(config, cache)
+    publication.findings = loaded.findings + ledger_findings
+    titles = {}
+    for doc in loaded.documents:
+        record = evaluation.record(doc.number)
+        cycle = _in_force(record, as_of)
+        titles[(doc.number, doc.revision)] = doc.title
+        if cycle is None or cycle.revision != doc.revision or _held_back(publication, evaluation, doc.number):
+            continue
+        if doc.status == "effective" and fingerprint(doc) == cycle.fingerprint and doc.effective == cycle.effective:
+            publication.documents.append(with_record(doc, cycle))
+    _add_changes(publication, evaluation, titles)
+    return publication
+
+
+def _start(config: Config, evaluation: Evaluation, as_of: dt.date) -> Publication:
+    latest = evaluation.chain.latest
+    if latest is None:
+        raise DoccontrolError("there is no approved configuration, so nothing can be proven or published",
+                              fix="approve it once with `doccontrol config approve --key KEY`")
+    approved = config_from_content(config.root, evaluation.chain.entries[-1].statement.content, latest.version)
+    publication = Publication(as_of, [], config=approved, evaluation=evaluation, unsigned=latest.unsigned)
+    if publication.unsigned:
+        publication.notice = UNSIGNED_NOTICE
+    publication.findings = [f for f in evaluation.chain.findings]
+    return publication
+
+
+def _in_force(record: DocumentRecord, as_of: dt.date):
+    """The release in force on as_of that had been made by then (a release made later cannot count earlier)."""
+    if record.withdrawal and record.withdrawal.statement.day <= as_of:
+        return None
+    current = None
+    for cycle in record.releases:
+        if cycle.effective <= as_of and cycle.release.time.date() <= as_of:
+            current = cycle
+    return current
+
+
+def _held_back(publication: Publication, evaluation: Evaluation, number: str) -> bool:
+    errors = evaluation.doubtful(number)
+    if errors:
+        first = errors[0]
+        publication.held_back.append(Finding(first.path, first.line, "held-back",
+                                             f"{number} is not published: {first.message}", first.fix))
+    return bool(errors)
+
+
+def _add_changes(publication: Publication, evaluation: Evaluation, titles: dict[tuple[str, str], str]) -> None:
     as_of = publication.as_of
-    for event in history.releases:
-        titles.setdefault(event.number, "")
-        change = Change(event.number, titles[event.number], event.revision, "release", event.effective)
-        (publication.changes if event.effective <= as_of else publication.upcoming).append(change)
-    for obsolete in history.obsoletes:
-        if obsolete.date <= as_of:
-            change = Change(obsolete.number, titles.get(obsolete.number, ""), "", "withdrawal", obsolete.date)
+    by_number = {number: title for (number, _), title in titles.items()}
+    for number, record in evaluation.records.items():
+        for cycle in record.releases:
+            title = titles.get((number, cycle.revision), by_number.get(number, ""))
+            change = Change(number, title, cycle.revision, "release", cycle.effective)
+            (publication.changes if cycle.effective <= as_of else publication.upcoming).append(change)
+        withdrawal = record.withdrawal
+        if withdrawal and withdrawal.statement.day <= as_of:
+            statement = withdrawal.statement
+            change = Change(number, by_number.get(number, ""), statement.revision, "withdrawal", statement.day,
+                            statement.superseded_by, statement.reason)
             publication.changes.append(change)
             publication.withdrawn.append(change)
     publication.changes.sort(key=lambda c: (c.date, c.number), reverse=True)
     publication.upcoming.sort(key=lambda c: (c.date, c.number))
 
 
-def read_release(repo: Repo, event: ReleaseEvent, cache=None) -> tuple[list[Document], list[Finding]]:
-    parts = []
-    if event.path.endswith("/" + MANUAL_INDEX):
-        folder = event.path.rsplit("/", 1)[0]
-        parts = [p for p in repo.list_folder(event.commit.sha, folder) if p.endswith(".md") and p != event.path]
-    source = Source(event.path, parts)
-    try:
-        texts = repo.read_files(event.commit.sha, [event.path, *parts])
-    except KeyError:
-        return [], [Finding(event.path, 1, "release-missing",
-                            f"release {event.number} {event.revision} names a file that is not in commit {event.commit.sha[:10]}",
-                            "the history was altered; restore it or release the document again")]
-    result = load_sources([source], texts, cache)
-    return result.documents, result.findings
-
-
-def preview_documents(config: Config, cache=None) -> Publication:
+def preview_documents(documents: list[Document], findings: list[Finding]) -> Publication:
     """The working tree as it stands, drafts included (for `build --preview` only)."""
-    result = load_worktree(config, cache)
-    documents = [doc for doc in result.documents if doc.status != "obsolete"]
-    return Publication(clock.today(), documents, {}, result.findings, preview=True)
+    shown = [doc for doc in documents if doc.status != "obsolete"]
+    return Publication(clock.today(), shown, {}, [f for f in findings if f.severity is Severity.ERROR], preview=True)
+
+
+@dataclass
+class Selected:
+    """One revision of one document chosen for export, and how to mark it (None when in force)."""
+
+    doc: Document
+    mark: str | None
+    config: Config
+    notice: str = ""
+
+
+def select_revision(config: Config, verifier: Verifier, cache, number: str, revision: str | None, as_of: dt.date,
+                    working: Document | None, allow_no_history: bool = False) -> Selected:
+    """The revision in force, a named released revision (未生效 / 作废 unless in force) or the working draft (草稿)."""
+    repo = full_history_repo(config.root)
+    if repo is None:
+        if not allow_no_history:
+            raise DoccontrolError("there is no git history here, so released revisions cannot be proven",
+                                  fix=FIX_UNSHALLOW)
+        publication = approved_in_worktree(config, as_of, verifier, cache)
+        released: dict[tuple[str, str], Document] = {}
+    else:
+        with repo:
+            proof = prove(repo, verifier, cache, full=False)
+        publication = from_proof(config, proof, as_of)
+        released = proof.released
+    assert publication.config is not None and publication.evaluation is not None
+    held = [f for f in publication.held_back if f.message.startswith(f"{number} ")]
+    if held:
+        raise DoccontrolError(f"{number} is held back: its signed record has errors",
+                              findings=publication.evaluation.doubtful(number), fix="run `doccontrol verify`")
+    current = next((doc for doc in publication.documents if doc.number == number), None)
+    selected = _choose(publication, released, number, revision, current, working)
+    selected.notice = publication.notice
+    return selected
+
+
+def _choose(publication: Publication, released: dict, number: str, revision: str | None,
+            current: Document | None, working: Document | None) -> Selected:
+    config = publication.config
+    record = publication.evaluation.record(number)
+    if revision is None or (current is not None and current.revision == revision):
+        if current is not None:
+            return Selected(current, None, config)
+        raise _not_in_force(number, record, working, publication.as_of)
+    cycle = record.released(revision)
+    doc = released.get((number, revision))
+    if cycle is not None and doc is not None:
+        mark = "未生效" if cycle.effective > publication.as_of else "作废"
+        return Selected(with_record(doc, cycle), mark, config)
+    if working is not None and working.revision == revision:
+        return Selected(working, "草稿", config)
+    known = [cycle.revision for cycle in record.releases if (number, cycle.revision) in released]
+    if working is not None and working.revision not in known:
+        known.append(f"{working.revision} (working draft)")
+    if not released and publication.notice:
+        raise DoccontrolError(f"{number} {revision} cannot be read here: released revisions are read from the git "
+                              "history, and this copy has none", fix=FIX_UNSHALLOW)
+    raise DoccontrolError(f"{number} has no revision {revision}",
+                          fix="revisions you can export: " + (", ".join(known) or "none"))
+
+
+def _not_in_force(number: str, record: DocumentRecord, working: Document | None, as_of: dt.date) -> DoccontrolError:
+    latest = record.latest_release
+    if latest is None:
+        state = f"; it is {working.status_label} {working.revision}" if working else ""
+        return DoccontrolError(f"{number} has never been released{state}",
+                               fix=f"release it first, or export the draft: doccontrol export {number} --revision "
+                                   f"{working.revision if working else 'A/0'}")
+    if record.withdrawal and record.withdrawal.statement.day <= as_of:
+        reason = "it has been withdrawn (作废)"
+    else:
+        reason = f"its release {latest.revision} takes effect on {latest.effective}"
+    return DoccontrolError(f"{number} is not in force: {reason}",
+                           fix=f"export a named revision: doccontrol export {number} --revision {latest.revision}")

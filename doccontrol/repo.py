@@ -1,24 +1,25 @@
 """The only module that talks to git.
 
-History for every document comes from ONE `git log` pass; file contents at older
-commits come through GitPython's persistent `cat-file --batch` process, never one
-process per file. Release and withdrawal events are commit trailers, so they live
-in the history itself and survive a clone without tags.
+The history of the signed record comes from ONE `git log` pass over the ledger folder;
+file contents at older commits come through GitPython's persistent `cat-file --batch`
+process, never one process per file. Commit messages are never believed: the record is
+the ledger's content, and history only proves when each of its lines appeared.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import git
 
-RELEASE_TRAILER = "Doccontrol-Release"
-OBSOLETE_TRAILER = "Doccontrol-Obsolete"
-APPROVAL_TRAILER = "Doccontrol-Approval"
-SUBMIT_TRAILER = "Doccontrol-Submit"
 TAG_PREFIX = "refs/tags/"
+LEDGER_FOLDER = "signatures"
 
 
 class RepoError(Exception):
@@ -34,34 +35,23 @@ class CommitInfo:
     subject: str
 
 
-@dataclass(frozen=True)
-class ReleaseEvent:
-    """A revision released in a commit: `Doccontrol-Release: NUMBER REV EFFECTIVE PATH`."""
-
-    number: str
-    revision: str
-    effective: dt.date
-    path: str
-    commit: CommitInfo
-
-
-@dataclass(frozen=True)
-class ObsoleteEvent:
-    """A withdrawal: `Doccontrol-Obsolete: NUMBER DATE`."""
-
-    number: str
-    date: dt.date
-    commit: CommitInfo
-
-
 @dataclass
-class History:
-    """Everything one log pass tells: commits per path, releases and withdrawals (oldest first)."""
+class LedgerHistory:
+    """When each ledger line appeared, from one log pass over the ledger folder.
 
-    commits_by_path: dict[str, list[CommitInfo]] = field(default_factory=dict)
-    releases: list[ReleaseEvent] = field(default_factory=list)
-    obsoletes: list[ObsoleteEvent] = field(default_factory=list)
-    paths_ever: set[str] = field(default_factory=set)
+    commits are the commits that changed a ledger, parents the same graph with every other
+    commit left out (git's parent rewriting), order their topological position (parents first).
+    """
+
+    commits: dict[str, CommitInfo] = field(default_factory=dict)
+    parents: dict[str, list[str]] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)
+    added: dict[tuple[str, str], str] = field(default_factory=dict)
+    removed: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def first_commit(self, path: str, line: str) -> CommitInfo | None:
+        sha = self.added.get((path, line))
+        return self.commits[sha] if sha else None
 
 
 @dataclass(frozen=True)
@@ -109,30 +99,31 @@ class Repo:
     def head(self) -> str:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 
-    def history(self, rev: str = "HEAD", paths: bool = True) -> History:
-        """One `git log` pass over all history reachable from rev.
-
-        paths=False leaves out which files each commit changed (commits_by_path, paths_ever stay
-        empty): releases and withdrawals only, without git diffing every commit's trees, which
-        is most of the cost of the pass.
-        """
-        result = History()
+    def ledger_history(self, rev: str = "HEAD") -> LedgerHistory:
+        """Which commit first added each line of each ledger file, and any line a commit removed."""
+        result = LedgerHistory()
         if not self.has_commits:
             return result
-        fmt = "%x1e%H%x00%an%x00%ae%x00%aI%x00%s%x00%(trailers:only,unfold)%x00"
-        changes = ("--name-status", "--no-renames") if paths else ()
-        raw = self._git("log", rev, "-z", "--reverse", f"--format={fmt}", *changes)
-        for record in raw.split("\x1e")[1:]:
-            fields = record.split("\x00")
-            sha, author, email, date, subject, trailers = fields[:6]
+        fmt = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%s%x00"
+        raw = self._git("log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "-p", "-U0",
+                        "--no-renames", "--no-color", "--no-ext-diff", f"--format={fmt}", "--", LEDGER_FOLDER + "/")
+        for index, record in enumerate(raw.split("\x1e")[1:]):
+            head, _, diff = record.partition("\x00\n") if "\x00\n" in record else (record, "", "")
+            sha, parents, author, email, date, subject = (head.split("\x00") + [""] * 6)[:6]
             info = CommitInfo(sha, author, email, dt.datetime.fromisoformat(date), subject)
-            _parse_trailers(trailers, info, result)
-            entries = [f for f in fields[6:] if f.strip("\n")]
-            for status, path in zip(entries[0::2], entries[1::2]):
-                path = path.lstrip("\n")
-                result.paths_ever.add(path)
-                result.commits_by_path.setdefault(path, []).append(info)
+            result.commits[sha] = info
+            result.parents[sha] = parents.split()
+            result.order[sha] = index
+            _read_ledger_diff(diff, sha, result)
         return result
+
+    def ledger_files(self, rev: str = "HEAD") -> dict[str, bytes]:
+        """The ledger files at a commit."""
+        if not self.has_commits:
+            return {}
+        names = self._git("ls-tree", "-z", "--name-only", rev, LEDGER_FOLDER + "/").split("\x00")
+        paths = [name for name in names if name.endswith(".jsonl") and name.count("/") == 1]
+        return self.read_files(rev, paths)
 
     def all_paths_ever(self) -> set[str]:
         """Every path that any branch or tag ever held (for never reusing a number)."""
@@ -159,6 +150,21 @@ class Repo:
             if kind not in (b"blob", "blob"):
                 raise KeyError(path)
             found[path] = data
+        return found
+
+    def blob_ids(self, commit: str, paths: list[str]) -> dict[str, str]:
+        """The blob id of each path at a commit (no content read); KeyError names a missing path."""
+        found = {}
+        for path in paths:
+            if not path or "\n" in path or any(p in ("", ".", "..") for p in path.split("/")):
+                raise KeyError(path)
+            try:
+                sha, kind, _ = self._repo.git.get_object_header(f"{commit}:{path}")
+            except ValueError:
+                raise KeyError(path) from None
+            if kind not in (b"blob", "blob"):
+                raise KeyError(path)
+            found[path] = sha.decode() if isinstance(sha, bytes) else sha
         return found
 
     def list_folder(self, commit: str, folder: str) -> list[str]:
@@ -189,6 +195,43 @@ class Repo:
         self._git("add", "--", *paths)
         self._git("commit", "--quiet", "--only", "-m", message, "--", *paths)
         return self.head
+
+    def config_value(self, key: str) -> str:
+        """A git configuration value (repository, user and system files merged); "" when unset."""
+        try:
+            return self._git("config", "--get", key).strip()
+        except RepoError:
+            return ""
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = 30.0) -> Iterator[None]:
+        """The repository's write lock: one doccontrol command that commits at a time.
+
+        An advisory lock on a file inside .git: never committed, and released by the system when
+        the process ends, however it ends."""
+        path = Path(self._repo.git_dir) / "doccontrol.lock"
+        with open(path, "a+b") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise RepoError("another doccontrol command is changing this repository; try again "
+                                        "when it has finished") from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def unstage(self, paths: list[str]) -> None:
+        """Put the index entries of paths back to HEAD (after a commit that failed)."""
+        try:
+            self._git("reset", "-q", "--", *paths)
+        except RepoError:
+            pass
 
     def user_name(self) -> str:
         try:
@@ -224,13 +267,6 @@ class Repo:
             return False
         return True
 
-    def is_ancestor(self, commit: str, of: str = "HEAD") -> bool:
-        try:
-            self._repo.git.merge_base("--is-ancestor", commit, of)
-        except git.GitCommandError:
-            return False
-        return True
-
     def _git_config_bool(self, key: str) -> bool:
         try:
             return self._git("config", "--bool", key).strip() == "true"
@@ -246,16 +282,17 @@ class Repo:
             raise RepoError(f"git {args[0]} failed: {detail or error}") from None
 
 
-def _parse_trailers(text: str, info: CommitInfo, into: History):
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        value = value.strip()
-        try:
-            if key == RELEASE_TRAILER:
-                number, revision, effective, path = value.split(" ", 3)
-                into.releases.append(ReleaseEvent(number, revision, dt.date.fromisoformat(effective), path, info))
-            elif key == OBSOLETE_TRAILER:
-                number, date = value.split(" ", 1)
-                into.obsoletes.append(ObsoleteEvent(number, dt.date.fromisoformat(date.strip()), info))
-        except ValueError:
-            continue
+def _read_ledger_diff(diff: str, sha: str, into: LedgerHistory) -> None:
+    """Record the ledger lines a commit's diff adds (first time only) and removes."""
+    old = new = ""
+    for line in diff.split("\n"):
+        if line.startswith("diff --git "):
+            old = new = ""
+        elif line.startswith("--- "):
+            old = line[6:] if line.startswith("--- a/") else ""
+        elif line.startswith("+++ "):
+            new = line[6:] if line.startswith("+++ b/") else ""
+        elif line.startswith("+{") and new:
+            into.added.setdefault((new, line[1:]), sha)
+        elif line.startswith("-{") and old:
+            into.removed.append((sha, old, line[1:]))

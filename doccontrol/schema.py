@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from .model import DOC_TYPES, ROLES, STATUSES
+from .model import DOC_TYPES, STATUSES
+from .statements import unsafe_character
 
 Text = Annotated[str, Field(min_length=1, max_length=400)]
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -24,7 +25,20 @@ FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 DocType = Literal[DOC_TYPES]  # type: ignore[valid-type]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
-Role = Literal[ROLES]  # type: ignore[valid-type]
+RoleId = Literal["review", "countersign", "approve", "release"]
+
+
+def _plain_line(value: str) -> str:
+    problem = unsafe_character(value)
+    if problem:
+        raise PydanticCustomError("value_error", "contains {problem}; write it on one line in plain characters",
+                                  {"problem": problem})
+    if value != value.strip():
+        raise PydanticCustomError("value_error", "starts or ends with a space", {})
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=60)]
 
 
 class _Strict(BaseModel):
@@ -36,16 +50,6 @@ class PreparedModel(_Strict):
 
     name: Text
     date: Day
-
-
-class SignatureModel(_Strict):
-    """One signature written by `doccontrol approve`; not to be edited by hand."""
-
-    role: Role
-    name: Text
-    at: dt.datetime
-    meaning: Text
-    fingerprint: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
 class HistoryRowModel(_Strict):
@@ -60,7 +64,10 @@ class HistoryRowModel(_Strict):
 
 
 class FrontMatter(_Strict):
-    """The metadata block at the top of every controlled document."""
+    """The metadata block at the top of every controlled document.
+
+    Signatures are not here: they are statements in the ledger (signatures/NUMBER.jsonl).
+    """
 
     number: Annotated[str, Field(min_length=1, max_length=40)]
     title: Annotated[str, Field(min_length=1, max_length=200)]
@@ -70,7 +77,6 @@ class FrontMatter(_Strict):
     status: Status
     source: Text | None = None
     prepared: PreparedModel
-    approvals: list[SignatureModel] = []
     effective: Day | None = None
     review_months: Annotated[int, Field(ge=1, le=120)] | None = None
     next_review: Day | None = None
@@ -81,6 +87,11 @@ class FrontMatter(_Strict):
     superseded_by: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     obsolete_reason: LongText | None = None
     history: Annotated[list[HistoryRowModel], Field(min_length=1)]
+
+    @field_validator("title", "department")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _plain_line(value)
 
 
 class TypeConfig(_Strict):
@@ -106,10 +117,59 @@ def _inside_repository(value: str) -> str:
 
 
 class PersonConfig(_Strict):
-    """A person on the roster: position, and the document types they may sign per role."""
+    """A person on the roster: position, department, public keys, and what they may sign.
+
+    rights maps a role (review 审核, countersign 会签, approve 批准, release 发布) to the document
+    types the person may sign in it; `procedure@售后服务部` limits a right to one department's
+    documents. configure: may approve a new version of the configuration (this roster included).
+    """
 
     position: Text
-    sign: dict[Role, list[DocType]] = {}
+    department: Text | None = None
+    keys: list[Annotated[str, Field(min_length=20, max_length=2000)]] = []
+    rights: dict[RoleId, list[Annotated[str, Field(min_length=1, max_length=80)]]] = {}
+    configure: bool = False
+
+    @field_validator("position", "department")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return value if value is None else _plain_line(value)
+
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, keys: list[str]) -> list[str]:
+        from .signing import PublicKey
+
+        for index, key in enumerate(keys):
+            try:
+                PublicKey.parse(key)
+            except ValueError as error:
+                raise PydanticCustomError("value_error", "key {index}: {error}",
+                                          {"index": index + 1, "error": str(error), "at": index}) from None
+        return keys
+
+    @field_validator("rights")
+    @classmethod
+    def _scopes(cls, rights: dict) -> dict:
+        for role, scopes in rights.items():
+            for index, scope in enumerate(scopes):
+                doc_type, _, department = scope.partition("@")
+                if doc_type not in DOC_TYPES or (_ and not department.strip()):
+                    raise PydanticCustomError(
+                        "value_error", "{role}: {scope!r} is not a document type (optionally @department); "
+                        "types are {types}", {"role": role, "scope": scope, "types": ", ".join(DOC_TYPES),
+                                               "at": f"{role}.{index}"})
+        return rights
+
+
+class PolicyConfig(_Strict):
+    """Rules for signatures that the roster alone does not express."""
+
+    signatures: Literal["required", "unsigned"] = "required"
+    preparer_may_sign: bool = False
+    one_person_may_review_and_approve: bool = False
+    countersign: dict[DocType, list[Text]] = {}
+    backdating_hours: Annotated[int, Field(ge=1, le=720)] = 24
 
 
 class ConfigModel(_Strict):
@@ -121,7 +181,34 @@ class ConfigModel(_Strict):
     default_review_months: Annotated[int, Field(ge=1, le=120)] = 12
     max_modification: Annotated[int, Field(ge=1, le=99)] = 9
     types: dict[DocType, TypeConfig]
-    people: dict[str, PersonConfig]
+    people: dict[Name, PersonConfig]
+    policy: PolicyConfig = PolicyConfig()
+
+    @field_validator("company", "system")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _plain_line(value)
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, people: dict) -> dict:
+        from .signing import PublicKey
+
+        owners: dict[str, str] = {}
+        for name, person in people.items():
+            try:
+                _plain_line(name)
+            except PydanticCustomError as error:
+                raise PydanticCustomError("value_error", "name {name!r} " + error.message(),
+                                          {"name": name, "at": name}) from None
+            for key in person.keys:
+                fingerprint = PublicKey.parse(key).fingerprint
+                if fingerprint in owners:
+                    raise PydanticCustomError("value_error", "{first} and {second} list the same key {key}; a key "
+                                              "belongs to one person", {"first": owners[fingerprint],
+                                                                        "second": name, "key": fingerprint, "at": name})
+                owners[fingerprint] = name
+        return people
 
     @field_validator("clause_catalogue")
     @classmethod
@@ -174,7 +261,9 @@ def describe_errors(error: ValidationError, lines: dict[str, int], base_line: in
         got = item.get("input")
         key = loc[-1] if loc else "value"
         readme = "Document format" if base_line else "Configuration"
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and key in _MOVED_KEYS:
+            yield line, f"{path}: {_MOVED_KEYS[key][0]}", _MOVED_KEYS[key][1]
+        elif kind == "extra_forbidden":
             close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.7)
             fix = f"correct its spelling to `{close[0]}`, or remove it" if close else \
                 f"remove it or correct its spelling (see README, {readme})"
@@ -206,6 +295,16 @@ def describe_errors(error: ValidationError, lines: dict[str, int], base_line: in
             yield line, f"{path}: {item['msg']}", f"correct the value (see README, {readme})"
 
 
+_MOVED_KEYS = {
+    "approvals": ("signatures are no longer kept in the front matter",
+                  "remove `approvals:`; signatures are signed statements in signatures/NUMBER.jsonl, made by "
+                  "`doccontrol approve` with the signer's own key"),
+    "sign": ("`sign:` was replaced by `rights:` and `keys:`",
+             "write `rights: {review: [procedure, form], approve: [...]}` and list the person's SSH public keys "
+             "under `keys:` (see README, Configuration)"),
+}
+
+
 def _parent(loc: list[str], base_line: int) -> str:
     """Where a missing key goes: `under prepared:`, `to row 1 of history:`, `to the front matter`."""
     if len(loc) >= 3 and loc[-2].isdigit():
@@ -219,8 +318,8 @@ _RANGES = {"review_months": (1, 120), "default_review_months": (1, 120), "max_mo
 
 
 def _known_keys() -> list[str]:
-    models = (FrontMatter, PreparedModel, SignatureModel, HistoryRowModel, ConfigModel, TypeConfig,
-              PersonConfig, ClauseModel, CatalogueModel)
+    models = (FrontMatter, PreparedModel, HistoryRowModel, ConfigModel, TypeConfig,
+              PersonConfig, PolicyConfig, ClauseModel, CatalogueModel)
     return sorted({name for model in models for name in model.model_fields})
 
 

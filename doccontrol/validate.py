@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .config import Config
 from .loader import FILE_NAME, MANUAL_INDEX
-from .model import Document, Finding, Revision, RevisionError, Severity, fingerprint
+from .model import Document, Finding, Revision, RevisionError, Severity
 
 WARN = Severity.WARNING
 
@@ -173,33 +173,8 @@ def _reference_findings(ctx, doc, ref, line, where, path=None):
                       "refer to the document that replaced it", WARN)
 
 
-def check_approvals(ctx: Context) -> Iterator[Finding]:
+def check_effective_dates(ctx: Context) -> Iterator[Finding]:
     for doc in ctx.documents:
-        needs_complete = doc.status in ("approved", "effective")
-        current = fingerprint(doc) if doc.approvals else None
-        for index, sig in enumerate(doc.approvals):
-            line = doc.line_of(f"approvals.{index}")
-            if not ctx.config.in_roster(sig.name):
-                yield Finding(doc.path, line, "signer-roster", f"{sig.role} signed by {sig.name}, who is not in the roster",
-                              "add the person to doccontrol.yml `people:`, or have a listed person sign")
-            elif not ctx.config.may_sign(sig.name, sig.role, doc.type):
-                yield Finding(doc.path, line, "signer-role",
-                              f"{sig.name} may not sign {sig.role} for a {doc.type}",
-                              f"have one of {', '.join(ctx.config.signers_for(sig.role, doc.type)) or 'nobody'} sign")
-            if sig.name == doc.prepared.name:
-                yield Finding(doc.path, line, "self-approval",
-                              f"{sig.name} prepared this revision and also signed it as {sig.role}",
-                              "the reviewer and approver must be other people than the preparer")
-            if sig.fingerprint != current:
-                yield Finding(doc.path, line, "edited-after-approval",
-                              f"content changed after {sig.name} signed {sig.role} (fingerprint mismatch)",
-                              "undo the edit, or start a new revision with `doccontrol revise` and have it approved again")
-        if needs_complete:
-            for role in ("审核", "批准"):
-                if doc.signature(role) is None:
-                    yield Finding(doc.path, doc.line_of("status"), "approval-missing",
-                                  f"status is {doc.status} but there is no {role} signature",
-                                  f"sign it with `doccontrol approve {doc.number} --as NAME --role {role}`")
         if doc.status == "effective" and doc.effective is None:
             yield Finding(doc.path, doc.line_of("status"), "effective-date-missing",
                           "status is effective but there is no effective date",
@@ -212,7 +187,7 @@ def check_dates(ctx: Context) -> Iterator[Finding]:
         for role in ("审核", "批准"):
             sig = doc.signature(role)
             if sig:
-                steps.append((role, sig.at.date(), doc.line_of(f"approvals.{doc.approvals.index(sig)}")))
+                steps.append((role, sig.at.date(), doc.line_of("prepared.date")))
         if doc.effective:
             steps.append(("生效", doc.effective, doc.line_of("effective")))
         for (earlier, d1, _), (later, d2, line) in zip(steps, steps[1:]):
@@ -415,7 +390,7 @@ VALIDATORS: list[Validator] = [
     check_numbering,
     check_duplicates,
     check_references,
-    check_approvals,
+    check_effective_dates,
     check_dates,
     check_history,
     check_type_fields,

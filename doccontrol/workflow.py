@@ -1,392 +1,466 @@
-"""Change control: revise, submit, approve, release and withdraw documents, and prove the record.
+"""Change control: revise, submit, approve, return, release and withdraw documents.
 
-Each step edits the document's front matter atomically and commits exactly the
-document's own files, with a trailer that records the event; release also tags.
-Nothing runs over uncommitted changes to the files it would touch.
+Every step but `revise` is a statement signed with the acting person's own key and appended to
+the document's ledger. Before anything is written, the statement is judged by the same rules
+`check` and `verify` apply to the record (record.judge_document), so a step the record would
+not count is refused, with the reason. Then the ledger line and the front-matter change are
+written and committed together under the repository lock; if the commit fails, the files are
+put back, so the step can simply be run again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
-from . import clock
+from . import clock, frontmatter
+from .config import CONFIG_FILE
 from .errors import DoccontrolError
-from .fileio import edit_front_matter
-from .model import ROLE_MEANINGS, STATUS_LABELS, Document, Finding, Revision, Severity, fingerprint
-from .publication import current_releases, read_release
-from .repo import APPROVAL_TRAILER, OBSOLETE_TRAILER, RELEASE_TRAILER, SUBMIT_TRAILER, History, ReleaseEvent, RepoError
+from .ledger import CONFIGURATION, Entry, ledger_path, parse_ledger, to_line
+from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
+from .record import judge_document
+from .repo import Repo, RepoError
+from .roster import Roster, build_chain
+from .signing import SigningError, Signer, Verifier, load_signer, signature_digest
+from .statements import (
+    APPROVE,
+    ROLE_BY_LABEL,
+    ROLE_LABELS,
+    ROLE_MEANINGS,
+    SIGNING_ROLES,
+    Base,
+    Statement,
+    StatementError,
+    parse_statement,
+    statement_bytes,
+    time_text,
+    unsafe_character,
+)
 from .validate import validate
 from .workspace import Workspace
+
+DEMO_KEYS = "demo-keys"
+PENDING = "pending signature"
 
 
 def doc_paths(doc: Document) -> list[str]:
     return [doc.path, *(part.path for part in doc.parts)]
 
 
+def role_id(role: str) -> str:
+    """review / countersign / approve, also accepted as 审核 / 会签 / 批准."""
+    found = ROLE_BY_LABEL.get(role, role)
+    if found not in SIGNING_ROLES:
+        raise DoccontrolError(f"{role!r} is not a signing role", fix="use --role 审核, 会签 or 批准 "
+                                                                      "(or review, countersign, approve)")
+    return found
+
+
+def one_line(label: str, value: str, limit: int = 400) -> str:
+    """A value bound for a statement and a commit message: one line of plain text, within limits."""
+    value = value.strip()
+    if not value:
+        raise DoccontrolError(f"{label} must not be empty", fix=f"pass {label} with some text")
+    problem = unsafe_character(value)
+    if problem:
+        raise DoccontrolError(f"{label} contains {problem}", fix="write it on one line, in plain characters")
+    if len(value) > limit:
+        raise DoccontrolError(f"{label} is {len(value)} characters long; at most {limit} are allowed",
+                              fix="shorten it; details belong in the document or the change request")
+    return value
+
+
+@dataclass
+class Actor:
+    """Who acts: their name in the roster, and the key they sign with (None under the unsigned policy)."""
+
+    name: str
+    signer: Signer | None
+    roster: Roster
+
+
+class ChangeControl:
+    def __init__(self, workspace: Workspace, key: str | None = None, as_name: str | None = None):
+        self.ws = workspace
+        self.config = workspace.config
+        self.key = key
+        self.as_name = as_name
+
+    # -- who acts ----------------------------------------------------------------------------
+
+    def actor(self, roster: Roster | None = None) -> Actor:
+        roster = roster or self.ws.approved_roster()
+        if roster.unsigned:
+            if not self.as_name:
+                raise DoccontrolError("say who you are: the policy is `unsigned`, so no key proves it",
+                                      fix="pass --as NAME (a name from the roster)")
+            if not roster.has(self.as_name):
+                raise DoccontrolError(f"{self.as_name} is not in the roster (configuration version {roster.version})")
+            return Actor(self.as_name, None, roster)
+        signer = self._signer()
+        owner = roster.owner_of(signer.public.fingerprint)
+        if owner is None:
+            raise DoccontrolError(f"the key {signer.public.fingerprint} ({signer.source}) is not in the roster "
+                                  f"(configuration version {roster.version})",
+                                  fix="sign with your own key as listed under your name in doccontrol.yml; a new "
+                                      "key takes effect when a new configuration version is approved")
+        if self.as_name and self.as_name != owner:
+            raise DoccontrolError(f"the key {signer.public.short}… belongs to {owner}, not {self.as_name}; you can "
+                                  "sign only as yourself", fix=f"drop --as, or sign with {self.as_name}'s own key "
+                                                              "on their machine")
+        return Actor(owner, signer, roster)
+
+    def _signer(self) -> Signer:
+        spec = self.key or self._git_signing_key()
+        if not spec:
+            raise DoccontrolError("no signing key given", fix="pass --key ~/.ssh/id_ed25519 (your SSH key), or "
+                                                              "set it once: git config user.signingkey PATH")
+        try:
+            return load_signer(spec, demo_folder=self.ws.root / DEMO_KEYS)
+        except SigningError as error:
+            raise DoccontrolError(error.message, fix=error.fix) from None
+
+    def _git_signing_key(self) -> str:
+        try:
+            with Repo(self.ws.root) as repo:
+                return repo.config_value("user.signingkey")
+        except RepoError:
+            return ""
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def revise(self, number: str, reason: str, author: str, major: bool = False, section: str = "全文") -> Document:
+        reason, section = one_line("--reason", reason), one_line("--section", section, 200)
+        doc = self.ws.find(number)
+        if doc.status != "effective":
+            raise DoccontrolError(f"{number} is {doc.status_label} ({doc.status}); only an effective document can be "
+                                  "revised", path=doc.path, line=doc.line_of("status"),
+                                  fix="finish the revision in progress (submit, approve, release) first")
+        if not self.config.in_roster(author):
+            raise DoccontrolError(f"{author} is not in the roster", fix="pass --author with a name from doccontrol.yml")
+        new_rev = doc.rev.next(major=major, max_modification=self.config.model.max_modification)
+        edit = frontmatter.open_revision(str(new_rev), author, clock.today(), section, reason)
+        self._commit_change([doc], {doc.path: [edit]}, {}, f"revise: open {number} {new_rev} as a draft")
+        return self.ws.find(number)
+
+    def submit(self, numbers: list[str]) -> list[Document]:
+        docs = self._ready(numbers, "draft", "submitted for review", ignore={"edited-after-approval"})
+        actor = self.actor()
+        for doc in docs:
+            if actor.name != doc.prepared.name:
+                raise DoccontrolError(f"{doc.number} {doc.revision} was prepared by {doc.prepared.name}; only the "
+                                      f"preparer submits it, and you are {actor.name}", path=doc.path,
+                                      line=doc.line_of("prepared.name"),
+                                      fix=f"{doc.prepared.name} submits with their own key, or revise the preparer")
+        statements = {doc.number: self._statement(doc, actor, kind="submit", base=self._base(doc)) for doc in docs}
+        self._sign_and_commit(docs, actor, statements, frontmatter.set_status("review"),
+                              f"submit: {_listing(docs)} for review by {actor.name}")
+        return self.ws.find_many(numbers)
+
+    def approve(self, numbers: list[str], role: str, comment: str = "") -> list[Document]:
+        role = role_id(role)
+        comment = one_line("--comment", comment) if comment.strip() else ""
+        docs = self._ready(numbers, None, "signed", ignore=set())
+        actor = self.actor()
+        statements = {}
+        for doc in docs:
+            if doc.status not in ("review", "approved"):
+                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a document in review "
+                                      "can be signed", path=doc.path, line=doc.line_of("status"),
+                                      fix=f"its preparer submits it first: doccontrol submit {doc.number}")
+            cycle = self.ws.evaluate().record(doc.number).open
+            statements[doc.number] = self._statement(
+                doc, actor, kind="approval", role=role, meaning=ROLE_MEANINGS[role], comment=comment or None,
+                base=cycle.submit.statement.base.model_dump() if cycle and cycle.submit.statement.base else None)
+        edit = frontmatter.set_status("approved") if role == APPROVE else None
+        self._sign_and_commit(docs, actor, statements, edit,
+                              f"approve: {ROLE_LABELS[role]} by {actor.name} for {_listing(docs)}")
+        return self.ws.find_many(numbers)
+
+    def return_to_draft(self, numbers: list[str], reason: str) -> list[Document]:
+        reason = one_line("--reason", reason)
+        docs = self.ws.find_many(numbers)
+        for doc in docs:
+            if doc.status not in ("review", "approved"):
+                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a document in review "
+                                      "can be returned", path=doc.path, line=doc.line_of("status"))
+        actor = self.actor()
+        statements = {}
+        for doc in docs:
+            cycle = self.ws.evaluate().record(doc.number).open
+            if cycle is None:
+                raise DoccontrolError(f"{doc.number} has no submission in its record to return", path=doc.path)
+            # The return names what was submitted, even when the file has been edited since.
+            statements[doc.number] = self._statement(doc, actor, kind="return", reason=reason,
+                                                     fingerprint=cycle.fingerprint)
+        self._sign_and_commit(docs, actor, statements, frontmatter.set_status("draft"),
+                              f"return: {_listing(docs)} to draft by {actor.name}")
+        return self.ws.find_many(numbers)
+
+    def release(self, numbers: list[str], effective: dt.date | None = None) -> list[Document]:
+        effective = effective or clock.today()
+        docs = self._ready(numbers, "approved", "released")
+        actor = self.actor()
+        statements = {doc.number: self._statement(doc, actor, kind="release", effective=effective.isoformat())
+                      for doc in docs}
+        edits = {doc.path: [frontmatter.mark_released(doc.revision, effective, doc.approver.name if doc.approver
+                                                      else "")] for doc in docs}
+        sha = self._sign_and_commit(docs, actor, statements, None,
+                                    f"release: {_listing(docs)} effective {effective.isoformat()} by {actor.name}",
+                                    edits=edits)
+        released = self.ws.find_many(numbers)
+        with self.ws.repo() as repo:
+            for doc in released:
+                repo.create_tag(tag_name(doc.number, doc.revision), sha, tag_message(doc))
+        return released
+
+    def obsolete(self, number: str, reason: str, superseded_by: str | None = None,
+                 date: dt.date | None = None) -> Document:
+        reason = one_line("--reason", reason)
+        doc = self.ws.find(number)
+        if doc.status != "effective":
+            raise DoccontrolError(f"{number} is {doc.status_label} ({doc.status}); only an effective document can be "
+                                  "withdrawn", path=doc.path, line=doc.line_of("status"),
+                                  fix="a draft that was never released can simply be deleted")
+        if superseded_by:
+            self.ws.find(superseded_by)
+        date = date or clock.today()
+        actor = self.actor()
+        statement = self._statement(doc, actor, kind="withdrawal", date=date.isoformat(), reason=reason,
+                                    superseded_by=superseded_by)
+        self._sign_and_commit([doc], actor, {number: statement}, frontmatter.mark_withdrawn(reason, superseded_by),
+                              f"obsolete: withdraw {number} by {actor.name}")
+        return self.ws.find(number)
+
+    def approve_configuration(self) -> Roster:
+        """Sign the configuration files as the next approved version (the first one is the trust anchor)."""
+        chain = self.ws.evaluate().chain
+        try:
+            working = self.config.roster()
+        except ValueError as error:
+            raise DoccontrolError(f"the configuration is not valid: {error}") from None
+        latest = chain.latest
+        if latest and latest.fingerprint == working.fingerprint:
+            raise DoccontrolError(f"the configuration is already approved as version {latest.version}",
+                                  fix="change doccontrol.yml or the clause catalogue first")
+        actor = self.actor(latest or working)
+        statement = parse_statement({
+            "kind": "configuration", "version": latest.version + 1 if latest else 1,
+            "previous": latest.fingerprint if latest else None, "fingerprint": working.fingerprint,
+            "content": self.config.content(), "name": actor.name, "at": time_text(clock.now()),
+            "config": latest.version if latest else 1})
+        path = ledger_path(CONFIGURATION)
+        existing = self._ledger_entries(path)
+        data = statement_bytes(statement)
+        verifier = self.ws.verifier()
+        if actor.signer is not None:
+            verifier.known[signature_digest(data, PENDING)] = actor.signer.public.fingerprint
+        pending = Entry(path, len(existing) + 1, statement, None if actor.signer is None else PENDING, data)
+        judged = build_chain([*existing, pending], verifier)
+        problems = [f for f in judged.findings if f.line == pending.line]
+        if problems:
+            raise DoccontrolError(problems[0].message, path=CONFIG_FILE, fix=problems[0].fix)
+        line = to_line(statement, self._sign(actor, statement))
+        files = [CONFIG_FILE, self.config.model.clause_catalogue]
+        with self._locked_repo() as repo:
+            texts = {name: (self.ws.root / name).read_text(encoding="utf-8") for name in files}
+            full = self.ws.root / path
+            texts[path] = (full.read_text(encoding="utf-8") if full.is_file() else "") + line + "\n"
+            _write_and_commit(repo, self.ws.root, texts,
+                              f"config: approve configuration version {statement.version} by {actor.name}\n")
+        self.ws.forget()
+        return self.ws.approved_roster()
+
+    # -- statements --------------------------------------------------------------------------
+
+    def _statement(self, doc: Document, actor: Actor, **fields) -> Statement:
+        data = {"number": doc.number, "revision": doc.revision, "path": doc.path, "fingerprint": fingerprint(doc),
+                "type": doc.type, "department": doc.department, "name": actor.name, "at": time_text(clock.now()),
+                "config": actor.roster.version}
+        data.update(fields)
+        try:
+            return parse_statement({key: value for key, value in data.items() if value is not None})
+        except StatementError as error:
+            raise DoccontrolError(f"{doc.number}: the statement cannot be made: {error}", path=doc.path) from None
+
+    def _base(self, doc: Document) -> dict | None:
+        latest = self.ws.evaluate().record(doc.number).latest_release
+        return Base(revision=latest.revision, fingerprint=latest.fingerprint).model_dump() if latest else None
+
+    def _judge(self, doc: Document, actor: Actor, statement: Statement) -> None:
+        """Refuse, before anything is signed or written, a statement the record would not count."""
+        evaluation = self.ws.evaluate()
+        path = ledger_path(doc.number)
+        existing = self._ledger_entries(path)
+        data = statement_bytes(statement)
+        pending = Entry(path, len(existing) + 1, statement, None if actor.signer is None else PENDING, data)
+        verifier = self.ws.verifier()
+        if actor.signer is not None:
+            verifier.known[signature_digest(data, PENDING)] = actor.signer.public.fingerprint
+        record = judge_document(doc.number, [*existing, pending], evaluation.chain, verifier)
+        problems = [f for f in record.findings if f.line == pending.line]
+        if problems:
+            raise DoccontrolError(f"{doc.number} {doc.revision}: {problems[0].message}", path=doc.path,
+                                  line=doc.line_of("status"), fix=_refusal_fix(problems[0]))
+
+    def _ledger_entries(self, path: str) -> list[Entry]:
+        full = self.ws.root / path
+        return parse_ledger(path, full.read_bytes()).entries if full.is_file() else []
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _sign_and_commit(self, docs: list[Document], actor: Actor, statements: dict[str, Statement],
+                         edit: frontmatter.Edit | None, subject: str,
+                         edits: dict[str, list[frontmatter.Edit]] | None = None) -> str:
+        for doc in docs:
+            self._judge(doc, actor, statements[doc.number])
+        lines = {}
+        for doc in docs:
+            statement = statements[doc.number]
+            signature = self._sign(actor, statement)
+            lines[ledger_path(doc.number)] = to_line(statement, signature)
+        edits = edits or {doc.path: [edit] for doc in docs if edit is not None}
+        return self._commit_change(docs, edits, lines, subject)
+
+    def _sign(self, actor: Actor, statement: Statement) -> str | None:
+        if actor.signer is None:
+            return None
+        data = statement_bytes(statement)
+        try:
+            signature = actor.signer.sign(data)
+        except SigningError as error:
+            raise DoccontrolError(error.message, fix=error.fix) from None
+        if Verifier().key_of(data, signature) != actor.signer.public.fingerprint:
+            raise DoccontrolError("the key made a signature that does not verify", fix="check the key file")
+        return signature
+
+    def _commit_change(self, docs: list[Document], edits: dict[str, list[frontmatter.Edit]],
+                       ledger_lines: dict[str, str], subject: str) -> str:
+        """Write the edited documents and the new ledger lines, commit them together; undo on failure."""
+        with self._locked_repo() as repo:
+            touched = [p for doc in docs for p in doc_paths(doc)] + list(ledger_lines)
+            _require_clean(repo, touched, docs)
+            texts = {path: frontmatter.edited(self.ws.root / path, *changes) for path, changes in edits.items()}
+            for path, line in ledger_lines.items():
+                full = self.ws.root / path
+                texts[path] = (full.read_text(encoding="utf-8") if full.is_file() else "") + line + "\n"
+            sha = _write_and_commit(repo, self.ws.root, texts, subject)
+        self.ws.forget()
+        return sha
+
+    @contextlib.contextmanager
+    def _locked_repo(self) -> Iterator[Repo]:
+        with self.ws.repo() as repo:
+            try:
+                with repo.lock():
+                    yield repo
+            except RepoError as error:
+                raise DoccontrolError(str(error)) from None
+
+    def _ready(self, numbers: list[str], status: str | None, action: str,
+               ignore: set[str] = frozenset()) -> list[Document]:
+        """The documents, once each is in the required status and free of errors."""
+        docs = self.ws.find_many(numbers)
+        grouped = self._errors_by_path(ignore)
+        for doc in docs:
+            if status is not None and doc.status != status:
+                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a document that is "
+                                      f"{STATUS_LABELS[status]} ({status}) can be {action}",
+                                      path=doc.path, line=doc.line_of("status"), fix=_status_fix(doc, status))
+            errors = [f for path in [*doc_paths(doc), ledger_path(doc.number)] for f in grouped.get(path, [])]
+            if errors:
+                raise DoccontrolError(f"{doc.number} cannot be {action}: fix its errors first", findings=errors)
+        return docs
+
+    def _errors_by_path(self, ignore: set[str]) -> dict[str, list[Finding]]:
+        grouped: dict[str, list[Finding]] = {}
+        loaded = self.ws.load()
+        for finding in [*loaded.findings, *validate(self.config, loaded.documents, clock.today())]:
+            if finding.severity is Severity.ERROR and finding.rule not in ignore:
+                grouped.setdefault(finding.path, []).append(finding)
+        return grouped
+
+
+def _refusal_fix(finding: Finding) -> str:
+    fixes = {
+        "signer-role": "the roster says who may sign what; ask a person who holds that right",
+        "self-approval": "another person reviews and approves what you prepared",
+        "separation": "审核 and 批准 of one revision are signed by two different people",
+        "record-order": "see `doccontrol show NUMBER` for where the document stands",
+        "approval-missing": "collect the missing signatures first",
+        "date-order": "choose an effective date on or after today and after the approval",
+        "record-time": "check your computer's clock",
+    }
+    return fixes.get(finding.rule, finding.fix)
+
+
+def _status_fix(doc: Document, wanted: str) -> str:
+    if wanted == "approved":
+        return f"it needs its 批准 signature first: doccontrol approve {doc.number} --role 批准"
+    if wanted == "draft" and doc.status == "review":
+        return f"it is already in review; to change it, return it first: doccontrol return {doc.number} --reason …"
+    return f"see `doccontrol show {doc.number}`"
+
+
+def _require_clean(repo: Repo, touched: list[str], docs: list[Document]) -> None:
+    dirty = repo.dirty_paths()
+    folders = {doc.path.rsplit("/", 1)[0] for doc in docs if doc.parts}
+    found = sorted({p for p in dirty if p in touched or any(p.startswith(f + "/") for f in folders)})
+    if found:
+        raise DoccontrolError("uncommitted changes in " + ", ".join(found),
+                              fix="commit them first (a draft's edits: git commit), or undo them with git restore")
+
+
+def _write_and_commit(repo: Repo, root: Path, texts: dict[str, str], subject: str) -> str:
+    from .fileio import atomic_write_text
+
+    originals: dict[str, bytes | None] = {}
+    for path in texts:
+        full = root / path
+        originals[path] = full.read_bytes() if full.is_file() else None
+    try:
+        for path, text in texts.items():
+            atomic_write_text(root / path, text)
+        return repo.commit(list(texts), subject + "\n")
+    except BaseException as error:
+        repo.unstage(list(texts))
+        _put_back(root, originals)
+        if isinstance(error, RepoError):
+            raise DoccontrolError(f"the commit failed, so nothing was changed: {error}",
+                                  fix="run the command again; check `git status` if it fails again") from None
+        raise
+
+
+def _put_back(root: Path, originals: dict[str, bytes | None]) -> None:
+    from .fileio import atomic_write_bytes
+
+    for path, data in originals.items():
+        if data is None:
+            (root / path).unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(root / path, data)
+
+
 def _listing(docs: list[Document]) -> str:
-    """Documents named in a commit subject; a long batch is counted, its trailers name each one."""
+    """Documents named in a commit subject; a long batch is counted."""
     if len(docs) > 3:
         return f"{len(docs)} documents"
     return ", ".join(f"{d.number} {d.revision}" for d in docs)
 
 
-class ChangeControl:
-    def __init__(self, workspace: Workspace):
-        self.ws = workspace
-        self.config = workspace.config
-
-    # -- guards ------------------------------------------------------------------------------
-
-    def _require_clean(self, repo, docs: list[Document], action: str):
-        dirty = repo.dirty_paths()
-        touched = [p for doc in docs for p in doc_paths(doc) if p in dirty]
-        folders = {doc.path.rsplit("/", 1)[0] for doc in docs if doc.parts}
-        touched += [p for p in dirty if any(p.startswith(f + "/") for f in folders) and p not in touched]
-        if touched:
-            raise DoccontrolError(f"cannot {action}: uncommitted changes in " + ", ".join(sorted(touched)),
-                                  fix="commit them (for a draft: `doccontrol submit`), or undo them with git restore")
-
-    def _commit(self, repo, docs: list[Document], subject: str, trailers: list[str]) -> str:
-        message = subject + "\n\n" + "\n".join(trailers) + "\n"
-        paths = [p for doc in docs for p in doc_paths(doc)]
-        try:
-            return repo.commit(paths, message)
-        except RepoError as error:
-            raise DoccontrolError(str(error), fix="check `git status`; nothing was lost") from None
-
-    def _errors_by_path(self, ignore: set[str] = frozenset()) -> dict[str, list[Finding]]:
-        """Errors from one validation of the whole repository, grouped by file."""
-        grouped: dict[str, list[Finding]] = {}
-        for finding in validate(self.config, self.ws.documents(), clock.today()):
-            if finding.severity is Severity.ERROR and finding.rule not in ignore:
-                grouped.setdefault(finding.path, []).append(finding)
-        return grouped
-
-    def _ready(self, numbers: list[str], status: str, action: str, ignore: set[str] = frozenset()) -> list[Document]:
-        """The documents, once each is in the required status and free of errors."""
-        docs = self.ws.find_many(numbers)
-        grouped = self._errors_by_path(ignore)
-        for doc in docs:
-            if doc.status != status:
-                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a document that is "
-                                      f"{STATUS_LABELS[status]} ({status}) can be {action}",
-                                      path=doc.path, line=doc.line_of("status"))
-            errors = [f for path in doc_paths(doc) for f in grouped.get(path, [])]
-            if errors:
-                raise DoccontrolError(f"{doc.number} cannot be {action}: fix its errors first", findings=errors)
-        return docs
-
-    # -- steps -------------------------------------------------------------------------------
-
-    def revise(self, number: str, reason: str, author: str, major: bool = False, section: str = "全文") -> Document:
-        doc = self.ws.find(number)
-        if doc.status != "effective":
-            raise DoccontrolError(f"{number} is {doc.status_label} ({doc.status}); only an effective document can be revised",
-                                  path=doc.path, line=doc.line_of("status"),
-                                  fix="finish the revision in progress (submit, approve, release) first")
-        if not self.config.in_roster(author):
-            raise DoccontrolError(f"{author} is not in the roster", fix="pass --author with a name from doccontrol.yml")
-        if not reason.strip():
-            raise DoccontrolError("a revision needs a reason", fix='pass --reason "修改原因"')
-        new_rev = doc.rev.next(major=major, max_modification=self.config.model.max_modification)
-        today = clock.today()
-        with self.ws.repo() as repo:
-            self._require_clean(repo, [doc], "revise")
-
-            def change(meta):
-                meta["revision"] = str(new_rev)
-                meta["status"] = "draft"
-                meta["prepared"] = {"name": author, "date": today}
-                for key in ("approvals", "effective"):
-                    meta.pop(key, None)
-                meta["history"].append({"revision": str(new_rev), "date": today, "section": section,
-                                        "summary": reason.strip(), "by": author})
-
-            edit_front_matter(self.ws.root / doc.path, change)
-            self._commit(repo, [doc], f"revise: open {number} {new_rev} as a draft", [])
-        return self.ws.find(number)
-
-    def submit(self, numbers: list[str]) -> list[Document]:
-        docs = self._ready(numbers, "draft", "submitted for review", ignore={"edited-after-approval"})
-        with self.ws.repo() as repo:
-            for doc in docs:
-                edit_front_matter(self.ws.root / doc.path, lambda meta: meta.__setitem__("status", "review"))
-            self._commit(repo, docs, f"submit: {_listing(docs)} for review",
-                         [f"{SUBMIT_TRAILER}: {d.number} {d.revision}" for d in docs])
-        return self.ws.find_many(numbers)
-
-    def approve(self, numbers: list[str], name: str, role: str, comment: str = "") -> list[Document]:
-        if role not in ROLE_MEANINGS:
-            raise DoccontrolError(f"role {role!r} is not a signing role", fix="use --role 审核 or --role 批准")
-        docs = self.ws.find_many(numbers)
-        for doc in docs:
-            self._refuse_signature(doc, name, role)
-        stamp_time = clock.now()
-        with self.ws.repo() as repo:
-            self._require_clean(repo, docs, "approve")
-            trailers = []
-            for doc in docs:
-                stamp = fingerprint(doc)
-                meaning = ROLE_MEANINGS[role] + (f"；意见：{comment.strip()}" if comment.strip() else "")
-                complete = role == "批准"
-
-                def change(meta, stamp=stamp, meaning=meaning, complete=complete):
-                    approvals = meta.setdefault("approvals", [])
-                    approvals.append({"role": role, "name": name, "at": stamp_time, "meaning": meaning,
-                                      "fingerprint": stamp})
-                    if complete:
-                        meta["status"] = "approved"
-
-                edit_front_matter(self.ws.root / doc.path, change)
-                trailers.append(f"{APPROVAL_TRAILER}: {doc.number} {doc.revision} {role} {name} {stamp}")
-            self._commit(repo, docs, f"approve: {role} by {name} for {_listing(docs)}", trailers)
-        return self.ws.find_many(numbers)
-
-    def _refuse_signature(self, doc: Document, name: str, role: str):
-        where = {"path": doc.path, "line": doc.line_of("status")}
-        if doc.status != "review":
-            raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a document in review can be signed",
-                                  fix=f"submit it first: doccontrol submit {doc.number}", **where)
-        if not self.config.in_roster(name):
-            raise DoccontrolError(f"{name} is not in the roster, so cannot sign", fix="add the person to doccontrol.yml `people:`")
-        if not self.config.may_sign(name, role, doc.type):
-            allowed = ", ".join(self.config.signers_for(role, doc.type)) or "nobody"
-            raise DoccontrolError(f"{name} ({self.config.position_of(name)}) may not sign {role} for a {doc.type}",
-                                  fix=f"who may: {allowed}")
-        if name == doc.prepared.name:
-            raise DoccontrolError(f"{name} prepared {doc.number} {doc.revision} and may not sign it",
-                                  fix="another person must review and approve")
-        current = fingerprint(doc)
-        for sig in doc.approvals:
-            if sig.fingerprint != current:
-                raise DoccontrolError(f"{doc.number} changed after {sig.name} signed {sig.role}; the signature no longer matches",
-                                      fix="undo the change, or revise the document and have it approved again", **where)
-            if sig.role == role:
-                raise DoccontrolError(f"{doc.number} {doc.revision} already has a {role} signature by {sig.name}", **where)
-        if role == "批准" and doc.signature("审核") is None:
-            raise DoccontrolError(f"{doc.number} needs its 审核 signature before 批准",
-                                  fix=f"doccontrol approve {doc.number} --as NAME --role 审核", **where)
-
-    def release(self, numbers: list[str], effective: dt.date | None = None) -> list[ReleaseEvent]:
-        effective = effective or clock.today()
-        docs = self._ready(numbers, "approved", "released")
-        for doc in docs:
-            last_signed = max(sig.at.date() for sig in doc.approvals)
-            if effective < last_signed:
-                raise DoccontrolError(f"effective date {effective} is before the approval on {last_signed}",
-                                      fix="choose an effective date on or after the approval")
-        with self.ws.repo() as repo:
-            self._require_clean(repo, docs, "release")
-            trailers = []
-            for doc in docs:
-                approver = doc.approver.name
-
-                def change(meta, doc=doc, approver=approver):
-                    meta["status"] = "effective"
-                    meta["effective"] = effective
-                    for row in meta["history"]:
-                        if row["revision"] == doc.revision:
-                            row["approved_by"] = approver
-                    _move_after(meta, "effective", "approvals")
-
-                edit_front_matter(self.ws.root / doc.path, change)
-                trailers.append(f"{RELEASE_TRAILER}: {doc.number} {doc.revision} {effective.isoformat()} {doc.path}")
-            sha = self._commit(repo, docs, f"release: {_listing(docs)} effective {effective.isoformat()}", trailers)
-            events = []
-            history = repo.history()
-            for doc, released in zip(docs, self.ws.find_many(numbers)):
-                tag = tag_name(released)
-                repo.create_tag(tag, sha, tag_message(released))
-                events.append(next(e for e in reversed(history.releases) if e.number == doc.number))
-        return events
-
-    def obsolete(self, number: str, reason: str, superseded_by: str | None = None,
-                 date: dt.date | None = None) -> Document:
-        doc = self.ws.find(number)
-        if doc.status == "obsolete":
-            raise DoccontrolError(f"{number} is already obsolete", path=doc.path, line=doc.line_of("status"))
-        if not reason.strip():
-            raise DoccontrolError("withdrawing a document needs a reason", fix='pass --reason "作废原因"')
-        if superseded_by:
-            self.ws.find(superseded_by)
-        date = date or clock.today()
-        with self.ws.repo() as repo:
-            self._require_clean(repo, [doc], "withdraw")
-
-            def change(meta):
-                meta["status"] = "obsolete"
-                meta["obsolete_reason"] = reason.strip()
-                if superseded_by:
-                    meta["superseded_by"] = superseded_by
-
-            edit_front_matter(self.ws.root / doc.path, change)
-            self._commit(repo, [doc], f"obsolete: withdraw {number}",
-                         [f"{OBSOLETE_TRAILER}: {number} {date.isoformat()}"])
-        return self.ws.find(number)
-
-
-def tag_name(doc: Document) -> str:
-    return f"{doc.number}/{doc.rev.tag_suffix}"
+def tag_name(number: str, revision: str) -> str:
+    return f"{number}/{revision.replace('/', '')}"
 
 
 def tag_message(doc: Document) -> str:
-    lines = [f"{doc.number} {doc.title} {doc.revision} 生效日期 {doc.effective}",
-             "", f"编制: {doc.prepared.name} {doc.prepared.date}"]
+    lines = [f"{doc.number} {doc.title} {doc.revision} 生效日期 {doc.effective}", "",
+             f"编制: {doc.prepared.name} {doc.prepared.date}"]
     for sig in doc.approvals:
-        lines.append(f"{sig.role}: {sig.name} {sig.at.isoformat()} {sig.fingerprint}")
+        lines.append(f"{sig.role}: {sig.name} {sig.at.isoformat()} {sig.key}")
     return "\n".join(lines) + "\n"
-
-
-def _move_after(meta, key: str, after: str):
-    """Keep `effective` next to the approvals in the file, for a reader's eye."""
-    if after not in meta or key not in meta:
-        return
-    value = meta.pop(key)
-    position = list(meta.keys()).index(after) + 1
-    meta.insert(position, key, value)
-
-
-# -- reading the record ------------------------------------------------------------------------
-
-@dataclass
-class RevisionHistory:
-    number: str
-    title: str
-    rows: list[dict] = field(default_factory=list)
-
-
-def history(ws: Workspace, number: str | None = None) -> list[RevisionHistory]:
-    """The revision record of each document merged with git (commit, author, date), from one log pass."""
-    documents = ws.documents()
-    if number:
-        documents = [ws.find(number)]
-    with ws.repo() as repo:
-        hist = repo.history(paths=False)  # only the release events are used here
-    releases: dict[tuple[str, str], ReleaseEvent] = {(e.number, e.revision): e for e in hist.releases}
-    result = []
-    for doc in sorted(documents, key=lambda d: d.number):
-        record = RevisionHistory(doc.number, doc.title)
-        for row in doc.history:
-            event = releases.get((doc.number, row.revision))
-            record.rows.append({
-                "revision": row.revision, "date": row.date.isoformat(), "section": row.section,
-                "summary": row.summary, "by": row.by, "approved_by": row.approved_by or "",
-                "effective": event.effective.isoformat() if event else "",
-                "commit": event.commit.sha[:10] if event else "",
-                "committed_by": event.commit.author if event else "",
-                "committed_at": event.commit.date.isoformat() if event else "",
-            })
-        result.append(record)
-    return result
-
-
-def verify(ws: Workspace) -> list[Finding]:
-    """Prove the record: released content matches its signatures, tags agree, nothing was lost."""
-    config = ws.config
-    findings: list[Finding] = []
-    with ws.repo() as repo:
-        hist = repo.history()
-        tags = repo.tags()
-        released_keys = set()
-        for event in hist.releases:
-            released_keys.add((event.number, event.revision))
-            docs, problems = read_release(repo, event)
-            findings.extend(problems)
-            for doc in docs:
-                findings.extend(_verify_release(config, event, doc))
-            findings.extend(_verify_tag(repo, tags, event))
-        known = {f"{e.number}/{e.revision.replace('/', '')}" for e in hist.releases}
-        for name, tag in tags.items():
-            if name.count("/") == 1 and config.type_of_number(name.split("/")[0]) and name not in known:
-                findings.append(Finding(name, 1, "tag-orphan",
-                                        f"tag {name} names a release that is not in the history of HEAD",
-                                        "the history was rewritten or the tag was made by hand; restore the history or delete the tag"))
-    for doc in ws.documents():
-        for row in doc.history:
-            if row.approved_by and (doc.number, row.revision) not in released_keys:
-                findings.append(Finding(doc.path, doc.line_of("history"), "release-lost",
-                                        f"{doc.number} {row.revision} is recorded as released, but its release is not in the git history",
-                                        "the history was rewritten; restore it from a backup or the remote"))
-        if doc.status == "effective" and (doc.number, doc.revision) not in released_keys:
-            findings.append(Finding(doc.path, doc.line_of("status"), "release-lost",
-                                    f"{doc.number} {doc.revision} is marked effective but was never released with `doccontrol release`",
-                                    "release it properly, or restore the history"))
-    return findings
-
-
-def restore_tags(ws: Workspace) -> list[str]:
-    """Recreate release tags missing from this clone, from the release record in the history.
-
-    Tags only mirror the record; a plain clone of a branch may not carry them. A tag
-    that exists but points elsewhere is left alone for `verify` to report.
-    """
-    created = []
-    with ws.repo() as repo:
-        tags = repo.tags()
-        for event in repo.history().releases:
-            name = f"{event.number}/{event.revision.replace('/', '')}"
-            if name in tags or name in created:
-                continue
-            docs, _ = read_release(repo, event)
-            if docs:
-                repo.create_tag(name, event.commit.sha, tag_message(docs[0]))
-                created.append(name)
-    return created
-
-
-def _verify_release(config, event: ReleaseEvent, doc: Document) -> list[Finding]:
-    where = f"{event.path}@{event.commit.sha[:10]}"
-    out = []
-    stamp = fingerprint(doc)
-    if doc.number != event.number or doc.revision != event.revision:
-        out.append(Finding(where, 1, "release-mismatch",
-                           f"release names {event.number} {event.revision}, the file holds {doc.number} {doc.revision}",
-                           "the release commit was made by hand; release again with doccontrol"))
-    for role in ("审核", "批准"):
-        if doc.signature(role) is None:
-            out.append(Finding(where, doc.line_of("status"), "approval-missing",
-                               f"released {doc.number} {doc.revision} has no {role} signature", "revise and approve it properly"))
-    for sig in doc.approvals:
-        line = doc.line_of(f"approvals.{doc.approvals.index(sig)}")
-        if sig.fingerprint != stamp:
-            out.append(Finding(where, line, "edited-after-approval",
-                               f"released content of {doc.number} {doc.revision} does not match what {sig.name} signed ({sig.role})",
-                               "the document was changed after approval; revise it and approve it again"))
-        if not config.in_roster(sig.name):
-            out.append(Finding(where, line, "signer-roster", f"{sig.name} signed {sig.role} but is not in the roster",
-                               "only people in doccontrol.yml may sign"))
-        elif not config.may_sign(sig.name, sig.role, doc.type):
-            out.append(Finding(where, line, "signer-role", f"{sig.name} may not sign {sig.role} for a {doc.type}",
-                               "have an authorised person sign a new revision"))
-        if sig.name == doc.prepared.name:
-            out.append(Finding(where, line, "self-approval", f"{sig.name} signed {sig.role} for a revision they prepared",
-                               "another person must sign"))
-        if sig.at.date() > event.effective:
-            out.append(Finding(where, doc.line_of("effective"), "date-order",
-                               f"effective date {event.effective} is before {sig.role} on {sig.at.date()}",
-                               "an effective date cannot precede its approval"))
-    if doc.effective != event.effective:
-        out.append(Finding(where, doc.line_of("effective"), "release-mismatch",
-                           f"effective date in the file ({doc.effective}) differs from the release record ({event.effective})",
-                           "do not edit the effective date by hand"))
-    return out
-
-
-def _verify_tag(repo, tags, event: ReleaseEvent) -> list[Finding]:
-    name = f"{event.number}/{event.revision.replace('/', '')}"
-    tag = tags.get(name)
-    if tag is None:
-        return [Finding(name, 1, "tag-missing", f"release tag {name} is missing",
-                        "fetch tags from the remote (git fetch --tags), or recreate it from the record: "
-                        "doccontrol verify --restore-tags")]
-    if tag.commit != event.commit.sha:
-        return [Finding(name, 1, "tag-moved", f"tag {name} points at {tag.commit[:10]}, not the release commit {event.commit.sha[:10]}",
-                        f"move it back: git tag -f -a {name} {event.commit.sha[:10]}")]
-    if tag.signed and not repo.verify_tag(name):
-        return [Finding(name, 1, "tag-signature", f"the signature on tag {name} does not verify",
-                        "check the signer's key; the tag may have been forged")]
-    return []
 
 
 def due(ws: Workspace, within_days: int, today: dt.date | None = None) -> list[Document]:
@@ -396,6 +470,3 @@ def due(ws: Workspace, within_days: int, today: dt.date | None = None) -> list[D
                    if doc.status == "effective" and doc.next_review and doc.next_review <= limit),
                   key=lambda d: (d.next_review, d.number))
 
-
-__all__ = ["ChangeControl", "history", "verify", "due", "tag_name", "current_releases",
-           "History", "Revision"]

@@ -14,10 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import clock
-from .cache import ParseCache, code_version
+from .cache import ParseCache, SignatureCache, code_version
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
-from .loader import MANUAL_INDEX, LoadResult, controlled_folders, link_on_path, load_worktree, number_in_name
+from .loader import (
+    MANUAL_INDEX,
+    LoadResult,
+    controlled_folders,
+    link_on_path,
+    load_worktree,
+    number_in_name,
+    read_ledger_files,
+)
+from .signing import Verifier
+from .verification import FIX_NO_ANCHOR, Evaluation, compare_documents, configuration_findings, evaluate
 from .model import Document, Finding, Severity
 from .validate import validate
 
@@ -54,6 +64,9 @@ class Workspace:
     def __init__(self, root: Path | str = ".", use_cache: bool = True):
         self.root = Path(root).resolve()
         self.use_cache = use_cache
+        self._evaluation: Evaluation | None = None
+        self.allow_no_history = False
+        self.ledger_findings: list[Finding] = []
         try:
             self.config = load_config(self.root)
         except ConfigError as error:
@@ -65,10 +78,54 @@ class Workspace:
         return ParseCache(self.config.cache_dir, autosave=autosave) if use_cache else None
 
     def load(self, use_cache: bool | None = None) -> LoadResult:
-        """Every document in the working tree; use_cache=False parses every file (a cold run)."""
-        return load_worktree(self.config, self.parse_cache(use_cache))
+        """Every document in the working tree with the signatures that count, and every problem found
+        reading the documents and their records; use_cache=False parses every file (a cold run)."""
+        return self._load(self.parse_cache(use_cache), use_cache)
 
-    def in_force(self, as_of: dt.date, use_cache: bool | None = None):
+    def _load(self, cache: ParseCache | None, use_cache: bool | None = None) -> LoadResult:
+        loaded = load_worktree(self.config, cache)
+        evaluation = self.evaluate(use_cache)
+        documents, mismatches = compare_documents(loaded.documents, evaluation)
+        findings = loaded.findings + self.ledger_findings + evaluation.findings + mismatches
+        findings += configuration_findings(evaluation.chain, self._working_roster(), CONFIG_FILE)
+        return LoadResult(documents, findings)
+
+    def evaluate(self, use_cache: bool | None = None) -> Evaluation:
+        """The signed record in the working tree's ledgers, judged (once per Workspace)."""
+        if self._evaluation is None:
+            ledgers, self.ledger_findings = read_ledger_files(self.root)
+            verifier = self.verifier(use_cache)
+            self._evaluation = evaluate(ledgers, verifier)
+            self.keep_verified(verifier)
+        return self._evaluation
+
+    def forget(self) -> None:
+        """Read the record again on next use (after a command has written to it)."""
+        self._evaluation = None
+
+    def verifier(self, use_cache: bool | None = None) -> Verifier:
+        use_cache = self.use_cache if use_cache is None else use_cache
+        return Verifier(SignatureCache(self.config.cache_dir).load() if use_cache else {})
+
+    def keep_verified(self, verifier: Verifier) -> None:
+        if verifier.added and self.use_cache:
+            SignatureCache(self.config.cache_dir).save(verifier.known)
+
+    def _working_roster(self):
+        try:
+            return self.config.roster()
+        except ValueError:
+            return None
+
+    def approved_roster(self):
+        """The roster of the latest approved configuration version; an error when there is none."""
+        roster = self.evaluate().chain.latest
+        if roster is None:
+            raise DoccontrolError("no approved configuration: nobody's signature can be checked yet",
+                                  fix=FIX_NO_ANCHOR)
+        return roster
+
+    def in_force(self, as_of: dt.date, use_cache: bool | None = None, allow_no_history: bool | None = None):
         """What is in force on as_of (see `publication.in_force`), reusing what `check` has parsed.
 
         Released files parsed here are added to the cache without dropping the working tree's
@@ -77,24 +134,44 @@ class Workspace:
         from .publication import in_force
 
         cache = self.parse_cache(use_cache, autosave=False)
-        publication = in_force(self.config, as_of, cache)
+        verifier = self.verifier(use_cache)
+        allowed = self.allow_no_history if allow_no_history is None else allow_no_history
+        publication = in_force(self.config, as_of, verifier, cache, allowed)
+        self.keep_verified(verifier)
         if cache is not None:
             cache.flush(keep_unused=True)
         return publication
+
+    def select_revision(self, number: str, revision: str | None, allow_no_history: bool = False):
+        """The revision of one document to export (see `publication.select_revision`)."""
+        from .publication import select_revision
+
+        working = next((doc for doc in self.documents() if doc.number == number), None)
+        if working is None:
+            self.find(number)  # says why: no such number, or its file cannot be read
+        cache = self.parse_cache(autosave=False)
+        verifier = self.verifier()
+        selected = select_revision(self.config, verifier, cache, number, revision, clock.today(), working,
+                                   allow_no_history)
+        self.keep_verified(verifier)
+        return selected
 
     def preview(self):
         """The working tree as published by `build --preview` (see `publication.preview_documents`)."""
         from .publication import preview_documents
 
-        return preview_documents(self.config, self.parse_cache())
+        cache = self.parse_cache()
+        loaded = load_worktree(self.config, cache)
+        evaluated = self._load(cache)
+        return preview_documents(evaluated.documents, loaded.findings)
 
     def check(self, strict: bool = False, today: dt.date | None = None, use_cache: bool | None = None) -> CheckReport:
         today = today or clock.today()
         cache = self.parse_cache(use_cache, autosave=False)
-        loaded = load_worktree(self.config, cache)
+        loaded = self._load(cache, use_cache)
         # validate() is a pure function of the configuration, the documents and today, so its
         # result is memoised on exactly those inputs (documents by their files' blob ids).
-        inputs = self._validate_inputs(cache, today) if cache is not None else None
+        inputs = self._validate_inputs(cache, today, loaded.documents) if cache is not None else None
         found = cache.recall(inputs) if cache is not None else None
         if found is None:
             found = validate(self.config, loaded.documents, today)
@@ -106,10 +183,12 @@ class Workspace:
         findings.sort(key=lambda f: (f.path, f.line, f.rule))
         return CheckReport(loaded.documents, findings, strict)
 
-    def _validate_inputs(self, cache: ParseCache, today: dt.date) -> str:
+    def _validate_inputs(self, cache: ParseCache, today: dt.date, documents: list[Document]) -> str:
         digest = hashlib.sha1(f"{code_version()}|{today.isoformat()}".encode())
         for name in (CONFIG_FILE, self.config.model.clause_catalogue):
             digest.update(name.encode() + b"\0" + (self.root / name).read_bytes() + b"\0")
+        for doc in documents:  # the signatures that count come from the ledgers
+            digest.update(repr(doc.approvals).encode())
         digest.update(repr(list(cache.used)).encode())
         return digest.hexdigest()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -21,7 +22,28 @@ os.environ.setdefault("DOCCONTROL_NOW", PINNED_NOW)
 os.environ.setdefault("GIT_AUTHOR_DATE", PINNED_NOW)
 os.environ.setdefault("GIT_COMMITTER_DATE", PINNED_NOW)
 
-CONFIG = """\
+PEOPLE = ("陈国华", "周立新", "林慧", "孙小雨", "赵明")
+
+
+def make_keys(names=PEOPLE) -> dict[str, Path]:
+    """A real SSH key pair per person, made by ssh-keygen once per test session."""
+    folder = Path(tempfile.mkdtemp(prefix="doccontrol-test-keys-"))
+    keys = {}
+    for index, name in enumerate(names):
+        path = folder / f"key{index}"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(path)], check=True)
+        keys[name] = path
+    return keys
+
+
+KEYS = make_keys()
+
+
+def public_key(name: str) -> str:
+    return " ".join(Path(str(KEYS[name]) + ".pub").read_text(encoding="utf-8").split()[:2])
+
+
+CONFIG_HEAD = """\
 company: 测试电器有限公司
 system: 售后服务管理体系
 clause_catalogue: clauses.yml
@@ -31,19 +53,33 @@ types:
   instruction: {label: 作业指导书, prefix: QI, department: SH, width: 3, folder: procedures}
   form: {label: 记录表单, prefix: QR, department: SH, width: 3, folder: forms}
   external: {label: 外来文件, prefix: QE, department: SH, width: 3, folder: docs/external}
-people:
-  陈国华:
-    position: 总经理
-    sign: {审核: [manual, procedure, form, external], 批准: [manual, procedure, form, external]}
-  周立新:
-    position: 管理者代表
-    sign: {审核: [manual, procedure, form, external], 批准: [procedure, form, external]}
-  林慧:
-    position: 质量部经理
-    sign: {审核: [procedure, form, external]}
-  孙小雨:
-    position: 文控员
 """
+RIGHTS = {
+    "陈国华": ("总经理", "总经理办公室", "{review: [manual, procedure, form, external], "
+                                     "approve: [manual, procedure, form, external]}", True),
+    "周立新": ("管理者代表", "质量部", "{review: [manual, procedure, form, external], "
+                                  "approve: [procedure, form, external]}", False),
+    "林慧": ("质量部经理", "质量部", "{review: [procedure, form, external]}", False),
+    "孙小雨": ("文控员", "质量部", "{release: [manual, procedure, instruction, form, external]}", False),
+    "赵明": ("售后服务部经理", "售后服务部", "{review: [procedure@售后服务部, form@售后服务部]}", False),
+}
+
+
+def person(name: str, keys: list[str] | None = None) -> str:
+    position, department, rights, configure = RIGHTS[name]
+    listed = keys if keys is not None else [public_key(name)]
+    lines = [f"  {name}:", f"    position: {position}", f"    department: {department}",
+             f"    keys: [{', '.join(repr(k) for k in listed)}]", f"    rights: {rights}"]
+    if configure:
+        lines.append("    configure: true")
+    return "\n".join(lines) + "\n"
+
+
+def config_text(people=PEOPLE, policy: str = "") -> str:
+    return CONFIG_HEAD + "people:\n" + "".join(person(name) for name in people) + policy
+
+
+CONFIG = config_text()
 
 CLAUSES = """\
 standards:
@@ -148,36 +184,52 @@ def write(root: Path, rel: str, text: str) -> Path:
     return path
 
 
-def init_repo(root: Path, with_manual: bool = True) -> Path:
-    """A git repository with a configuration, one procedure, one form and (optionally) a manual, in review."""
+def init_repo(root: Path, with_manual: bool = True, config: str | None = None) -> Path:
+    """A git repository with an approved configuration (陈国华 signed the trust anchor) and one procedure,
+    one form and (optionally) a manual, submitted for review by their preparers."""
     root.mkdir(parents=True, exist_ok=True)
-    write(root, "doccontrol.yml", CONFIG)
+    write(root, "doccontrol.yml", config or CONFIG)
     write(root, "clauses.yml", CLAUSES)
     write(root, ".gitignore", ".doccontrol-cache/\nsite/\npreview/\ndist/\n")
-    write(root, "procedures/QP-SH-001-客户投诉处理程序.md", PROCEDURE)
-    write(root, "forms/QR-SH-001-顾客问题处理表.md", FORM)
+    write(root, "procedures/QP-SH-001-客户投诉处理程序.md", PROCEDURE.replace("status: review", "status: draft"))
+    write(root, "forms/QR-SH-001-顾客问题处理表.md", FORM.replace("status: review", "status: draft"))
     if with_manual:
-        write(root, "docs/QM-SH-01-售后服务手册/index.md", MANUAL_INDEX)
+        write(root, "docs/QM-SH-01-售后服务手册/index.md", MANUAL_INDEX.replace("status: review", "status: draft"))
         write(root, "docs/QM-SH-01-售后服务手册/01-颁布令.md", MANUAL_PART)
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "孙小雨")
     git(root, "config", "user.email", "sun@example.com")
     git(root, "config", "commit.gpgsign", "false")
     git(root, "config", "tag.gpgSign", "false")
+    git(root, "config", "user.signingkey", str(KEYS["孙小雨"]))  # the document controller works here
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial documents")
+    runner = CliRunner()
+    invoke(runner, root, "config", "approve", "--key", str(KEYS["陈国华"]))
+    invoke(runner, root, "submit", "QP-SH-001", "QR-SH-001")
+    if with_manual:
+        invoke(runner, root, "submit", "QM-SH-01", "--as", "林慧")
     return root
 
 
 def release_all(runner: CliRunner, root: Path, numbers=("QP-SH-001", "QR-SH-001"), manual=True):
-    """Approve and release the given documents through the real CLI."""
+    """Approve and release the given documents through the real CLI, each person with their own key."""
     invoke(runner, root, "approve", *numbers, "--as", "林慧" if not manual else "周立新", "--role", "审核")
     invoke(runner, root, "approve", *numbers, "--as", "陈国华", "--role", "批准")
     invoke(runner, root, "release", *numbers)
 
 
+SIGNING_COMMANDS = {"submit", "approve", "return", "release", "obsolete", "approve-config"}
+
+
 def invoke(runner: CliRunner, root: Path, *args: str, expect: int = 0):
-    result = runner.invoke(cli, ["--repo", str(root), *args], catch_exceptions=False)
+    """Run the CLI; a signing command given `--as NAME` and no `--key` signs with NAME's own key."""
+    args_list = list(args)
+    if args_list and args_list[0] in SIGNING_COMMANDS and "--as" in args_list and "--key" not in args_list:
+        name = args_list[args_list.index("--as") + 1]
+        if name in KEYS:
+            args_list += ["--key", str(KEYS[name])]
+    result = runner.invoke(cli, ["--repo", str(root), *args_list], catch_exceptions=False)
     assert result.exit_code == expect, result.output
     return result
 

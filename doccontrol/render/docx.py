@@ -37,8 +37,6 @@ from ..config import Config
 from ..errors import DoccontrolError
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..model import Document, Revision, RevisionError, fingerprint
-from ..publication import NO_HISTORY_NOTICE, current_releases, full_history_repo, read_release, self_evidently_in_force
-from ..repo import ReleaseEvent
 from . import docx_reference as reference
 from . import docx_split
 
@@ -107,87 +105,18 @@ class Exported:
     notice: str = ""
 
 
-def export_document(ws, number: str, revision: str | None, out_dir: Path) -> Exported:
+def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_no_history: bool = False) -> Exported:
     """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
     if revision is not None:
         try:
             Revision.parse(revision)
         except RevisionError as error:
             raise DoccontrolError(str(error), fix="write the revision as in the register, e.g. --revision A/1") from None
-    repo = full_history_repo(ws.config)
-    if repo is None:
-        item, notice = rendition_without_history(ws, number, revision), NO_HISTORY_NOTICE
-    else:
-        with repo:
-            item, notice = find_rendition(ws, repo, number, revision), ""
+    selected = ws.select_revision(number, revision, allow_no_history=allow_no_history)
+    item = rendition(selected.config, selected.doc, selected.mark)
     path = Path(out_dir) / item.file_name
-    atomic_write_bytes(path, render(ws.config, [item], use_cache=ws.use_cache).files[0])
-    return Exported(path, notice)
-
-
-def find_rendition(ws, repo, number: str, revision: str | None) -> Rendition:
-    """The revision to export and its mark: none when in force, 作废/未生效 for other releases, 草稿 for the draft."""
-    today = clock.today()
-    history = repo.history()
-    releases = [e for e in history.releases if e.number == number]
-    current = current_releases(history, today).get(number)
-    if revision is None:
-        if current is None:
-            raise _not_in_force(ws, number, releases, today)
-        return rendition(ws.config, _read(repo, current), None)
-    named = [e for e in releases if e.revision == revision]
-    if named:
-        event = named[-1]
-        mark = None if current == event else ("未生效" if event.effective > today else "作废")
-        return rendition(ws.config, _read(repo, event), mark)
-    draft = ws.find(number)
-    released = list(dict.fromkeys(e.revision for e in releases))
-    if draft.revision != revision:
-        known = released + ([] if draft.revision in released else [f"{draft.revision} (working draft)"])
-        raise DoccontrolError(f"{number} has no revision {revision}",
-                              fix="revisions you can export: " + ", ".join(known))
-    return rendition(ws.config, draft, "草稿")
-
-
-def rendition_without_history(ws, number: str, revision: str | None) -> Rendition:
-    """Without the release record, only the working tree's revision: unmarked when its present content
-    is approved and effective (as `build` and `pack` publish it here), 草稿 when asked for by name."""
-    doc = ws.find(number)
-    if revision in (None, doc.revision) and self_evidently_in_force(ws.config, doc, clock.today()):
-        return rendition(ws.config, doc, None)
-    if revision == doc.revision:
-        return rendition(ws.config, doc, "草稿")
-    unshallow = "clone the repository with its full history (or run `git fetch --unshallow`)"
-    if revision is None:
-        raise DoccontrolError(f"{number} is not approved and effective in this copy ({doc.revision} is {doc.status_label}) "
-                              "and without its git history the revision in force cannot be read",
-                              fix=f"{unshallow}, or export the working revision: doccontrol export {number} "
-                                  f"--revision {doc.revision}")
-    raise DoccontrolError(f"{number} {revision} cannot be read here: released revisions are read from git history, "
-                          "and this copy has none", fix=unshallow)
-
-
-def _read(repo, event: ReleaseEvent) -> Document:
-    docs, problems = read_release(repo, event)
-    if not docs:
-        raise DoccontrolError(f"{event.number} {event.revision} cannot be read from commit {event.commit.sha[:10]}",
-                              findings=problems)
-    return docs[0]
-
-
-def _not_in_force(ws, number: str, releases: list[ReleaseEvent], today: dt.date) -> DoccontrolError:
-    if not releases:
-        doc = ws.find(number)
-        return DoccontrolError(f"{number} has never been released; it is {doc.status_label} {doc.revision}",
-                               fix=f"release it first, or export the draft: doccontrol export {number} "
-                                   f"--revision {doc.revision}")
-    latest = releases[-1]
-    if latest.effective > today:
-        reason = f"its release {latest.revision} takes effect on {latest.effective}"
-    else:
-        reason = "it has been withdrawn (作废)"
-    return DoccontrolError(f"{number} is not in force: {reason}",
-                           fix=f"export a named revision: doccontrol export {number} --revision {latest.revision}")
+    atomic_write_bytes(path, render(selected.config, [item], use_cache=ws.use_cache).files[0])
+    return Exported(path, selected.notice)
 
 
 # -- rendering ---------------------------------------------------------------------------------

@@ -1,0 +1,193 @@
+"""The record as an auditor reads it: `verify`, `history`, and the roster with its keys.
+
+`verify` proves the whole record (every statement against its history, see proof.py), holds
+the working tree against it, checks the release tags (a convenience, not the record), and
+says how much it proved: how many signatures were verified with keys, against which
+configuration versions, from which trust anchor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .loader import load_worktree
+from .model import Finding, Severity
+from .proof import Proof, prove
+from .publication import full_history_repo
+from .record import DocumentRecord
+from .roster import Roster
+from .signing import PRIVATE_KEY_MARKERS, SigningError, load_signer
+from .statements import ROLE_LABELS
+from .verification import Evaluation, compare_documents
+from .workflow import DEMO_KEYS, tag_name
+from .workspace import Workspace
+
+WARN = Severity.WARNING
+
+
+@dataclass
+class VerifyReport:
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    signatures: int = 0
+    history: bool = True
+    missing_tags: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+
+def verify(ws: Workspace) -> VerifyReport:
+    report = VerifyReport()
+    verifier = ws.verifier()
+    repo = full_history_repo(ws.root)
+    if repo is None:
+        evaluation = ws.evaluate()
+        report.history = False
+        report.findings += evaluation.findings
+        report.notes.append("no git history here: signatures were verified, but the order of the record (what "
+                            "came before what) is not proven; clone with full history for that")
+    else:
+        with repo:
+            proof = prove(repo, verifier, ws.parse_cache(autosave=False), full=True)
+            tags = repo.tags()
+        evaluation = proof.evaluation
+        report.findings += proof.findings
+        report.findings += _tag_findings(proof, tags, report)
+        report.notes += _legacy_notes(ws, evaluation)
+        if proof.unprovable:
+            revisions = sorted(set(proof.unprovable))
+            report.notes.append(f"the history was squashed: the text of {len(revisions)} superseded revisions "
+                                f"({', '.join(revisions[:6])}) is no longer in it; their signatures still verify")
+    ws.keep_verified(verifier)
+    working = load_worktree(ws.config, ws.parse_cache(autosave=False))
+    report.findings += compare_documents(working.documents, evaluation)[1]
+    report.signatures = evaluation.signatures_verified
+    report.notes[:0] = roster_report(evaluation) + demo_key_notes(ws.root, evaluation)
+    return report
+
+
+def _tag_findings(proof: Proof, tags: dict, report: VerifyReport) -> list[Finding]:
+    findings = []
+    for (number, revision), commit in sorted(proof.release_commits.items()):
+        name = tag_name(number, revision)
+        tag = tags.get(name)
+        if tag is None:
+            report.missing_tags.append(name)
+        elif tag.commit != commit.sha:
+            findings.append(Finding(name, 1, "tag-moved",
+                                    f"tag {name} points at {tag.commit[:10]}, not at the release commit "
+                                    f"{commit.sha[:10]}", f"move it back: git tag -f -a {name} {commit.sha[:10]}"))
+    return findings
+
+
+def _legacy_notes(ws: Workspace, evaluation: Evaluation) -> list[str]:
+    """Revisions in documents' revision records that were released before the signed record began."""
+    legacy = []
+    for doc in load_worktree(ws.config, ws.parse_cache(autosave=False)).documents:
+        record = evaluation.records.get(doc.number, DocumentRecord(doc.number))
+        signed = {cycle.revision for cycle in record.cycles}
+        legacy += [f"{doc.number} {row.revision}" for row in doc.history if row.revision not in signed
+                   and row.revision != doc.revision]
+    if not legacy:
+        return []
+    return [f"{len(legacy)} earlier revisions were released before the signed record began (their approvals are "
+            "on paper, not in the ledger): " + ", ".join(legacy[:8]) + (" …" if len(legacy) > 8 else "")]
+
+
+def restore_tags(ws: Workspace) -> list[str]:
+    """Create the release tags missing from this clone, at the commits that recorded the releases."""
+    repo = full_history_repo(ws.root)
+    if repo is None:
+        return []
+    created = []
+    with repo:
+        proof = prove(repo, ws.verifier(), ws.parse_cache(autosave=False), full=False)
+        tags = repo.tags()
+        for (number, revision), commit in sorted(proof.release_commits.items()):
+            name = tag_name(number, revision)
+            if name not in tags and not proof.evaluation.doubtful(number):
+                doc = proof.released[(number, revision)]
+                repo.create_tag(name, commit.sha, f"{number} {doc.title} {revision} 生效日期 {doc.effective}\n")
+                created.append(name)
+    return created
+
+
+def roster_report(evaluation: Evaluation) -> list[str]:
+    """The trust anchor, every approved configuration version, and the keys of the roster in force."""
+    chain = evaluation.chain
+    if chain.anchor is None:
+        return ["no approved configuration: there is no trust anchor yet"]
+    lines = [f"trust anchor: configuration version 1, {chain.anchor.fingerprint} — compare it with the signed paper "
+             "record of the first roster"]
+    for roster, entry in zip(chain.versions, chain.entries):
+        lines.append(f"configuration version {roster.version}: approved by {entry.statement.name} on "
+                     f"{entry.statement.at} ({roster.fingerprint[:19]}…)")
+    lines += _key_lines(chain.versions[-1])
+    return lines
+
+
+def _key_lines(roster: Roster) -> list[str]:
+    lines = [f"keys in configuration version {roster.version}:"]
+    for name in roster.model.people:
+        keys = roster.keys(name) or {"(no key)": None}
+        for fingerprint in keys:
+            lines.append(f"  {name} ({roster.position_of(name)}): {fingerprint}")
+    return lines
+
+
+def demo_key_notes(root: Path, evaluation: Evaluation) -> list[str]:
+    """Whose keys in the roster are published demonstration keys (their signatures prove nothing)."""
+    latest = evaluation.chain.latest
+    folder = Path(root) / DEMO_KEYS
+    if latest is None or not folder.is_dir():
+        return []
+    published = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or not any(m in path.read_bytes()[:200] for m in PRIVATE_KEY_MARKERS):
+            continue
+        try:
+            owner = latest.owner_of(load_signer(str(path), demo_folder=folder).public.fingerprint)
+        except SigningError:
+            continue
+        if owner:
+            published.append(owner)
+    if not published:
+        return []
+    return [f"DEMONSTRATION KEYS: the private keys of {', '.join(published)} are published in {DEMO_KEYS}/; anyone "
+            "can sign as them, so their signatures prove nothing outside this demonstration"]
+
+
+@dataclass
+class RevisionHistory:
+    number: str
+    title: str
+    rows: list[dict] = field(default_factory=list)
+
+
+def history(ws: Workspace, number: str | None = None) -> list[RevisionHistory]:
+    """Each document's revision record, with what the signed record says of every revision."""
+    documents = [ws.find(number)] if number else ws.documents()
+    evaluation = ws.evaluate()
+    result = []
+    for doc in sorted(documents, key=lambda d: d.number):
+        record = evaluation.record(doc.number)
+        entry = RevisionHistory(doc.number, doc.title)
+        for row in doc.history:
+            cycle = record.released(row.revision)
+            signatures = [f"{ROLE_LABELS[s.statement.role]} {s.name} {s.statement.at}" for s in cycle.approvals] \
+                if cycle else []
+            entry.rows.append({
+                "revision": row.revision, "date": row.date.isoformat(), "section": row.section,
+                "summary": row.summary, "by": row.by, "approved_by": row.approved_by or "",
+                "effective": cycle.effective.isoformat() if cycle else "",
+                "released_by": cycle.release.name if cycle else "",
+                "released_at": cycle.release.statement.at if cycle else "",
+                "signatures": signatures,
+                "record": "signed" if cycle else ("in progress" if record.open and record.open.revision ==
+                                                  row.revision else "not in the signed record"),
+            })
+        result.append(entry)
+    return result

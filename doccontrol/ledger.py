@@ -1,0 +1,124 @@
+"""The ledger: signed statements kept as content, one JSON line each. Parsing is pure.
+
+    signatures/configuration.jsonl   every version of the controlled configuration (roster …)
+    signatures/QP-SH-011.jsonl       every statement about one document, oldest first
+
+A line is `{"statement": {…}, "signature": "-----BEGIN SSH SIGNATURE-----…"}` (no signature
+under the `unsigned` policy). Files only grow: a line once written is never changed or removed,
+and `verify` and the server guard prove that from the history. Because the record is content,
+it survives what rewrites commits (a squash merge, a rebase, an export without .git).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .model import Finding
+from .statements import Statement, StatementError, parse_statement, statement_bytes
+
+FOLDER = "signatures"
+CONFIGURATION = "configuration"
+SUFFIX = ".jsonl"
+MAX_LINE_BYTES = 256 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+def ledger_path(subject: str) -> str:
+    """The ledger file of a document number, or of the configuration."""
+    return f"{FOLDER}/{subject}{SUFFIX}"
+
+
+def subject_of(path: str) -> str | None:
+    """The document number (or "configuration") a ledger path is for; None for another file."""
+    if not path.startswith(FOLDER + "/") or not path.endswith(SUFFIX) or path.count("/") != 1:
+        return None
+    return path[len(FOLDER) + 1:-len(SUFFIX)]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a ledger: a statement, its signature, and where it was read."""
+
+    path: str
+    line: int
+    statement: Statement
+    signature: str | None
+    data: bytes  # the canonical bytes the signature covers
+    raw: str = ""  # the line as it stands in the file (how the history finds where it came from)
+
+
+@dataclass
+class Ledger:
+    """Every entry of one ledger file, and the lines that could not be read."""
+
+    path: str
+    entries: list[Entry]
+    findings: list[Finding]
+
+
+def to_line(statement: Statement, signature: str | None) -> str:
+    record: dict = {"statement": json.loads(statement_bytes(statement))}
+    if signature is not None:
+        record["signature"] = signature
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def parse_ledger(path: str, raw: bytes) -> Ledger:
+    """Read a ledger file; a line that is not a well-formed entry is a finding, never an exception."""
+    ledger = Ledger(path, [], [])
+    if len(raw) > MAX_FILE_BYTES:
+        ledger.findings.append(Finding(path, 1, "ledger-format", f"ledger file is larger than {MAX_FILE_BYTES >> 20} MiB",
+                                       "restore it from the history; ledgers are written by doccontrol only"))
+        return ledger
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        ledger.findings.append(Finding(path, raw[: error.start].count(b"\n") + 1, "ledger-format",
+                                       "ledger file is not valid UTF-8", "restore it from the history"))
+        return ledger
+    if text and not text.endswith("\n"):
+        ledger.findings.append(Finding(path, text.count("\n") + 1, "ledger-format", "the last line is incomplete",
+                                       "restore the file from the history; ledgers are written by doccontrol only"))
+        text = text[: text.rfind("\n") + 1]
+    for number, line in enumerate(text.split("\n")[:-1], start=1):
+        entry = parse_line(path, number, line)
+        if isinstance(entry, Finding):
+            ledger.findings.append(entry)
+        else:
+            ledger.entries.append(entry)
+    return ledger
+
+
+def parse_line(path: str, number: int, line: str) -> Entry | Finding:
+    def problem(message: str) -> Finding:
+        return Finding(path, number, "ledger-format", message,
+                       "ledger lines are written by doccontrol; restore this one from the history")
+
+    if len(line.encode("utf-8")) > MAX_LINE_BYTES:
+        return problem(f"line is longer than {MAX_LINE_BYTES >> 10} KiB")
+    try:
+        record = json.loads(line, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        return problem(f"not a JSON line ({error})")
+    if not isinstance(record, dict) or set(record) - {"statement", "signature"} or "statement" not in record:
+        return problem('expected {"statement": {…}, "signature": "…"}')
+    signature = record.get("signature")
+    if signature is not None and not isinstance(signature, str):
+        return problem("signature must be text")
+    try:
+        statement = parse_statement(record["statement"])
+    except StatementError as error:
+        return problem(f"statement is not valid: {error}")
+    return Entry(path, number, statement, signature, statement_bytes(statement), line)
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not allowed")

@@ -1,0 +1,247 @@
+"""SSH signatures over statements: made with the signer's own key, verified in process.
+
+A signature is an SSHSIG (the format of `ssh-keygen -Y sign` and of git's SSH-signed commits)
+over a statement's canonical bytes, in the namespace "doccontrol". Anyone holding the
+repository's files can check it offline, with doccontrol or with `ssh-keygen -Y verify`.
+
+- Signing uses the signer's key: an unencrypted OpenSSH private key file is used in process;
+  anything else (a public key whose private half is in an ssh-agent, a passphrase-protected
+  key, a `key::` literal as git's user.signingkey allows) goes through `ssh-keygen -Y sign`.
+- Verifying is done in process with the `sshsig` library (no process per signature), and a
+  result is remembered by the hash of the signed bytes and the signature, which never change.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import struct
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import sshsig
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+NAMESPACE = "doccontrol"
+SUPPORTED_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
+ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
+ARMOR_END = "-----END SSH SIGNATURE-----"
+PRIVATE_KEY_MARKERS = (b"PRIVATE KEY-----", b"-----BEGIN OPENSSH PRIVATE KEY", b"PuTTY-User-Key-File")
+
+
+class SigningError(Exception):
+    """A key that cannot sign, explained for the user."""
+
+    def __init__(self, message: str, fix: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+
+class InvalidSignature(Exception):
+    """The signature does not verify for these bytes (or is not an SSH signature at all)."""
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """An OpenSSH public key as the roster lists it: `TYPE BASE64` (a comment is not part of it)."""
+
+    type: str
+    data: str
+
+    @classmethod
+    def parse(cls, line: str) -> PublicKey:
+        """Parse `ssh-ed25519 AAAA… comment`; ValueError says what is wrong."""
+        fields = line.split()
+        if len(fields) < 2:
+            raise ValueError("not an OpenSSH public key (expected `ssh-ed25519 AAAA…`)")
+        key_type, data = fields[0], fields[1]
+        if key_type not in SUPPORTED_KEY_TYPES:
+            raise ValueError(f"key type {key_type} is not supported (use ssh-ed25519, or ssh-rsa)")
+        try:
+            parsed = sshsig.PublicKey.from_openssh_str(f"{key_type} {data}")
+        except (ValueError, NotImplementedError) as error:
+            raise ValueError(f"the key data is not a valid {key_type} key ({error or 'bad encoding'})") from None
+        if parsed.algo_name != key_type:
+            raise ValueError("the key data does not match its type")
+        return cls(key_type, data)
+
+    @property
+    def openssh(self) -> str:
+        return f"{self.type} {self.data}"
+
+    @property
+    def fingerprint(self) -> str:
+        """`SHA256:…` exactly as `ssh-keygen -lf` prints it."""
+        digest = hashlib.sha256(base64.b64decode(self.data)).digest()
+        return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+    @property
+    def short(self) -> str:
+        """The first characters of the fingerprint: enough to tell keys apart on a page."""
+        return self.fingerprint[:19]
+
+
+def short_fingerprint(fingerprint: str) -> str:
+    return fingerprint[:19]
+
+
+# -- verifying ---------------------------------------------------------------------------------
+
+def signer_key(data: bytes, armored: str) -> str:
+    """The fingerprint of the key whose signature over data this is; InvalidSignature otherwise."""
+    if not isinstance(armored, str) or ARMOR_BEGIN not in armored:
+        raise InvalidSignature("not an SSH signature")
+    try:
+        key = sshsig.check_signature(data, armored, namespace=NAMESPACE)
+    except (sshsig.InvalidSignature, ValueError, NotImplementedError) as error:
+        raise InvalidSignature(str(error) or "the signature does not match") from None
+    return PublicKey.parse(key.openssh_str()).fingerprint
+
+
+def signature_digest(data: bytes, armored: str) -> str:
+    """What a verification result is remembered by: the signed bytes and the signature, hashed."""
+    return hashlib.sha256(data + b"\0" + armored.encode("utf-8", "replace")).hexdigest()
+
+
+class Verifier:
+    """Verifies signatures once each: results are kept by the hash of the signed bytes and signature.
+
+    `known` may come from a sealed cache (see cache.SignatureCache); only successes are kept,
+    so a damaged cache can cost time but never make a bad signature pass.
+    """
+
+    def __init__(self, known: dict[str, str] | None = None):
+        self.known = known if known is not None else {}
+        self.added = 0
+
+    def key_of(self, data: bytes, armored: str) -> str:
+        digest = signature_digest(data, armored)
+        found = self.known.get(digest)
+        if found is None:
+            found = signer_key(data, armored)
+            self.known[digest] = found
+            self.added += 1
+        return found
+
+
+# -- signing -----------------------------------------------------------------------------------
+
+@dataclass
+class Signer:
+    """A key to sign with: its public half (to find its owner in the roster) and how to use it."""
+
+    public: PublicKey
+    source: str
+    _private: object | None = None
+    _keygen_file: Path | None = None
+
+    def sign(self, data: bytes) -> str:
+        if self._private is not None:
+            return _sign_in_process(self._private, self.public, data)
+        return _sign_with_ssh_keygen(self._keygen_file, data, self.source)
+
+
+def load_signer(spec: str, *, demo_folder: Path | None = None) -> Signer:
+    """The signer for a key given as git's user.signingkey allows: a key file path, or `key::TYPE BASE64`.
+
+    A private key file must not be readable by others (as ssh requires), except the published
+    demonstration keys in demo_folder.
+    """
+    spec = spec.strip()
+    if spec.startswith("key::"):
+        public = _public_or_error(spec[5:], "user.signingkey")
+        return Signer(public, "an ssh-agent key", _keygen_file=_literal_key_file(public))
+    path = Path(os.path.expanduser(spec))
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SigningError(f"cannot read the signing key {spec} ({error.strerror})",
+                           "pass --key PATH, or set git config user.signingkey") from None
+    if any(marker in raw for marker in PRIVATE_KEY_MARKERS):
+        return _private_signer(path, raw, demo_folder)
+    public = _public_or_error(raw.decode("utf-8", "replace"), spec)
+    return Signer(public, spec, _keygen_file=path)
+
+
+def _public_or_error(text: str, where: str) -> PublicKey:
+    try:
+        return PublicKey.parse(text.strip().splitlines()[0] if text.strip() else "")
+    except ValueError as error:
+        raise SigningError(f"{where}: {error}", "name an SSH key file (e.g. ~/.ssh/id_ed25519)") from None
+
+
+def _private_signer(path: Path, raw: bytes, demo_folder: Path | None) -> Signer:
+    mode = path.stat().st_mode
+    in_demo = demo_folder is not None and path.resolve().parent == demo_folder.resolve()
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and not in_demo:
+        raise SigningError(f"the private key {path} can be read by other users",
+                           f"chmod 600 {path} (ssh refuses such keys too)")
+    try:
+        private = serialization.load_ssh_private_key(raw, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # Protected by a passphrase (or a kind cryptography cannot open): ssh-keygen asks for it.
+        public_file = Path(str(path) + ".pub")
+        if not public_file.is_file():
+            raise SigningError(f"cannot open the private key {path}",
+                               f"put its public key next to it as {public_file.name}, or load it into ssh-agent "
+                               "and pass the .pub file") from None
+        public = _public_or_error(public_file.read_text(encoding="utf-8", errors="replace"), str(public_file))
+        return Signer(public, str(path), _keygen_file=path)
+    if not isinstance(private, (ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
+        raise SigningError(f"{path}: only ssh-ed25519 and ssh-rsa keys can sign", "make one: ssh-keygen -t ed25519")
+    line = private.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return Signer(PublicKey.parse(line.decode()), str(path), _private=private)
+
+
+def _literal_key_file(public: PublicKey) -> Path:
+    handle = tempfile.NamedTemporaryFile("w", suffix=".pub", prefix="doccontrol-key-", delete=False)
+    with handle:
+        handle.write(public.openssh + "\n")
+    return Path(handle.name)
+
+
+def _string(value: bytes) -> bytes:
+    return struct.pack(">I", len(value)) + value
+
+
+def _sign_in_process(private, public: PublicKey, data: bytes) -> str:
+    """An SSHSIG exactly as `ssh-keygen -Y sign -n doccontrol` writes it (PROTOCOL.sshsig)."""
+    hashed = hashlib.sha512(data).digest()
+    to_sign = b"SSHSIG" + _string(NAMESPACE.encode()) + _string(b"") + _string(b"sha512") + _string(hashed)
+    if isinstance(private, ed25519.Ed25519PrivateKey):
+        blob = _string(b"ssh-ed25519") + _string(private.sign(to_sign))
+    else:
+        blob = _string(b"rsa-sha2-512") + _string(private.sign(to_sign, padding.PKCS1v15(), hashes.SHA512()))
+    outer = (b"SSHSIG" + struct.pack(">I", 1) + _string(base64.b64decode(public.data)) + _string(NAMESPACE.encode())
+             + _string(b"") + _string(b"sha512") + _string(blob))
+    text = base64.b64encode(outer).decode()
+    lines = [text[i:i + 76] for i in range(0, len(text), 76)]
+    return "\n".join([ARMOR_BEGIN, *lines, ARMOR_END]) + "\n"
+
+
+def _sign_with_ssh_keygen(key_file: Path | None, data: bytes, source: str) -> str:
+    try:
+        done = subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-n", NAMESPACE, "-f", str(key_file)],
+                              input=data, capture_output=True, timeout=300)
+    except FileNotFoundError:
+        raise SigningError("ssh-keygen is not installed, and the key cannot be used without it",
+                           "install OpenSSH (Debian: apt-get install openssh-client)") from None
+    except subprocess.TimeoutExpired:
+        raise SigningError(f"ssh-keygen did not sign with {source} within 5 minutes") from None
+    if done.returncode != 0 or ARMOR_BEGIN.encode() not in done.stdout:
+        detail = done.stderr.decode("utf-8", "replace").strip() or "no signature was made"
+        raise SigningError(f"ssh-keygen could not sign with {source}: {detail}",
+                           "is the key loaded in ssh-agent (ssh-add), or the passphrase right?")
+    return done.stdout.decode("ascii")
+
+
+def has_private_key(raw: bytes) -> bool:
+    """Whether these bytes hold private key material (OpenSSH, PEM or PuTTY)."""
+    return any(marker in raw for marker in PRIVATE_KEY_MARKERS)

@@ -1,0 +1,266 @@
+"""Statements: what a person attests by signing, in one canonical form. Pure: no I/O.
+
+Every control event is a statement signed by the person who makes it: 编制 (submit), 审核,
+会签 and 批准 (approval), returning a revision to its author (return), 发布 (release),
+作废 (withdrawal), and each version of the controlled configuration (the roster among it).
+A statement names the document, revision and content fingerprint it is about, the signer,
+the time, and the configuration version the signer acted under. Its canonical bytes (sorted
+keys, no spaces, UTF-8) are what the SSH signature covers, so the statement, not the file
+around it, is what is proven: a squash, a rebase or an export without .git keeps it intact.
+
+Statements are kept in the ledger (`ledger.py`), one JSON line each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# Role identifiers are language-neutral; labels are for people.
+REVIEW, COUNTERSIGN, APPROVE, RELEASE = "review", "countersign", "approve", "release"
+SIGNING_ROLES = (REVIEW, COUNTERSIGN, APPROVE)
+ROLE_LABELS = {REVIEW: "审核", COUNTERSIGN: "会签", APPROVE: "批准", RELEASE: "发布"}
+ROLE_MEANINGS = {
+    REVIEW: "审核：确认内容正确、适用、可执行",
+    COUNTERSIGN: "会签：确认与本部门职责和要求相符",
+    APPROVE: "批准：同意发布实施",
+}
+ROLE_BY_LABEL = {label: role for role, label in ROLE_LABELS.items()}
+
+FINGERPRINT = r"^sha256:[0-9a-f]{64}$"
+REVISION = r"^[A-Z]/[0-9]$"
+# Characters that would break a line of a commit message, a file or a page: C0/C1 controls,
+# line and paragraph separators, and bidirectional overrides that reorder what a reader sees.
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def unsafe_character(text: str) -> str | None:
+    """A description of the first character in text that must not appear in a one-line value, if any."""
+    match = UNSAFE_CHARACTERS.search(text)
+    if not match:
+        return None
+    char = match.group()
+    if char in "\r\n\u2028\u2029":
+        return "a line break"
+    return f"the control character U+{ord(char):04X}"
+
+
+def _one_line(value: str) -> str:
+    problem = unsafe_character(value)
+    if problem:
+        raise ValueError(f"contains {problem}; write it on one line, in plain characters")
+    if value != value.strip():
+        raise ValueError("starts or ends with a space")
+    return value
+
+
+OneLine = Annotated[str, Field(min_length=1, max_length=200)]
+Reason = Annotated[str, Field(min_length=1, max_length=400)]
+Number = Annotated[str, Field(pattern=r"^[A-Z]{1,6}(-[A-Z]{1,6})?-[0-9]{1,6}$")]
+Fingerprint = Annotated[str, Field(pattern=FINGERPRINT)]
+RevisionText = Annotated[str, Field(pattern=REVISION)]
+Path = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _Statement(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    name: OneLine
+    at: Annotated[str, Field(min_length=20, max_length=40)]
+    config: Annotated[int, Field(ge=1)]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _one_line(value)
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not an ISO date and time") from None
+        if parsed.tzinfo is None:
+            raise ValueError("has no time zone")
+        if parsed.isoformat() != value:
+            raise ValueError("is not in canonical form (YYYY-MM-DDTHH:MM:SS+HH:MM)")
+        return value
+
+    @property
+    def time(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.at)
+
+
+class Base(BaseModel):
+    """The revision a new one was compared with when it was submitted (None for a first issue)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    revision: RevisionText
+    fingerprint: Fingerprint
+
+
+class _About(_Statement):
+    """A statement about one revision of one document: which file, which content, of what type and owner."""
+
+    number: Number
+    revision: RevisionText
+    path: Path
+    fingerprint: Fingerprint
+    type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
+    department: OneLine
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        pieces = value.split("/")
+        if value.startswith("/") or any(p in ("", ".", "..") for p in pieces) or unsafe_character(value):
+            raise ValueError("is not a plain path inside the repository")
+        return value
+
+
+class Submit(_About):
+    """编制: the preparer submits this content for review, compared with `base`."""
+
+    kind: Literal["submit"]
+    base: Base | None = None
+
+
+class Approval(_About):
+    """审核 / 会签 / 批准 of this content (compared with `base`)."""
+
+    kind: Literal["approval"]
+    role: Literal["review", "countersign", "approve"]
+    meaning: OneLine
+    comment: Reason | None = None
+    base: Base | None = None
+
+    @field_validator("comment", "meaning")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return value if value is None else _one_line(value)
+
+
+class Return(_About):
+    """A revision in review goes back to its author as a draft; earlier signatures on it lapse."""
+
+    kind: Literal["return"]
+    reason: Reason
+
+    @field_validator("reason")
+    @classmethod
+    def _plain(cls, value: str) -> str:
+        return _one_line(value)
+
+
+class Release(_About):
+    """发布: this approved content takes effect on `effective`."""
+
+    kind: Literal["release"]
+    effective: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+    @property
+    def effective_date(self) -> dt.date:
+        return dt.date.fromisoformat(self.effective)
+
+    @field_validator("effective")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        dt.date.fromisoformat(value)
+        return value
+
+
+class Withdrawal(_About):
+    """作废: the document (at this revision and content) is withdrawn from `date`."""
+
+    kind: Literal["withdrawal"]
+    date: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    reason: Reason
+    superseded_by: Number | None = None
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.date)
+
+    @field_validator("reason")
+    @classmethod
+    def _plain(cls, value: str) -> str:
+        return _one_line(value)
+
+
+class Configuration(_Statement):
+    """A version of the controlled configuration (roster, policy, numbering, clauses, site options).
+
+    `content` is the whole configuration; `previous` the fingerprint of the version it replaces
+    (None for the first version, the trust anchor). It takes effect when signed by a person the
+    previous version allows to change the configuration (for the anchor: by such a person listed
+    in itself).
+    """
+
+    kind: Literal["configuration"]
+    version: Annotated[int, Field(ge=1)]
+    previous: Fingerprint | None = None
+    fingerprint: Fingerprint
+    content: dict[str, Any]
+
+
+Statement = Union[Submit, Approval, Return, Release, Withdrawal, Configuration]
+_BY_KIND = {model.model_fields["kind"].annotation.__args__[0]: model  # type: ignore[union-attr]
+            for model in (Submit, Approval, Return, Release, Withdrawal, Configuration)}
+
+
+class StatementError(ValueError):
+    """A statement that does not have the required form; the message says what is wrong."""
+
+
+def parse_statement(data: object) -> Statement:
+    if not isinstance(data, dict):
+        raise StatementError("a statement must be a JSON object")
+    model = _BY_KIND.get(data.get("kind"))  # type: ignore[arg-type]
+    if model is None:
+        raise StatementError(f"unknown statement kind {data.get('kind')!r}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "statement"
+        raise StatementError(f"{where}: {first['msg']}") from None
+
+
+def canonical(data: dict) -> bytes:
+    """The bytes a signature covers: sorted keys, no spaces, UTF-8, None values left out."""
+    return json.dumps(_without_none(data), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def statement_bytes(statement: Statement) -> bytes:
+    return canonical(statement.model_dump())
+
+
+def statement_id(statement: Statement) -> str:
+    """A short, stable identity for messages: the first 12 hex digits of the canonical bytes' hash."""
+    return hashlib.sha256(statement_bytes(statement)).hexdigest()[:12]
+
+
+def content_fingerprint(content: dict) -> str:
+    return "sha256:" + hashlib.sha256(canonical(content)).hexdigest()
+
+
+def _without_none(value):
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
+
+
+def time_text(moment: dt.datetime) -> str:
+    """A statement time: seconds, with the signer's UTC offset."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.replace(microsecond=0).isoformat()

@@ -1,0 +1,177 @@
+"""The one judgement of the signed record, used by every command that checks or publishes.
+
+`evaluate` judges the ledgers (the configuration chain first, then each document's ledger).
+`compare_documents` holds each document file against its record: its status, content and
+effective date must be what the signed statements say, and it gets the signatures that count.
+Pure: the callers read the ledgers and documents (from the working tree or from a commit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .ledger import CONFIGURATION, parse_ledger, subject_of
+from .model import Document, Finding, Severity, Signature, fingerprint
+from .record import Cycle, DocumentRecord, Signed, judge_document
+from .roster import Chain, Roster, build_chain
+from .signing import Verifier, short_fingerprint
+from .statements import ROLE_LABELS
+
+WARN = Severity.WARNING
+FIX_NO_ANCHOR = ("approve the configuration once with `doccontrol config approve --key KEY` (by a person with "
+                 "`configure: true`); that first version is the trust anchor")
+
+
+@dataclass
+class Evaluation:
+    """The configuration chain, every document's record, and every problem with either."""
+
+    chain: Chain
+    records: dict[str, DocumentRecord] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def signatures_verified(self) -> int:
+        return self.chain.signed + sum(record.signed for record in self.records.values())
+
+    def record(self, number: str) -> DocumentRecord:
+        return self.records.get(number) or DocumentRecord(number)
+
+    def doubtful(self, number: str) -> list[Finding]:
+        """The errors in a document's record (the publishing commands hold such a document back)."""
+        return [f for f in self.records.get(number, DocumentRecord(number)).findings if f.severity is Severity.ERROR]
+
+    @property
+    def unsigned(self) -> bool:
+        latest = self.chain.latest
+        return bool(latest and latest.unsigned)
+
+
+def evaluate(ledgers: dict[str, bytes], verifier: Verifier) -> Evaluation:
+    """Judge the ledger files (repository path → bytes)."""
+    parsed = {path: parse_ledger(path, raw) for path, raw in sorted(ledgers.items())}
+    config_ledger = parsed.pop(f"signatures/{CONFIGURATION}.jsonl", None)
+    chain = build_chain(config_ledger.entries if config_ledger else [], verifier)
+    evaluation = Evaluation(chain)
+    if config_ledger:
+        evaluation.findings += config_ledger.findings
+    evaluation.findings += chain.findings
+    for path, ledger in parsed.items():
+        number = subject_of(path)
+        if number is None:
+            continue
+        record = judge_document(number, ledger.entries, chain, verifier)
+        record.findings[:0] = ledger.findings
+        evaluation.records[number] = record
+        evaluation.findings += record.findings
+    return evaluation
+
+
+def expected_status(record: DocumentRecord, revision: str) -> str:
+    if record.withdrawal:
+        return "obsolete"
+    cycle = record.open
+    if cycle and cycle.revision == revision:
+        return "approved" if cycle.signatures("approve") else "review"
+    latest = record.latest_release
+    if latest and latest.revision == revision:
+        return "effective"
+    return "draft"
+
+
+def signatures_of(cycle: Cycle | None) -> tuple[Signature, ...]:
+    """The signatures that count for a cycle, as documents and renderers show them."""
+    if cycle is None:
+        return ()
+    return tuple(_signature(signed) for signed in cycle.approvals)
+
+
+def _signature(signed: Signed) -> Signature:
+    statement = signed.statement
+    meaning = statement.meaning + (f"；意见：{statement.comment}" if statement.comment else "")
+    return Signature(ROLE_LABELS[statement.role], statement.name, statement.time, meaning, statement.fingerprint,
+                     short_fingerprint(signed.key) if signed.key else "")
+
+
+def with_record(doc: Document, cycle: Cycle | None) -> Document:
+    return dataclasses.replace(doc, approvals=signatures_of(cycle))
+
+
+def compare_documents(documents: list[Document], evaluation: Evaluation) -> tuple[list[Document], list[Finding]]:
+    """Each working document held against its record: the documents with their signatures, and every mismatch."""
+    findings: list[Finding] = []
+    out = []
+    numbers = {doc.number for doc in documents}
+    for doc in documents:
+        record = evaluation.record(doc.number)
+        cycle = _cycle_for(record, doc)
+        findings.extend(_mismatches(doc, record, cycle))
+        out.append(with_record(doc, cycle))
+    for number, record in sorted(evaluation.records.items()):
+        if number not in numbers and record.cycles and not record.withdrawal:
+            first = record.cycles[0].submit.entry
+            findings.append(Finding(first.path, 1, "record-orphan",
+                                    f"the record of {number} has no document file",
+                                    f"restore {record.cycles[-1].submit.statement.path}, or withdraw the document "
+                                    f"with `doccontrol obsolete {number}`"))
+    return out, findings
+
+
+def _cycle_for(record: DocumentRecord, doc: Document) -> Cycle | None:
+    open_cycle = record.open
+    if open_cycle and open_cycle.revision == doc.revision:
+        return open_cycle
+    return record.released(doc.revision)
+
+
+def _mismatches(doc: Document, record: DocumentRecord, cycle: Cycle | None) -> list[Finding]:
+    expected = expected_status(record, doc.revision)
+    where = doc.line_of("status")
+    out = []
+    if doc.status != expected:
+        out.append(Finding(doc.path, where, "status-record",
+                           f"status is {doc.status}, but the signed record says {doc.number} {doc.revision} is "
+                           f"{expected}", _status_fix(doc, expected)))
+        return out
+    if cycle is None or doc.status == "obsolete":
+        return out
+    stamp = fingerprint(doc)
+    if stamp != cycle.fingerprint:
+        if doc.status == "effective":
+            out.append(Finding(doc.path, where, "edited-after-release",
+                               f"{doc.number} {doc.revision} was changed after its release: the text is not what was "
+                               "approved", "undo the edit (git restore), or open a new revision with `doccontrol "
+                               "revise` and put the change there"))
+        else:
+            what = "approval" if cycle.approvals else "submission"
+            out.append(Finding(doc.path, where, "edited-after-approval",
+                               f"content changed after its {what} (fingerprint mismatch)",
+                               f"undo the edit, or return it to draft with `doccontrol return {doc.number} --reason "
+                               "…`, edit, and submit again"))
+    if doc.status == "effective" and doc.effective != cycle.effective:
+        out.append(Finding(doc.path, doc.line_of("effective"), "release-mismatch",
+                           f"effective date in the file ({doc.effective}) differs from the signed release "
+                           f"({cycle.effective})", "do not edit the effective date by hand"))
+    return out
+
+
+def _status_fix(doc: Document, expected: str) -> str:
+    if doc.status == "effective" and expected == "draft":
+        return (f"a revision takes effect only through a signed release: submit, approve and release "
+                f"{doc.number} {doc.revision} with doccontrol")
+    return f"do not edit `status:` by hand; set it back to {expected}, or use the doccontrol command for the step"
+
+
+def configuration_findings(chain: Chain, working: Roster | None, config_file: str) -> list[Finding]:
+    """The anchor and the working configuration against the approved chain."""
+    if chain.latest is None:
+        return [Finding(config_file, 1, "configuration-unapproved",
+                        "no approved configuration: signatures cannot be checked against any roster", FIX_NO_ANCHOR)]
+    if working is not None and working.fingerprint != chain.latest.fingerprint:
+        return [Finding(config_file, 1, "configuration-unapproved",
+                        f"the configuration files differ from approved version {chain.latest.version}; until a new "
+                        "version is approved, signing and publishing use version "
+                        f"{chain.latest.version}", "review the change, then `doccontrol config approve --key KEY`",
+                        WARN)]
+    return []
