@@ -6,14 +6,16 @@
 N controlled documents of the three tiers (manuals as multi-file folders; procedures;
 work instructions and forms), Chinese text with headings, nested lists, a table and
 cross-references, valid metadata, and a git history in which every document went
-through several released revisions (draft commit, then a release commit carrying the
-`Doccontrol-Release` trailer, and a lightweight release tag). Deterministic for a seed: the same
-N and seed give the same files and the same commit ids.
+through several released revisions: a draft commit that submits it (the preparer's signed
+statement), then a release commit with the signed 审核, 批准 and release statements and a
+lightweight release tag. Deterministic for a seed: the same N and seed give the same keys,
+files and commit ids.
 
 The history is written by one `git fast-import` process; the working tree is then
-checked out from it. Every released revision carries approvals whose fingerprints
-match its content, so `doccontrol check` finds no errors and `doccontrol verify`
-finds the record intact.
+checked out from it. Every person's key is derived from the seed and its private half is
+written to demo-keys/ in the working tree (ignored, not committed), so that a benchmark can
+sign further steps; `doccontrol check` finds no errors and `doccontrol
+verify` finds the record intact.
 """
 
 from __future__ import annotations
@@ -32,7 +34,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from doccontrol.model import ROLE_MEANINGS, Document, HistoryRow, Part, Prepared, fingerprint  # noqa: E402
+import hashlib  # noqa: E402
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
+
+from doccontrol.ledger import to_line  # noqa: E402
+from doccontrol.model import Document, HistoryRow, Part, Prepared, fingerprint  # noqa: E402
+from doccontrol.roster import roster_of  # noqa: E402
+from doccontrol.schema import CatalogueModel, ConfigModel  # noqa: E402
+from doccontrol.signing import PublicKey, load_signer  # noqa: E402
+from doccontrol.statements import ROLE_MEANINGS, content_fingerprint, parse_statement, statement_bytes  # noqa: E402
+from doccontrol.yamlread import read_yaml  # noqa: E402
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 NOW = "2026-11-20T10:00:00+08:00"  # the benchmark's pinned DOCCONTROL_NOW
@@ -49,45 +62,50 @@ WINDOWS = [
     (dt.datetime(2025, 12, 1, 9, tzinfo=TZ), dt.datetime(2026, 11, 1, 9, tzinfo=TZ)),
 ]
 
-CONFIG = f"""\
-# doccontrol configuration of a synthetic benchmark repository (bench/make_corpus.py).
-company: 苏州澄源家电科技有限公司
-system: 售后服务管理体系
-clause_catalogue: clauses.yml
-default_review_months: 12
-max_modification: 9
-types:
-  manual: {{label: 手册, prefix: QM, department: SH, width: 2, folder: docs}}
-  procedure: {{label: 程序文件, prefix: QP, department: SH, width: {WIDTH}, folder: procedures}}
-  instruction: {{label: 作业指导书, prefix: QI, department: SH, width: {WIDTH}, folder: procedures}}
-  form: {{label: 记录表单, prefix: QR, department: SH, width: {WIDTH}, folder: forms}}
-people:
-  陈国华:
-    position: 总经理
-    sign:
-      审核: [manual, procedure, instruction, form]
-      批准: [manual, procedure, instruction, form]
-  周立新:
-    position: 管理者代表
-    sign:
-      审核: [manual, procedure, instruction, form]
-      批准: [procedure, instruction, form]
-  林慧:
-    position: 质量部经理
-    sign: {{审核: [procedure, instruction, form]}}
-  赵明:
-    position: 售后服务部经理
-    sign: {{审核: [procedure, instruction, form]}}
-  郑海:
-    position: 技术部经理
-    sign: {{审核: [procedure, instruction, form]}}
-  孙小雨: {{position: 文控员}}
-  吴婷: {{position: 客服中心主管}}
-  何静: {{position: 行政人事部主任}}
-  王芳: {{position: 质量工程师}}
-  李强: {{position: 维修工程师}}
-  刘洋: {{position: 物流专员}}
-"""
+ALL_TYPES = "[manual, procedure, instruction, form]"
+# name: (position, department, rights, may change the configuration)
+PEOPLE = {
+    "陈国华": ("总经理", "总经理办公室", f"{{review: {ALL_TYPES}, approve: {ALL_TYPES}}}", True),
+    "周立新": ("管理者代表", "质量部", f"{{review: {ALL_TYPES}, approve: [procedure, instruction, form]}}", False),
+    "林慧": ("质量部经理", "质量部", "{review: [procedure, instruction, form]}", False),
+    "赵明": ("售后服务部经理", "售后服务部", "{review: [procedure, instruction, form]}", False),
+    "郑海": ("技术部经理", "技术部", "{review: [procedure, instruction, form]}", False),
+    "孙小雨": ("文控员", "质量部", f"{{release: {ALL_TYPES}}}", False),
+    "吴婷": ("客服中心主管", "客服中心", "{}", False),
+    "何静": ("行政人事部主任", "行政人事部", "{}", False),
+    "王芳": ("质量工程师", "质量部", "{}", False),
+    "李强": ("维修工程师", "维修中心", "{}", False),
+    "刘洋": ("物流专员", "物流部", "{}", False),
+}
+KEY_FOLDER = "demo-keys"
+
+
+def private_key(name: str, seed: int) -> ed25519.Ed25519PrivateKey:
+    """Each person's key, derived from the seed: the same corpus has the same keys."""
+    return ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"corpus-key:{seed}:{name}".encode()).digest())
+
+
+def public_line(name: str, seed: int) -> str:
+    raw = private_key(name, seed).public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                                            serialization.PublicFormat.OpenSSH)
+    return PublicKey.parse(raw.decode()).openssh
+
+
+def config_text(seed: int) -> str:
+    lines = ["# doccontrol configuration of a synthetic benchmark repository (bench/make_corpus.py).",
+             "company: 苏州澄源家电科技有限公司", "system: 售后服务管理体系", "clause_catalogue: clauses.yml",
+             "default_review_months: 12", "max_modification: 9", "types:",
+             "  manual: {label: 手册, prefix: QM, department: SH, width: 2, folder: docs}",
+             f"  procedure: {{label: 程序文件, prefix: QP, department: SH, width: {WIDTH}, folder: procedures}}",
+             f"  instruction: {{label: 作业指导书, prefix: QI, department: SH, width: {WIDTH}, folder: procedures}}",
+             f"  form: {{label: 记录表单, prefix: QR, department: SH, width: {WIDTH}, folder: forms}}", "people:"]
+    for name, (position, department, rights, configure) in PEOPLE.items():
+        lines += [f"  {name}:", f"    position: {position}", f"    department: {department}",
+                  f"    keys: ['{public_line(name, seed)}']", f"    rights: {rights}"]
+        if configure:
+            lines.append("    configure: true")
+    return "\n".join(lines) + "\n"
+
 
 CLAUSE_LIST = [
     ("GB27922-1.1", "服务理念", True), ("GB27922-1.2", "服务承诺", True), ("GB27922-2.1", "服务规范", True),
@@ -102,7 +120,7 @@ CLAUSE_LIST = [
 CLAUSES = ("standards:\n  GB27922: GB/T 27922-2011 商品售后服务评价体系\n  ISO9001: ISO 9001:2015 质量管理体系 要求\n"
            "clauses:\n" + "".join(f"  {cid}: {{title: {title}, required: {'true' if req else 'false'}}}\n"
                                   for cid, title, req in CLAUSE_LIST))
-GITIGNORE = ".doccontrol-cache/\nsite/\npreview/\ndist/\n"
+GITIGNORE = ".doccontrol-cache/\nsite/\npreview/\ndist/\n# the derived keys (OpenSSH writes random check bytes into a key file, so they are not committed)\n/demo-keys/\n"
 
 PREPARERS = ["孙小雨", "吴婷", "何静", "王芳", "李强", "刘洋"]
 REVIEWERS = ["林慧", "赵明", "郑海", "周立新"]
@@ -332,12 +350,8 @@ def _flow(items: list[str]) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S+08:00")
-
-
 def front_matter(spec: Spec, revision: str, status: str, prepared: tuple[str, dt.date], rows: list[HistoryRow],
-                 approvals: list[tuple[str, str, dt.datetime, str]], effective: dt.date | None) -> str:
+                 effective: dt.date | None) -> str:
     out = ["---", f"number: {spec.number}", f"title: {spec.title}", f"type: {spec.type}",
            f"department: {spec.department}", f"revision: {revision}", f"status: {status}",
            "prepared:", f"  name: {prepared[0]}", f"  date: {prepared[1].isoformat()}", "review_months: 12",
@@ -350,11 +364,6 @@ def front_matter(spec: Spec, revision: str, status: str, prepared: tuple[str, dt
                 f"    summary: {_q(row.summary)}", f"    by: {row.by}"]
         if row.approved_by:
             out.append(f"    approved_by: {row.approved_by}")
-    if approvals:
-        out.append("approvals:")
-        for role, name, at, stamp in approvals:
-            out += [f"  - role: {role}", f"    name: {name}", f"    at: {_stamp(at)}",
-                    f"    meaning: {ROLE_MEANINGS[role]}", f"    fingerprint: {stamp}"]
     if effective:
         out.append(f"effective: {effective.isoformat()}")
     out.append("---")
@@ -450,6 +459,41 @@ class State:
     rows: list[HistoryRow] = field(default_factory=list)
     versions: list[int] = field(default_factory=list)
     part_versions: list[int] = field(default_factory=list)
+    ledger: str = ""  # the document's ledger file as it grows
+    released: tuple[str, str] | None = None  # the last released revision and its fingerprint
+
+
+class Signatures:
+    """Signed statements made with the corpus's derived keys, exactly as doccontrol writes them."""
+
+    def __init__(self, out: Path, seed: int):
+        self.signers = {}
+        folder = out / KEY_FOLDER
+        folder.mkdir(parents=True)
+        for name in PEOPLE:
+            key = private_key(name, seed)
+            path = folder / name
+            path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                               serialization.NoEncryption()))
+            path.chmod(0o600)
+            self.signers[name] = load_signer(str(path), demo_folder=folder)
+
+    def line(self, data: dict) -> str:
+        statement = parse_statement(data)
+        return to_line(statement, self.signers[data["name"]].sign(statement_bytes(statement))) + "\n"
+
+
+def _at(moment: dt.datetime) -> str:
+    return moment.astimezone(TZ).replace(microsecond=0).isoformat()
+
+
+def anchor_line(signatures: Signatures, config: str, when: dt.datetime) -> str:
+    model = ConfigModel.model_validate(read_yaml(config).data)
+    catalogue = CatalogueModel.model_validate(read_yaml(CLAUSES).data)
+    content = {"doccontrol": model.model_dump(mode="json"), "clauses": catalogue.model_dump(mode="json")}
+    roster_of(content)
+    return signatures.line({"kind": "configuration", "version": 1, "fingerprint": content_fingerprint(content),
+                            "content": content, "name": "陈国华", "at": _at(when), "config": 1})
 
 
 def _write_tags(out: Path, marks_file: Path, tag_marks: list[tuple[str, int]]):
@@ -486,9 +530,12 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
                              f"--export-marks={marks_file}"], stdin=subprocess.PIPE, bufsize=1 << 20)
     stream = Stream(proc.stdin)
     setup_time = WINDOWS[0][0] - dt.timedelta(days=2)
+    signatures = Signatures(out, seed)
+    config = config_text(seed)
     stream.commit("孙小雨", setup_time, "set up the document repository\n",
-                  [("doccontrol.yml", CONFIG.encode()), ("clauses.yml", CLAUSES.encode()),
-                   (".gitignore", GITIGNORE.encode())])
+                  [("doccontrol.yml", config.encode()), ("clauses.yml", CLAUSES.encode()),
+                   (".gitignore", GITIGNORE.encode()),
+                   ("signatures/configuration.jsonl", anchor_line(signatures, config, setup_time).encode())])
 
     # Events in time order: each batch drafts, then releases; batches interleave.
     events = [(b.drafted, 0, i) for i, b in enumerate(batches)] + [(b.released, 1, i) for i, b in enumerate(batches)]
@@ -529,8 +576,13 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
                 body = body_of(spec, titles, state.versions, seed)
                 parts = [(f"{spec.folder}/{name}", manual_part(spec, titles, name, c + 1, state.part_versions[c], seed))
                          for c, name in enumerate(spec.parts)]
-                draft = front_matter(spec, revision, "draft", prepared, state.rows, [], None) + body
+                draft = front_matter(spec, revision, "review", prepared, state.rows, None) + body
                 files.append((spec.path, draft.encode()))
+                stamp = stamp_of(spec, revision, prepared, state.rows, body, parts)
+                base = {"revision": state.released[0], "fingerprint": state.released[1]} if state.released else None
+                state.ledger += signatures.line(_about(spec, revision, stamp, preparer, batch.drafted) |
+                                                {"kind": "submit", "base": base})
+                files.append((f"signatures/{spec.number}.jsonl", state.ledger.encode()))
                 for c in (range(len(parts)) if k == 0 else changed_parts):
                     files.append((parts[c][0], parts[c][1].encode()))
                 drafts.append((spec, revision, prepared, body, parts))
@@ -540,7 +592,7 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
             stream.commit(who, when, f"{verb}: " + ", ".join(f"{s.number} {r}" for s, r, *_ in drafts) + " (draft)\n",
                           files)
         else:
-            files, trailers, released = [], [], []
+            files, released = [], []
             effective = batch.released.date()
             gap = batch.released - batch.drafted
             for spec, revision, prepared, body, parts in pending.pop(index):
@@ -551,18 +603,24 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
                 else:
                     reviewer = rng.choice(REVIEWERS)
                     approver = rng.choice([a for a in APPROVERS if a != reviewer])
-                approvals = [("审核", reviewer, (batch.drafted + gap / 3).replace(microsecond=0), stamp),
-                             ("批准", approver, (batch.drafted + gap * 2 / 3).replace(microsecond=0), stamp)]
+                base = {"revision": state.released[0], "fingerprint": state.released[1]} if state.released else None
+                for role, name, at in (("review", reviewer, batch.drafted + gap / 3),
+                                       ("approve", approver, batch.drafted + gap * 2 / 3)):
+                    state.ledger += signatures.line(_about(spec, revision, stamp, name, at) | {
+                        "kind": "approval", "role": role, "meaning": ROLE_MEANINGS[role], "base": base})
+                state.ledger += signatures.line(_about(spec, revision, stamp, "孙小雨", batch.released) | {
+                    "kind": "release", "effective": effective.isoformat()})
+                state.released = (revision, stamp)
                 state.rows[-1] = replace(state.rows[-1], approved_by=approver)
-                text = front_matter(spec, revision, "effective", prepared, state.rows, approvals, effective) + body
+                text = front_matter(spec, revision, "effective", prepared, state.rows, effective) + body
                 files.append((spec.path, text.encode()))
-                trailers.append(f"Doccontrol-Release: {spec.number} {revision} {effective.isoformat()} {spec.path}")
-                released.append((spec, revision, prepared, approvals))
+                files.append((f"signatures/{spec.number}.jsonl", state.ledger.encode()))
+                released.append((spec, revision))
                 revisions += 1
-            message = ("release: " + ", ".join(f"{s.number} {r}" for s, r, *_ in released)
-                       + f" effective {effective.isoformat()}\n\n" + "\n".join(trailers) + "\n")
+            message = ("release: " + ", ".join(f"{s.number} {r}" for s, r in released)
+                       + f" effective {effective.isoformat()}\n")
             mark = stream.commit("孙小雨", when, message, files)
-            tag_marks += [(f"{spec.number}/{revision.replace('/', '')}", mark) for spec, revision, *_ in released]
+            tag_marks += [(f"{spec.number}/{revision.replace('/', '')}", mark) for spec, revision in released]
     stream.write("done\n")
     proc.stdin.close()
     if proc.wait() != 0:
@@ -577,6 +635,11 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
         print(f"made {summary['documents']} documents ({summary['files']} files), {summary['revisions']} released "
               f"revisions in {summary['commits']} commits at {out} in {summary['seconds']} s")
     return summary
+
+
+def _about(spec: Spec, revision: str, stamp: str, name: str, when: dt.datetime) -> dict:
+    return {"number": spec.number, "revision": revision, "path": spec.path, "fingerprint": stamp, "type": spec.type,
+            "department": spec.department, "name": name, "at": _at(when), "config": 1}
 
 
 def main(argv: list[str] | None = None) -> int:

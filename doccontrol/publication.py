@@ -249,7 +249,7 @@ def _choose(publication: Publication, released: dict, number: str, revision: str
     if revision is None or (current is not None and current.revision == revision):
         if current is not None:
             return Selected(current, None, config)
-        raise _not_in_force(number, record, working, publication.as_of)
+        raise _not_in_force(number, record, working, publication.as_of, without_history=not released)
     cycle = record.released(revision)
     doc = released.get((number, revision))
     if cycle is not None and doc is not None:
@@ -267,8 +267,15 @@ def _choose(publication: Publication, released: dict, number: str, revision: str
                           fix="revisions you can export: " + (", ".join(known) or "none"))
 
 
-def _not_in_force(number: str, record: DocumentRecord, working: Document | None, as_of: dt.date) -> DoccontrolError:
+def _not_in_force(number: str, record: DocumentRecord, working: Document | None, as_of: dt.date,
+                  without_history: bool = False) -> DoccontrolError:
     latest = record.latest_release
+    in_force = _in_force(record, as_of)
+    if without_history and in_force is not None and working is not None:
+        return DoccontrolError(f"{number} {in_force.revision} is in force, but this copy holds only the working file "
+                               f"({working.revision}, {working.status_label}), and without the git history the "
+                               f"released text cannot be read", fix=f"{FIX_UNSHALLOW}; or export the working "
+                                                                     f"revision: --revision {working.revision}")
     if latest is None:
         state = f"; it is {working.status_label} {working.revision}" if working else ""
         return DoccontrolError(f"{number} has never been released{state}",

@@ -88,11 +88,6 @@ class FrontMatter(_Strict):
     obsolete_reason: LongText | None = None
     history: Annotated[list[HistoryRowModel], Field(min_length=1)]
 
-    @field_validator("title", "department")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        return _plain_line(value)
-
 
 class TypeConfig(_Strict):
     """How documents of one type are numbered and where they live."""
@@ -156,7 +151,7 @@ class PersonConfig(_Strict):
                 doc_type, _, department = scope.partition("@")
                 if doc_type not in DOC_TYPES or (_ and not department.strip()):
                     raise PydanticCustomError(
-                        "value_error", "{role}: {scope!r} is not a document type (optionally @department); "
+                        "value_error", "{role}: '{scope}' is not a document type (optionally @department); "
                         "types are {types}", {"role": role, "scope": scope, "types": ", ".join(DOC_TYPES),
                                                "at": f"{role}.{index}"})
         return rights

@@ -71,7 +71,7 @@ class _Statement(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     name: OneLine
-    at: Annotated[str, Field(min_length=20, max_length=40)]
+    at: Annotated[str, Field(min_length=10, max_length=40)]
     config: Annotated[int, Field(ge=1)]
 
     @field_validator("name")

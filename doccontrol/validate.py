@@ -262,7 +262,7 @@ def check_text_fields(ctx: Context) -> Iterator[Finding]:
             line = doc.line_of(key)
             if not value.strip():
                 yield Finding(doc.path, line, "text-blank", f"{key} is blank", f"write the {key} in words")
-            elif "\n" in value or "\r" in value:
+            elif any(char in value for char in "\n\r\u2028\u2029"):
                 yield Finding(doc.path, line, "text-line-break", f"{key} contains a line break",
                               f"write the {key} on one line, without | or >")
             elif any(unicodedata.category(char) in ("Cc", "Cf") for char in value):

@@ -157,7 +157,7 @@ class ChangeControl:
                                       fix=f"{doc.prepared.name} submits with their own key, or revise the preparer")
         statements = {doc.number: self._statement(doc, actor, kind="submit", base=self._base(doc)) for doc in docs}
         self._sign_and_commit(docs, actor, statements, frontmatter.set_status("review"),
-                              f"submit: {_listing(docs)} for review by {actor.name}")
+                              f"submit: {_listing(docs)} for review by {actor.name}", with_drafts=True)
         return self.ws.find_many(numbers)
 
     def approve(self, numbers: list[str], role: str, comment: str = "") -> list[Document]:
@@ -314,7 +314,7 @@ class ChangeControl:
 
     def _sign_and_commit(self, docs: list[Document], actor: Actor, statements: dict[str, Statement],
                          edit: frontmatter.Edit | None, subject: str,
-                         edits: dict[str, list[frontmatter.Edit]] | None = None) -> str:
+                         edits: dict[str, list[frontmatter.Edit]] | None = None, with_drafts: bool = False) -> str:
         for doc in docs:
             self._judge(doc, actor, statements[doc.number])
         lines = {}
@@ -323,7 +323,7 @@ class ChangeControl:
             signature = self._sign(actor, statement)
             lines[ledger_path(doc.number)] = to_line(statement, signature)
         edits = edits or {doc.path: [edit] for doc in docs if edit is not None}
-        return self._commit_change(docs, edits, lines, subject)
+        return self._commit_change(docs, edits, lines, subject, with_drafts)
 
     def _sign(self, actor: Actor, statement: Statement) -> str | None:
         if actor.signer is None:
@@ -338,12 +338,18 @@ class ChangeControl:
         return signature
 
     def _commit_change(self, docs: list[Document], edits: dict[str, list[frontmatter.Edit]],
-                       ledger_lines: dict[str, str], subject: str) -> str:
-        """Write the edited documents and the new ledger lines, commit them together; undo on failure."""
+                       ledger_lines: dict[str, str], subject: str, with_drafts: bool = False) -> str:
+        """Write the edited documents and the new ledger lines, commit them together; undo on failure.
+
+        with_drafts (submit): the documents' own uncommitted edits are what is submitted, so they go
+        into the same commit; otherwise uncommitted changes to any file touched are refused."""
         with self._locked_repo() as repo:
             touched = [p for doc in docs for p in doc_paths(doc)] + list(ledger_lines)
-            _require_clean(repo, touched, docs)
+            drafts = _changed_document_files(repo, docs) if with_drafts else []
+            _require_clean(repo, [p for p in touched if p not in drafts], docs, allowed=set(drafts))
             texts = {path: frontmatter.edited(self.ws.root / path, *changes) for path, changes in edits.items()}
+            texts.update({path: (self.ws.root / path).read_text(encoding="utf-8") for path in drafts
+                          if path not in texts})
             for path, line in ledger_lines.items():
                 full = self.ws.root / path
                 texts[path] = (full.read_text(encoding="utf-8") if full.is_file() else "") + line + "\n"
@@ -405,8 +411,15 @@ def _status_fix(doc: Document, wanted: str) -> str:
     return f"see `doccontrol show {doc.number}`"
 
 
-def _require_clean(repo: Repo, touched: list[str], docs: list[Document]) -> None:
+def _changed_document_files(repo: Repo, docs: list[Document]) -> list[str]:
+    """The documents' own files (a manual's chapters too) with uncommitted changes."""
     dirty = repo.dirty_paths()
+    own = {p for doc in docs for p in doc_paths(doc)}
+    return sorted(p for p in dirty if p in own)
+
+
+def _require_clean(repo: Repo, touched: list[str], docs: list[Document], allowed: set[str] = frozenset()) -> None:
+    dirty = repo.dirty_paths() - set(allowed)
     folders = {doc.path.rsplit("/", 1)[0] for doc in docs if doc.parts}
     found = sorted({p for p in dirty if p in touched or any(p.startswith(f + "/") for f in folders)})
     if found:

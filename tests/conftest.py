@@ -209,6 +209,7 @@ def init_repo(root: Path, with_manual: bool = True, config: str | None = None) -
     invoke(runner, root, "submit", "QP-SH-001", "QR-SH-001")
     if with_manual:
         invoke(runner, root, "submit", "QM-SH-01", "--as", "林慧")
+    shutil.rmtree(root / ".doccontrol-cache", ignore_errors=True)  # each test starts without a cache
     return root
 
 
@@ -250,6 +251,7 @@ def released_repo(tmp_path, runner) -> Path:
     """A git repository where the procedure, the form and the manual are released (effective)."""
     root = init_repo(tmp_path / "released")
     release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001"))
+    shutil.rmtree(root / ".doccontrol-cache", ignore_errors=True)
     return root
 
 

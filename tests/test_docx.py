@@ -301,18 +301,22 @@ def test_a_shallow_clone_exports_the_approved_revision_and_says_so(runner, relea
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{released_repo}", str(shallow)], check=True)
     out = tmp_path / "out"
 
-    current = invoke(runner, shallow, "export", "QR-SH-001", "--out", str(out))
+    refused = invoke(runner, shallow, "export", "QR-SH-001", "--out", str(out), expect=1)
+    assert "there is no git history here" in refused.output and "--allow-no-history" in refused.output
+    current = invoke(runner, shallow, "export", "QR-SH-001", "--out", str(out), "--allow-no-history")
     assert current.stderr == f"notice: {NO_HISTORY_NOTICE}\n"
     path = Path(current.stdout.strip())
     assert path.name == "QR-SH-001-A0-顾客问题处理表.docx"
     assert "string=" not in part_xml(path, "word/header")
     assert "QR-SH-001" in header_text(body_section_header(docx.Document(path)))
 
-    refused = invoke(runner, shallow, "export", "QP-SH-001", "--out", str(out), expect=1)
-    assert "QP-SH-001 is not approved and effective in this copy (A/1 is 草稿)" in refused.output
-    assert "--revision A/1" in refused.output and "full history" in refused.output
-    draft = Path(invoke(runner, shallow, "export", "QP-SH-001", "--revision", "A/1", "--out", str(out)).stdout.strip())
+    refused = invoke(runner, shallow, "export", "QP-SH-001", "--out", str(out), "--allow-no-history", expect=1)
+    assert "QP-SH-001 A/0 is in force, but this copy holds only the working file (A/1, 草稿)" in refused.output
+    assert "--revision A/1" in refused.output and "git fetch --unshallow" in refused.output
+    draft = Path(invoke(runner, shallow, "export", "QP-SH-001", "--revision", "A/1", "--out", str(out),
+                        "--allow-no-history").stdout.strip())
     assert part_xml(draft, "word/header").count('string="草稿"') == 2
-    old = invoke(runner, shallow, "export", "QP-SH-001", "--revision", "A/0", "--out", str(out), expect=1)
+    old = invoke(runner, shallow, "export", "QP-SH-001", "--revision", "A/0", "--out", str(out), "--allow-no-history",
+                 expect=1)
     assert "A/0 cannot be read here" in old.output and "git fetch --unshallow" in old.output
     assert sorted(p.name for p in out.iterdir()) == [draft.name, path.name]

@@ -117,7 +117,7 @@ def test_document_numbers_link_to_published_documents_with_their_title(site):
 
 def test_register_lists_exactly_the_effective_documents(runner, released_repo, tmp_path):
     invoke(runner, released_repo, "new", "procedure", "维修服务程序", "--author", "孙小雨")
-    invoke(runner, released_repo, "obsolete", "QR-SH-001", "--reason", "表单合并")
+    invoke(runner, released_repo, "obsolete", "QR-SH-001", "--reason", "表单合并", "--as", "陈国华")
     out = tmp_path / "site"
     result = build(runner, released_repo, out)
     assert "built 2 documents" in result.output
@@ -206,11 +206,12 @@ def test_refuses_an_output_folder_it_would_destroy(runner, released_repo, tmp_pa
 def add_procedure(runner, root: Path, title: str, *, release: bool) -> None:
     """QP-SH-002 with the given title (YAML single-quoted), mentioning itself and QP-SH-001."""
     quoted = "'" + title.replace("'", "''") + "'"
-    text = front("QP-SH-002", quoted, "procedure") + "\n## 1 目的\n\n见 QP-SH-002 与 QP-SH-001。\n"
+    text = front("QP-SH-002", quoted, "procedure", status="draft") + "\n## 1 目的\n\n见 QP-SH-002 与 QP-SH-001。\n"
     write(root, "procedures/QP-SH-002-hostile.md", text)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "hostile title")
     if release:
+        invoke(runner, root, "submit", "QP-SH-002")
         release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001", "QP-SH-002"))
 
 

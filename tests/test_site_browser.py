@@ -35,9 +35,10 @@ def site(tmp_path_factory) -> Path:
     """A released repository (manual, two procedures, a form) built through the CLI."""
     runner = CliRunner()
     root = init_repo(tmp_path_factory.mktemp("browser") / "repo")
-    write(root, "procedures/QP-SH-002-维修服务控制程序.md", REPAIR)
+    write(root, "procedures/QP-SH-002-维修服务控制程序.md", REPAIR.replace("status: review", "status: draft"))
     git(root, "add", "-A")
     git(root, "commit", "-qm", "repair procedure")
+    invoke(runner, root, "submit", "QP-SH-002")
     release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001", "QP-SH-002"))
     out = root.parent / "site"
     invoke(runner, root, "build", "--out", str(out))

@@ -205,9 +205,10 @@ case("alias-expansion-bomb", sub("clauses: []", "clauses: []\n" + "\n".join(
 case("merge-key", sub("  date: 2026-11-16\nreview", "  date: 2026-11-16\n  <<: {name: 林慧}\nreview"), "11",
      "merge keys (<<) are not allowed")
 case("anchor-on-key", sub("title: 投诉回访程序", "&t title: 投诉回访程序"), "3", "anchors and aliases")
-case("alias-in-config", {CFG: CONFIG.replace("sign: {审核: [manual, procedure, form, external], 批准: [manual",
-                                             "sign: &all {审核: [manual, procedure, form, external], 批准: [manual", 1)},
-     f"{CFG}:13", "anchors and aliases")
+case("alias-in-config", {CFG: CONFIG.replace("rights: {review: [manual, procedure, form, external], approve: [manual",
+                                             "rights: &all {review: [manual, procedure, form, external], approve: "
+                                             "[manual", 1)},
+     f"{CFG}:15", "anchors and aliases")
 
 # -- oversized files and values ----------------------------------------------------------------
 
@@ -229,7 +230,8 @@ case("type-history-as-mapping", sub("  - revision: A/0", "  revision: A/0").repl
 case("type-history-empty", sub("history:\n  - revision: A/0\n    date: 2026-11-16\n    section: 全文\n"
                                "    summary: 首次发布\n    by: 孙小雨", "history: []"), "14", "history: must not be empty")
 case("type-references-as-text", sub("references: []", "references: QR-SH-001"), "12", "write a list: references: [A, B]")
-case("type-approvals-as-text", sub("clauses: []", "clauses: []\napprovals: 林慧"), "14", "approvals: expected a list")
+case("type-approvals-as-text", sub("clauses: []", "clauses: []\napprovals: 林慧"), "14",
+     "signatures are signed statements in signatures/NUMBER.jsonl")
 case("type-review-months-text", sub("review_months: 12", "review_months: 十二个月"), "11", "a whole number")
 case("type-review-months-zero", sub("review_months: 12", "review_months: 0"), "11", "use a number from 1 to 120")
 case("type-review-months-too-big", sub("review_months: 12", "review_months: 600"), "11", "from 1 to 120")
@@ -244,12 +246,6 @@ case("type-type-capitalised", sub("type: procedure", "type: Procedure"), "4", "'
 case("type-orientation-chinese", {"forms/QR-SH-001-顾客问题处理表.md": FORM.replace("orientation: portrait",
                                                                             "orientation: 横向")},
      "forms/QR-SH-001-顾客问题处理表.md:15", "'portrait' or 'landscape'")
-case("type-signature-edited", sub("clauses: []", "clauses: []\napprovals:\n  - role: 审核\n    name: 林慧\n"
-                                  "    at: 2026-11-17T09:00:00+08:00\n    meaning: 审核\n    fingerprint: 手签"), "19",
-     "do not edit them by hand")
-case("type-signature-role", sub("clauses: []", "clauses: []\napprovals:\n  - role: 签发\n    name: 林慧\n"
-                                "    at: 2026-11-17T09:00:00+08:00\n    meaning: 审核\n    fingerprint: sha256:"
-                                + "0" * 64), "15", "approvals.0.role")
 case("type-revision-dash", sub("revision: A/0\nstatus", "revision: A-0\nstatus"), "6", 'e.g. "A/0"')
 case("type-revision-lowercase", sub("revision: A/0\nstatus", "revision: a/0\nstatus"), "6", "has the wrong form")
 case("type-revision-two-digits", sub("  - revision: A/0", "  - revision: A/10"), "15", "version letter and modification")
@@ -299,9 +295,6 @@ case("date-slashes", sub("  date: 2026-11-16\nreview", "  date: 2026/11/16\nrevi
 case("date-chinese", sub("  date: 2026-11-16\nreview", "  date: 2026年11月16日\nreview"), "10", "a date (YYYY-MM-DD)")
 case("date-compact-number", sub("  date: 2026-11-16\nreview", "  date: 20261116\nreview"), "10", "got the number 20261116")
 case("date-history-row", sub("    date: 2026-11-16", "    date: 2026-11-31"), "16", "invalid date '2026-11-31'")
-case("date-signed-before-prepared", sub("clauses: []", "clauses: []\napprovals:\n  - role: 审核\n    name: 林慧\n"
-                                        "    at: 2026-01-02T09:00:00+08:00\n    meaning: 审核\n    fingerprint: sha256:"
-                                        + "0" * 64), "15", "审核 date 2026-01-02 is before 编制 date 2026-11-16")
 case("date-next-review-invalid", sub("review_months: 12", "next_review: 2027-02-29"), "11", "day is out of range")
 case("date-far-future", sub("review_months: 12", "review_months: 12\neffective: 9999-12-01"), "12",
      "write a real date between 1900-01-01 and 2199-12-31")
@@ -448,8 +441,8 @@ case("fifo-clauses", {CAT: Fifo()}, f"{CAT}:1", "replace it with a plain text fi
 
 case("config-unclosed-quote", {CFG: CONFIG.replace("company: 测试电器有限公司", 'company: "测试电器有限公司')},
      f"{CFG}:1", "close the quotation mark")
-case("config-tab", {CFG: CONFIG.replace("  林慧:", "\t林慧:")}, f"{CFG}:17", "replace tabs with spaces")
-case("config-duplicate-person", {CFG: CONFIG + "  林慧:\n    position: 副经理\n"}, f"{CFG}:22", "duplicate key '林慧'")
+case("config-tab", {CFG: CONFIG.replace("  林慧:", "\t林慧:")}, f"{CFG}:22", "replace tabs with spaces")
+case("config-duplicate-person", {CFG: CONFIG + "  林慧:\n    position: 副经理\n"}, f"{CFG}:37", "duplicate key '林慧'")
 case("config-missing-company", {CFG: CONFIG.replace("company: 测试电器有限公司\n", "")}, f"{CFG}:1",
      "company: required key is missing")
 case("config-prefix-lowercase", {CFG: CONFIG.replace("prefix: QP", "prefix: qp")}, f"{CFG}:6", "types.procedure.prefix")
@@ -464,16 +457,16 @@ case("config-folder-absolute", {CFG: CONFIG.replace("folder: forms", "folder: /e
      "types.form.folder")
 case("config-unknown-type", {CFG: CONFIG.replace("  external: {label", "  policy: {label")}, f"{CFG}:9",
      "'policy' is not allowed")
-case("config-unknown-role", {CFG: CONFIG.replace("sign: {审核: [procedure, form, external]}",
-                                                 "sign: {签发: [procedure, form, external]}")},
-     f"{CFG}:19", "'签发' is not allowed")
-case("config-sign-unknown-type", {CFG: CONFIG.replace("sign: {审核: [procedure, form, external]}",
-                                                      "sign: {审核: [procedure, record]}")},
-     f"{CFG}:19", "people.林慧.sign.审核.1")
-case("config-sign-not-a-list", {CFG: CONFIG.replace("sign: {审核: [procedure, form, external]}",
-                                                    "sign: {审核: procedure}")}, f"{CFG}:19", "expected a list")
-case("config-max-modification-NO", {CFG: CONFIG + "max_modification: NO\n"}, f"{CFG}:22", "got False")
-case("config-max-modification-zero", {CFG: CONFIG + "max_modification: 0\n"}, f"{CFG}:22", "from 1 to 99")
+case("config-unknown-role", {CFG: CONFIG.replace("rights: {review: [procedure, form, external]}",
+                                                 "rights: {签发: [procedure, form, external]}")},
+     f"{CFG}:26", "'签发' is not allowed")
+case("config-sign-unknown-type", {CFG: CONFIG.replace("rights: {review: [procedure, form, external]}",
+                                                      "rights: {review: [procedure, record]}")},
+     f"{CFG}:26", "'record' is not a document type")
+case("config-sign-not-a-list", {CFG: CONFIG.replace("rights: {review: [procedure, form, external]}",
+                                                    "rights: {review: procedure}")}, f"{CFG}:26", "expected a list")
+case("config-max-modification-NO", {CFG: CONFIG + "max_modification: NO\n"}, f"{CFG}:37", "got False")
+case("config-max-modification-zero", {CFG: CONFIG + "max_modification: 0\n"}, f"{CFG}:37", "from 1 to 99")
 case("config-empty", {CFG: ""}, f"{CFG}:1", "company: required key is missing")
 case("config-list", {CFG: "- company: 测试电器有限公司\n"}, f"{CFG}:1", "expected a mapping of keys")
 case("config-catalogue-missing", {CFG: CONFIG.replace("clause_catalogue: clauses.yml", "clause_catalogue: 条款.yml")},
@@ -485,16 +478,17 @@ case("config-catalogue-outside", {CFG: CONFIG.replace("clause_catalogue: clauses
      f"{CFG}:3", "clause_catalogue")
 case("config-duplicate-numbering", {CFG: CONFIG.replace("prefix: QI", "prefix: QP")}, f"{CFG}:7",
      "procedure and instruction are both numbered QP-SH-")
-case("config-second-document", {CFG: CONFIG + "---\ncompany: 另一家公司\n"}, f"{CFG}:22", "holds a second document")
-case("config-roster-sign-deep", {CFG: CONFIG.replace("sign: {审核: [procedure, form, external]}",
-                                                    "sign:\n      审核:\n        - procedure\n        - 3")},
-     f"{CFG}:22", "people.林慧.sign.审核.1: the number 3 is not allowed")
-case("config-roster-position-number", {CFG: CONFIG.replace("position: 文控员", "position: 2024")}, f"{CFG}:21",
+case("config-second-document", {CFG: CONFIG + "---\ncompany: 另一家公司\n"}, f"{CFG}:37", "holds a second document")
+case("config-roster-sign-deep", {CFG: CONFIG.replace("rights: {review: [procedure, form, external]}",
+                                                    "rights:\n      review:\n        - procedure\n        - 3")},
+     f"{CFG}:29", "people.林慧.rights.review.1: expected text, got the number 3")
+case("config-roster-position-number", {CFG: CONFIG.replace("position: 文控员", "position: 2024")}, f"{CFG}:28",
      'quote the value so it stays text, e.g. position: "..."')
-case("config-roster-person-as-text", {CFG: CONFIG.replace("  孙小雨:\n    position: 文控员\n", "  孙小雨: 文控员\n")},
-     f"{CFG}:20", "people.孙小雨: expected a mapping of keys")
-case("config-roster-unknown-key", {CFG: CONFIG + "    phone: 8888\n"}, f"{CFG}:22", "people.孙小雨.phone: unknown key")
-case("config-roster-missing-position", {CFG: CONFIG.replace("    position: 质量部经理\n", "")}, f"{CFG}:17",
+case("config-roster-person-as-text", {CFG: CONFIG[:CONFIG.index("  孙小雨:")] + "  孙小雨: 文控员\n"
+                                            + CONFIG[CONFIG.index("  赵明:"):]},
+     f"{CFG}:27", "people.孙小雨: expected a mapping of keys")
+case("config-roster-unknown-key", {CFG: CONFIG + "    phone: 8888\n"}, f"{CFG}:37", "people.赵明.phone: unknown key")
+case("config-roster-missing-position", {CFG: CONFIG.replace("    position: 质量部经理\n", "")}, f"{CFG}:22",
      "add `position:` under `林慧:`")
 case("config-type-unknown-key-block", {CFG: CONFIG.replace(
     "  form: {label: 记录表单, prefix: QR, department: SH, width: 3, folder: forms}",
@@ -502,9 +496,9 @@ case("config-type-unknown-key-block", {CFG: CONFIG.replace(
      f"{CFG}:14", "types.form.colour: unknown key")
 case("config-type-missing-folder", {CFG: CONFIG.replace(", folder: forms}", "}")}, f"{CFG}:8",
      "add `folder:` under `form:`")
-case("config-gbk-in-roster", {CFG: CONFIG.encode().replace("文控员".encode(), "文控员".encode("gbk"))}, f"{CFG}:21",
+case("config-gbk-in-roster", {CFG: CONFIG.encode().replace("文控员".encode(), "文控员".encode("gbk"))}, f"{CFG}:28",
      "not valid UTF-8")
-case("config-deep-nesting", {CFG: CONFIG + "extra: " + "{a: " * 100 + "1" + "}" * 100 + "\n"}, f"{CFG}:22",
+case("config-deep-nesting", {CFG: CONFIG + "extra: " + "{a: " * 100 + "1" + "}" * 100 + "\n"}, f"{CFG}:37",
      "nested more than 16 levels")
 
 # -- invalid configuration: clauses.yml ----------------------------------------------------------------
@@ -531,3 +525,50 @@ case("clauses-unknown-key", {CAT: CLAUSES.replace("{title: 成文信息}", "{tit
      f"{CAT}:6", "clauses.ISO9001-7.5.mandatory: unknown key")
 case("clauses-standard-as-number", {CAT: CLAUSES.replace("ISO9001: ISO 9001:2015", "ISO9001: 9001")}, f"{CAT}:3",
      "standards.ISO9001: expected text")
+
+# -- the signed record: ledger files (signatures/NUMBER.jsonl) ------------------------------------------
+
+LEDGER = "signatures/QP-SH-001.jsonl"
+STATEMENT = ('{"statement":{"config":1,"department":"质量部","fingerprint":"sha256:' + "0" * 64 + '",'
+             '"kind":"return","name":"林慧","number":"QP-SH-001","path":"procedures/QP-SH-001-客户投诉处理程序.md",'
+             '"reason":"退回","revision":"A/0","type":"procedure","at":"2026-11-20T10:00:00+08:00"}}')
+
+
+def statement(old: str, new: str) -> str:
+    assert STATEMENT.count(old) == 1, old
+    return STATEMENT.replace(old, new) + "\n"
+
+
+case("ledger-not-json", {LEDGER: "{这不是 JSON\n"}, f"{LEDGER}:1", "not a JSON line")
+case("ledger-duplicate-key", {LEDGER: '{"statement":{},"statement":{"kind":"submit"}}\n'}, f"{LEDGER}:1", "duplicate key")
+case("ledger-nan", {LEDGER: '{"statement":NaN}\n'}, f"{LEDGER}:1", "NaN is not allowed")
+case("ledger-unknown-kind", {LEDGER: statement('"kind":"return"', '"kind":"approve-everything"')}, f"{LEDGER}:1",
+     "unknown statement kind")
+case("ledger-extra-field", {LEDGER: statement('"reason":"退回"', '"reason":"退回","admin":true')}, f"{LEDGER}:1",
+     "statement is not valid: admin")
+case("ledger-line-break-in-name", {LEDGER: statement('"name":"林慧"', '"name":"林慧\\nDoccontrol-Release: x"')},
+     f"{LEDGER}:1", "contains a line break")
+case("ledger-bidi-in-reason", {LEDGER: statement('"reason":"退回"', '"reason":"退\u202e回"')}, f"{LEDGER}:1",
+     "U+202E")
+case("ledger-time-without-zone", {LEDGER: statement("2026-11-20T10:00:00+08:00", "2026-11-20T10:00:00")},
+     f"{LEDGER}:1", "has no time zone")
+case("ledger-path-dotdot", {LEDGER: statement("procedures/QP-SH-001-客户投诉处理程序.md", "../../etc/passwd")},
+     f"{LEDGER}:1", "not a plain path inside the repository")
+case("ledger-bad-fingerprint", {LEDGER: statement("sha256:" + "0" * 64, "sha256:手签")}, f"{LEDGER}:1",
+     "fingerprint")
+case("ledger-wrong-document", {LEDGER: statement('"number":"QP-SH-001"', '"number":"QR-SH-001"')}, f"{LEDGER}:1",
+     "a statement about QR-SH-001 is in the ledger of QP-SH-001")
+case("ledger-unsigned", {LEDGER: STATEMENT + "\n"}, f"{LEDGER}:1", "is not signed (the policy requires signatures)")
+case("ledger-forged-signature", {LEDGER: STATEMENT[:-1] + ',"signature":"-----BEGIN SSH SIGNATURE-----\\nAAAA\\n'
+                                 '-----END SSH SIGNATURE-----\\n"}\n'}, f"{LEDGER}:1", "does not verify")
+case("ledger-unknown-config-version", {LEDGER: statement('"config":1', '"config":7')}, f"{LEDGER}:1",
+     "names configuration version 7, which is not an approved version")
+case("ledger-no-final-newline", {LEDGER: STATEMENT}, f"{LEDGER}:1", "the last line is incomplete")
+case("ledger-gbk", {LEDGER: STATEMENT.encode("gbk") + b"\n"}, f"{LEDGER}:1", "not valid UTF-8")
+case("ledger-line-too-long", {LEDGER: '{"statement":"' + "长" * 100_000 + '"}\n'}, f"{LEDGER}:1", "longer than 256 KiB")
+case("ledger-symlink", {LEDGER: Link("/etc/passwd")}, f"{LEDGER}:1", "symbolic links are not allowed")
+case("ledger-fifo", {LEDGER: Fifo()}, f"{LEDGER}:1", "not a regular file")
+case("ledger-config-forged-anchor", {"signatures/configuration.jsonl": '{"statement":{"kind":"configuration",'
+                                     '"version":1,"fingerprint":"sha256:' + "1" * 64 + '","content":{},"name":"王五",'
+                                     '"at":"2026-11-20T10:00:00+08:00","config":1}}\n'},
+     "signatures/configuration.jsonl:1", "its fingerprint does not match its content")
