@@ -398,6 +398,31 @@ def verify(ctx, fmt, restore_tags):
         ctx.exit(1)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.pass_context
+def guard(ctx):
+    """Server-side pre-receive hook: refuse pushes that the record would not accept (reads OLD NEW REF lines)."""
+    import os
+
+    from .guard import guard as run_guard
+    from .guard import parse_updates
+    from .repo import Repo, RepoError
+    from .signing import Verifier
+
+    where = os.environ.get("GIT_DIR") or str(ctx.obj["repo"])
+    try:
+        repo = Repo(Path(where), bare=True)
+    except RepoError as error:
+        raise Failure(str(error)) from None
+    with repo:
+        refusals = run_guard(repo, parse_updates(click.get_text_stream("stdin").read()), Verifier())
+    for refusal in refusals:
+        click.echo(f"doccontrol guard: {refusal}", err=True)
+    if refusals:
+        click.echo("doccontrol guard: push refused; see README, Trust model", err=True)
+        ctx.exit(1)
+
+
 def _versions_line(ws) -> str:
     chain = ws.evaluate().chain
     if chain.latest is None:

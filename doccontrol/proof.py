@@ -164,3 +164,33 @@ class _Reader:
             result = load_sources([Source(path, parts)], texts, self.cache)
             self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
         return self._parsed[key]
+
+
+def documents_at(repo: Repo, rev: str, config, cache=None):
+    """The controlled documents in a commit's tree, read as the working tree would be (a link is refused)."""
+    from .loader import DIR_NAME, FILE_NAME, LoadResult, controlled_folders
+
+    folders = controlled_folders(config)
+    files = repo.tree_files(rev, folders)
+    sources: dict[str, Source] = {}
+    findings: list[Finding] = []
+    for path, mode in sorted(files.items()):
+        folder = next((f for f in sorted(folders, key=len, reverse=True) if path.startswith(f + "/")), None)
+        if folder is None or not path.endswith(".md"):
+            continue
+        rest = path[len(folder) + 1:].split("/")
+        if mode == "120000":
+            findings.append(Finding(path, 1, "symlink", "symbolic links are not allowed in controlled folders",
+                                    "replace the link with the file itself"))
+        elif len(rest) == 1 and FILE_NAME.fullmatch(rest[0]):
+            sources[path] = Source(path)
+        elif len(rest) == 2 and DIR_NAME.fullmatch(rest[0]):
+            index = f"{folder}/{rest[0]}/{MANUAL_INDEX}"
+            source = sources.setdefault(index, Source(index))
+            if rest[1] != MANUAL_INDEX:
+                source.parts.append(path)
+    readable = [s for s in sources.values() if s.main in files and files[s.main] != "120000"
+                and all(files.get(p) != "120000" for p in s.parts)]
+    texts = repo.read_files(rev, [p for s in readable for p in [s.main, *s.parts]])
+    result = load_sources(readable, texts, cache)
+    return LoadResult(result.documents, findings + result.findings)

@@ -65,12 +65,14 @@ class TagInfo:
 class Repo:
     """A git working tree holding controlled documents."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, bare: bool = False):
         self.root = Path(root)
         try:
             self._repo = git.Repo(self.root)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise RepoError(f"{self.root} is not a git repository; run `git init` there first") from None
+        if bare:
+            return
         if self._repo.working_tree_dir is None or Path(self._repo.working_tree_dir).resolve() != self.root.resolve():
             raise RepoError(f"{self.root} is not the top of a git working tree")
 
@@ -166,6 +168,42 @@ class Repo:
                 raise KeyError(path)
             found[path] = sha.decode() if isinstance(sha, bytes) else sha
         return found
+
+    def tree_files(self, rev: str, folders: list[str]) -> dict[str, str]:
+        """Every path under the folders at rev with its mode (100644 a file, 120000 a link, …)."""
+        if not folders:
+            return {}
+        raw = self._git("ls-tree", "-r", "-z", "--full-tree", rev, "--", *[f + "/" for f in folders])
+        found = {}
+        for record in raw.split("\x00"):
+            if "\t" in record:
+                meta, path = record.split("\t", 1)
+                found[path] = meta.split(" ", 1)[0]
+        return found
+
+    def exists(self, rev: str) -> bool:
+        try:
+            self._git("cat-file", "-e", rev + "^{commit}")
+        except RepoError:
+            return False
+        return True
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        try:
+            self._git("merge-base", "--is-ancestor", commit, of)
+        except RepoError:
+            return False
+        return True
+
+    def new_commits(self, old: str | None, new: str) -> list[str]:
+        """The commits reachable from new and not from old (or from no other ref when old is None), oldest first."""
+        limit = [f"^{old}"] if old else ["--not", "--all"]
+        raw = self._git("rev-list", "--topo-order", "--reverse", new, *limit)
+        return raw.split()
+
+    def changed_paths(self, commit: str) -> list[str]:
+        raw = self._git("diff-tree", "--root", "-r", "-z", "--no-commit-id", "--name-only", "--no-renames", commit)
+        return [p for p in raw.split("\x00") if p]
 
     def list_folder(self, commit: str, folder: str) -> list[str]:
         """File paths directly inside folder at commit."""
