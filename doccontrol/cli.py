@@ -210,6 +210,13 @@ def _notice(text: str) -> None:
         click.echo(f"notice: {text}", err=True)
 
 
+def _held_back(ws) -> None:
+    """Say which documents the publication left out because their signed record failed."""
+    publication = ws.publication
+    for finding in (publication.held_back if publication else []):
+        click.echo(f"held back: {finding.message} ({finding.path}:{finding.line}; run `doccontrol verify`)", err=True)
+
+
 def _sig(sig) -> str:
     return f"{sig.name} {sig.at.date()}" if sig else ""
 
@@ -471,6 +478,7 @@ def build(ctx, out, preview, as_of, no_cache, allow_no_history):
     out = out or ws.root / ("preview" if preview else "site")
     result = build_site(ws, out, preview=preview, as_of=as_of)
     _notice(result.notice)
+    _held_back(ws)
     click.echo(f"built {result.pages} documents into {result.out}")
 
 
@@ -516,6 +524,7 @@ def pack(ctx, out, as_of, no_cache, allow_no_history):
     ws.allow_no_history = allow_no_history
     result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True)
     _notice(result.notice)
+    _held_back(ws)
     click.echo(f"packed {result.documents} documents into {result.path}")
 
 
@@ -526,7 +535,8 @@ def pack(ctx, out, as_of, no_cache, allow_no_history):
 @click.option("--strict", is_flag=True, help="Treat check warnings as errors.")
 @click.pass_context
 def publish(ctx, site_out, pack_out, strict):
-    """The main job: check the documents, build the controlled site and the audit pack, say where they are."""
+    """The main job: check the documents, verify the record, build the site and the audit pack, say where they are."""
+    from .audit import verify as run_verify
     from .pack import build_pack
     from .render.site import build_site
 
@@ -537,6 +547,13 @@ def publish(ctx, site_out, pack_out, strict):
     click.echo(f"check: {len(report.documents)} documents, {len(report.errors)} errors, {len(report.warnings)} warnings")
     if not report.ok:
         raise Failure("check found errors; nothing was built")
+    verified = run_verify(ws)
+    for finding in verified.errors:
+        click.echo(str(finding))
+    if verified.errors:
+        raise Failure(f"verify found {len(verified.errors)} problems in the signed record; nothing was built")
+    click.echo(f"verify: the record is intact ({verified.signatures} signatures verified"
+               + ("" if verified.history else ", without history") + ")")
     site_out = site_out if site_out.is_absolute() else ws.root / site_out
     pack_out = pack_out if pack_out.is_absolute() else ws.root / pack_out
     site = build_site(ws, site_out)
@@ -544,6 +561,27 @@ def publish(ctx, site_out, pack_out, strict):
     click.echo(f"site: {site.pages} documents in {site.out} (open {site.out / 'index.html'})")
     packed = build_pack(ws, pack_out, use_cache=ws.use_cache, progress=True)
     click.echo(f"audit pack: {packed.documents} documents in {packed.path}")
+
+
+@cli.command("verify-pack", context_settings=CONTEXT)
+@click.argument("pack_file", metavar="FILE.zip", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def verify_pack(ctx, pack_file):
+    """Verify an audit pack on its own: signatures, signers' rights, content fingerprints, file hashes."""
+    from .audit import roster_report
+    from .packcheck import verify_pack as run
+
+    report = run(pack_file)
+    if report.evaluation is not None:
+        for line in roster_report(report.evaluation):
+            click.echo(line)
+    for finding in report.findings:
+        click.echo(str(finding))
+    if report.findings:
+        click.echo(f"the pack does NOT verify: {len(report.findings)} problems")
+        ctx.exit(1)
+    click.echo(f"verified: {report.documents} documents, {report.signatures} signatures verified cryptographically; "
+               f"trust anchor {report.anchor}")
 
 
 def _terminate(signum, frame):

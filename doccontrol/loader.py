@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from .config import Config
 from .model import Document, Finding, HistoryRow, Part, Prepared
 from .schema import FrontMatter, describe_errors
+from .signing import has_private_key
 from .yamlread import YamlProblem, read_yaml
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -240,10 +241,19 @@ def read_ledger_files(root: Path) -> tuple[dict[str, bytes], list[Finding]]:
             continue
         try:
             texts[rel] = _read_controlled_file(os.path.join(root, rel), LEDGER_LIMIT)
+            if has_private_key(texts[rel]):
+                findings.append(private_key_finding(rel))
         except _Unreadable as problem:
             findings.append(Finding(rel, 1, "file-read", f"file cannot be read: {problem}",
                                     "make it a plain file you can read, or restore it from the history"))
     return texts, findings
+
+
+def private_key_finding(path: str) -> Finding:
+    return Finding(path, 1, "private-key", "this file holds private key material; a private key never belongs in "
+                   "the repository (anyone who can read it can sign as its owner)",
+                   "remove it and purge it from the history (git filter-repo), treat the key as compromised, and "
+                   "have a new key listed in an approved configuration version")
 
 
 def load_worktree(config: Config, cache=None) -> LoadResult:
@@ -298,6 +308,8 @@ def _read_sources(root: str, sources: list[Source], findings: list[Finding]) -> 
         for path in [source.main, *source.parts]:
             try:
                 texts[path] = _read_controlled_file(os.path.join(root, path))
+                if has_private_key(texts[path]):
+                    findings.append(private_key_finding(path))
             except _Unreadable as problem:
                 findings.append(Finding(path, 1, "file-read", f"file cannot be read: {problem}",
                                         "make it a plain file you can read (chmod u+r), or move it out"))

@@ -23,7 +23,7 @@ from . import clock
 from .config import Config
 from .errors import DoccontrolError
 from .fileio import atomic_write_bytes
-from .model import Document, Severity
+from .model import Document, Severity, fingerprint
 from .register import COLUMNS, format_register, register_rows, sort_key
 from .render import docx
 
@@ -50,19 +50,24 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
     if errors:
         raise DoccontrolError("some documents in force cannot be read; nothing was packed", findings=errors,
                               fix="run `doccontrol verify` (or `doccontrol check`) and correct them")
+    config = publication.config or ws.config  # the approved configuration, never the working files
     documents = sorted(publication.documents, key=sort_key)
-    items = [docx.rendition(ws.config, doc) for doc in documents]
-    rendered = docx.render(ws.config, items, use_cache=use_cache, progress=_progress(progress))
+    items = [docx.rendition(config, doc) for doc in documents]
+    rendered = docx.render(config, items, use_cache=use_cache, progress=_progress(progress))
     stamp = dt.datetime(as_of.year, as_of.month, as_of.day)
     files: dict[str, tuple[bytes, dict]] = {}
     for item, data in zip(items, rendered.files):
         doc = item.doc
         files[f"{item.type_label}/{item.file_name}"] = (data, {
             "number": doc.number, "revision": doc.revision, "effective": doc.effective.isoformat(),
-            "commit": publication.commits.get(doc.number)})
-    for name, data in _lists(ws.config, documents, as_of, stamp).items():
+            "commit": publication.commits.get(doc.number), "fingerprint": fingerprint(doc),
+            "signatures": [{"role": sig.role, "name": sig.name, "at": sig.at.isoformat(), "key": sig.key}
+                           for sig in doc.approvals]})
+    for name, data in _lists(config, documents, as_of, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
-    files[MANIFEST] = (_manifest(ws.config, as_of, files), {})
+    for name, data in record_files(ws.released_sources(publication), publication).items():
+        files[f"{RECORD}/{name}"] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
+    files[MANIFEST] = (_manifest(config, as_of, files, publication.unsigned), {})
     out = Path(out)
     atomic_write_bytes(out, _zip(files, stamp))
     return PackResult(out, len(documents), rendered.converted, publication.notice)
@@ -97,11 +102,58 @@ def clause_rows(config: Config, documents: list[Document]) -> list[list[str]]:
     return rows
 
 
-def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]]) -> bytes:
+def record_files(sources: dict[str, bytes], publication) -> dict[str, bytes]:
+    """What a certification body needs to verify the pack on its own: the released sources, every ledger
+    of the documents in it and of the configuration (whose versions list the signers' public keys), an
+    allowed-signers file for OpenSSH, and how to check."""
+    from .ledger import CONFIGURATION, ledger_path
+
+    evaluation = publication.evaluation
+    files: dict[str, bytes] = {f"sources/{path}": data for path, data in sources.items()}
+    chain = evaluation.chain
+    files[ledger_path(CONFIGURATION)] = "".join(e.raw + "\n" for e in chain.entries).encode("utf-8")
+    for doc in publication.documents:
+        record = evaluation.records.get(doc.number)
+        entries = [e for cycle in record.cycles for e in _entries(cycle)] if record else []
+        files[ledger_path(doc.number)] = "".join(e.raw + "\n" for e in sorted(entries, key=lambda e: e.line)).encode()
+    signers = sorted({(name, key.openssh) for roster in chain.versions for name in roster.model.people
+                      for key in roster.keys(name).values()})
+    files["allowed_signers"] = "".join(f'"{name}" namespaces="doccontrol" {key}\n' for name, key in signers).encode()
+    files["README.txt"] = RECORD_README.encode("utf-8")
+    return files
+
+
+def _entries(cycle) -> list:
+    return [signed.entry for signed in [cycle.submit, *cycle.approvals, cycle.returned, cycle.release] if signed]
+
+
+RECORD = "签名记录"
+RECORD_README = """\
+签名记录 / The signed record of this pack
+
+本文件夹保存本审核包中每份文件的签名记录，供认证机构独立核验：
+- sources/：各文件发布时的原文（Markdown），其内容指纹即签名所针对的内容；
+- signatures/：各文件的签名声明（编制、审核、批准、发布），以及 configuration.jsonl（人员名册及其公钥的各个批准版本，第 1 版为信任锚）；
+- allowed_signers：名册中全部公钥，OpenSSH 格式。
+
+核验方法 / How to verify:
+    doccontrol verify-pack audit-pack.zip
+它逐一核验每个签名（SSH 签名，命名空间 doccontrol）、签名人当时的权限、内容指纹与原文一致，以及 manifest.json 中每个文件的 sha256。
+Without doccontrol, each statement can be checked with OpenSSH alone: write the statement object of a
+ledger line as canonical JSON (sorted keys, no spaces, UTF-8) to a file, its signature to FILE.sig, and run
+    ssh-keygen -Y verify -f allowed_signers -I NAME -n doccontrol -s FILE.sig < FILE
+Compare the trust anchor (configuration version 1) printed by verify-pack with the company's signed paper record.
+"""
+
+
+def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]], unsigned: bool = False) -> bytes:
     entries = [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **meta}
                for name, (data, meta) in sorted(files.items())]
     manifest = {"format": MANIFEST_FORMAT, "company": config.company, "as_of": as_of.isoformat(),
-                "documents": sum(1 for e in entries if e["number"]), "files": entries}
+                "documents": sum(1 for e in entries if e["number"]),
+                "signatures": "names only, not verified with keys (policy unsigned)" if unsigned else
+                "SSH signatures verified against the roster in force when each was made",
+                "files": entries}
     return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

@@ -157,7 +157,6 @@ def _start(config: Config, evaluation: Evaluation, as_of: dt.date) -> Publicatio
     publication = Publication(as_of, [], config=approved, evaluation=evaluation, unsigned=latest.unsigned)
     if publication.unsigned:
         publication.notice = UNSIGNED_NOTICE
-    publication.findings = [f for f in evaluation.chain.findings]
     return publication
 
 

@@ -264,6 +264,11 @@ class Repo:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
+    def listed_files(self) -> list[str]:
+        """Every tracked file and every untracked file git does not ignore."""
+        raw = self._git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        return sorted({p for p in raw.split("\x00") if p})
+
     def unstage(self, paths: list[str]) -> None:
         """Put the index entries of paths back to HEAD (after a commit that failed)."""
         try:

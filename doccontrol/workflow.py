@@ -40,9 +40,8 @@ from .statements import (
     unsafe_character,
 )
 from .validate import validate
-from .workspace import Workspace
+from .workspace import DEMO_KEYS, Workspace
 
-DEMO_KEYS = "demo-keys"
 PENDING = "pending signature"
 
 

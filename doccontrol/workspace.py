@@ -19,6 +19,7 @@ from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .loader import (
     MANUAL_INDEX,
+    private_key_finding,
     LoadResult,
     controlled_folders,
     link_on_path,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 # neither) starts faster.
 
 TEMPLATES = Path(__file__).parent / "templates"
+DEMO_KEYS = "demo-keys"  # published demonstration keys: the one place a private key may be
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -66,6 +68,7 @@ class Workspace:
         self.use_cache = use_cache
         self._evaluation: Evaluation | None = None
         self.allow_no_history = False
+        self.publication = None  # the last publication in_force decided (the CLI reports what it held back)
         self.ledger_findings: list[Finding] = []
         try:
             self.config = load_config(self.root)
@@ -88,7 +91,33 @@ class Workspace:
         documents, mismatches = compare_documents(loaded.documents, evaluation)
         findings = loaded.findings + self.ledger_findings + evaluation.findings + mismatches
         findings += configuration_findings(evaluation.chain, self._working_roster(), CONFIG_FILE)
+        findings += self._private_keys_elsewhere(loaded.documents)
         return LoadResult(documents, findings)
+
+    def _private_keys_elsewhere(self, documents: list[Document]) -> list[Finding]:
+        """Private key material in any file of the repository outside demo-keys/ and the files read above."""
+        from .repo import Repo, RepoError
+        from .signing import has_private_key
+
+        read = {p for doc in documents for p in [doc.path, *(part.path for part in doc.parts)]}
+        try:
+            with Repo(self.root) as repo:
+                paths = repo.listed_files()
+        except RepoError:
+            return []
+        findings = []
+        for path in paths:
+            if path in read or path.startswith((DEMO_KEYS + "/", "signatures/")):
+                continue
+            full = self.root / path
+            try:
+                if full.is_symlink() or not full.is_file() or full.stat().st_size > 4 * 1024 * 1024:
+                    continue
+                if has_private_key(full.read_bytes()):
+                    findings.append(private_key_finding(path))
+            except OSError:
+                continue
+        return findings
 
     def evaluate(self, use_cache: bool | None = None) -> Evaluation:
         """The signed record in the working tree's ledgers, judged (once per Workspace)."""
@@ -140,7 +169,22 @@ class Workspace:
         self.keep_verified(verifier)
         if cache is not None:
             cache.flush(keep_unused=True)
+        self.publication = publication
         return publication
+
+    def released_sources(self, publication) -> dict[str, bytes]:
+        """The bytes of every published document's files as released (from its release commit, or, without
+        history, the working tree)."""
+        from .repo import Repo
+
+        wanted = {doc.number: [doc.path, *(part.path for part in doc.parts)] for doc in publication.documents}
+        if not publication.commits:
+            return {path: (self.root / path).read_bytes() for paths in wanted.values() for path in paths}
+        found: dict[str, bytes] = {}
+        with Repo(self.root) as repo:
+            for number, paths in wanted.items():
+                found.update(repo.read_files(publication.commits[number], paths))
+        return found
 
     def select_revision(self, number: str, revision: str | None, allow_no_history: bool = False):
         """The revision of one document to export (see `publication.select_revision`)."""

@@ -139,3 +139,25 @@ def test_all_findings_reported_together(runner, repo):
     assert "forms/QR-SH-002-坏表.md:6: error: revision: expected text, got the number 3 [schema]" in out
     assert "forms/QR-SH-003-又一个.md:15: error: revison: unknown key [schema]" in out
     assert out[-1] == "checked 3 documents: 3 errors, 0 warnings"
+
+
+def test_a_private_key_anywhere_but_demo_keys_is_an_error(runner, repo):
+    import shutil
+
+    from conftest import KEYS
+
+    shutil.copy(KEYS["林慧"], repo / "backup.txt")
+    out = findings(runner, repo)
+    assert ("backup.txt:1: error: this file holds private key material; a private key never belongs in the "
+            "repository (anyone who can read it can sign as its owner) [private-key]") in out
+    (repo / "backup.txt").unlink()
+    text = (repo / PROC).read_text(encoding="utf-8") + "\n" + KEYS["林慧"].read_text() + "\n"
+    (repo / PROC).write_text(text, encoding="utf-8")
+    assert any(line.startswith(f"{PROC}:1: error: this file holds private key material") for line in findings(runner, repo))
+    (repo / PROC).write_text(text.split("-----BEGIN")[0], encoding="utf-8")
+    (repo / "demo-keys").mkdir()
+    shutil.copy(KEYS["林慧"], repo / "demo-keys" / "林慧")
+    assert not any("[private-key]" in line for line in findings(runner, repo, expect=0))
+    out = invoke(runner, repo, "verify").output
+    assert ("DEMONSTRATION KEYS: the private keys of 林慧 are published in demo-keys/; anyone can sign as them, so "
+            "their signatures prove nothing outside this demonstration") in out

@@ -1,0 +1,85 @@
+"""The audit pack carries its signed record, and a certification body verifies it from the zip alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import invoke
+
+
+@pytest.fixture
+def pack(runner, released_repo, tmp_path) -> Path:
+    out = tmp_path / "pack.zip"
+    invoke(runner, released_repo, "pack", "--out", str(out))
+    return out
+
+
+def rewrite(pack: Path, out: Path, change) -> Path:
+    """A copy of the pack with one member changed by change(name, data) -> data."""
+    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, change(info.filename, src.read(info)))
+    return out
+
+
+def test_the_pack_verifies_on_its_own(runner, pack, tmp_path):
+    names = zipfile.ZipFile(pack).namelist()
+    assert "签名记录/signatures/configuration.jsonl" in names and "签名记录/allowed_signers" in names
+    assert "签名记录/sources/procedures/QP-SH-001-客户投诉处理程序.md" in names
+    manifest = json.loads(zipfile.ZipFile(pack).read("manifest.json"))
+    entry = next(f for f in manifest["files"] if f["number"] == "QP-SH-001")
+    assert [(s["role"], s["name"]) for s in entry["signatures"]] == [("审核", "周立新"), ("批准", "陈国华")]
+    assert all(s["key"].startswith("SHA256:") for s in entry["signatures"])
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    out = invoke(runner, away, "verify-pack", str(pack)).output
+    assert out.splitlines()[-1].startswith("verified: 3 documents, 13 signatures verified cryptographically; "
+                                           "trust anchor sha256:")
+
+
+@pytest.mark.parametrize("member, change, problem", [
+    ("签名记录/sources/procedures/QP-SH-001-客户投诉处理程序.md",
+     lambda d: d.replace("24 小时".encode(), "72 小时".encode()), "its sha256 differs from the manifest"),
+    ("程序文件/QP-SH-001-A0-客户投诉处理程序.docx", lambda d: d + b"\0", "its sha256 differs from the manifest"),
+    ("签名记录/signatures/QP-SH-001.jsonl", lambda d: d.replace("周立新".encode(), "林慧".encode(), 1),
+     "does not verify"),
+], ids=["source-edited", "docx-edited", "ledger-edited"])
+def test_a_changed_pack_does_not_verify(runner, pack, tmp_path, member, change, problem):
+    changed = rewrite(pack, tmp_path / "changed.zip", lambda name, data: change(data) if name == member else data)
+    out = invoke(runner, tmp_path, "verify-pack", str(changed), expect=1).output
+    assert problem in out and "the pack does NOT verify" in out
+
+
+def test_a_source_changed_with_a_matching_manifest_is_still_caught(runner, pack, tmp_path):
+    """Someone rewrites a source and recomputes the manifest's hashes: the signed fingerprint still differs."""
+    import hashlib
+
+    member = "签名记录/sources/procedures/QP-SH-001-客户投诉处理程序.md"
+    with zipfile.ZipFile(pack) as src:
+        data = {info.filename: src.read(info) for info in src.infolist()}
+    data[member] = data[member].replace("24 小时".encode(), "72 小时".encode())
+    manifest = json.loads(data["manifest.json"])
+    for entry in manifest["files"]:
+        entry["sha256"] = hashlib.sha256(data[entry["name"]]).hexdigest()
+    data["manifest.json"] = json.dumps(manifest, ensure_ascii=False).encode()
+    changed = rewrite(pack, tmp_path / "changed.zip", lambda name, old: data[name])
+    out = invoke(runner, tmp_path, "verify-pack", str(changed), expect=1).output
+    assert "the source of QP-SH-001 is not the content its signers signed" in out
+
+
+def test_statements_in_the_pack_verify_with_openssh_alone(pack, tmp_path):
+    with zipfile.ZipFile(pack) as archive:
+        allowed = archive.read("签名记录/allowed_signers")
+        line = json.loads(archive.read("签名记录/signatures/QP-SH-001.jsonl").decode().splitlines()[1])
+    (tmp_path / "allowed").write_bytes(allowed)
+    statement = json.dumps(line["statement"], ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    (tmp_path / "statement.sig").write_text(line["signature"], encoding="utf-8")
+    done = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(tmp_path / "allowed"), "-I",
+                           line["statement"]["name"], "-n", "doccontrol", "-s", str(tmp_path / "statement.sig")],
+                          input=statement, capture_output=True)
+    assert done.returncode == 0, done.stderr
