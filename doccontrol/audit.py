@@ -8,11 +8,13 @@ configuration versions, from which trust anchor.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .loader import load_worktree
-from .model import Finding, Severity
+from .cache import SealedFile, package_version
+from .loader import load_worktree, read_ledger_files
+from .model import Document, Finding, Severity
 from .proof import Proof, prove
 from .publication import full_history_repo
 from .record import DocumentRecord
@@ -20,8 +22,8 @@ from .roster import Roster
 from .signing import PRIVATE_KEY_MARKERS, SigningError, load_signer
 from .statements import ROLE_LABELS
 from .verification import Evaluation, compare_documents
-from .workflow import DEMO_KEYS, tag_name
-from .workspace import Workspace
+from .workflow import tag_name
+from .workspace import DEMO_KEYS, Workspace
 
 WARN = Severity.WARNING
 
@@ -33,6 +35,9 @@ class VerifyReport:
     signatures: int = 0
     history: bool = True
     missing_tags: list[str] = field(default_factory=list)
+    versions: int = 0  # approved configuration versions
+    anchor: str = ""
+    unsigned: bool = False
 
     @property
     def errors(self) -> list[Finding]:
@@ -40,9 +45,43 @@ class VerifyReport:
 
 
 def verify(ws: Workspace) -> VerifyReport:
+    """Prove the whole record; the report is remembered on everything it depends on (a warm run reads it back)."""
+    cache = ws.parse_cache(autosave=False)
+    working = load_worktree(ws.config, cache)
+    repo = full_history_repo(ws.root)
+    try:
+        inputs = _inputs(ws, repo, cache) if cache is not None else None
+        memo = SealedFile(ws.config.cache_dir, "verify.pickle", package_version())
+        known = memo.load(None) if inputs else None
+        if known is not None and known[0] == inputs:
+            return known[1]
+        report = _verify(ws, repo, working.documents, cache)
+    finally:
+        if repo is not None:
+            repo.close()
+    if inputs:
+        memo.save((inputs, report))
+    return report
+
+
+def _inputs(ws: Workspace, repo, cache) -> str:
+    """Everything a verify report depends on: the commit and its history (HEAD), the tags, the working files."""
+    digest = hashlib.sha256()
+    if repo is not None:
+        digest.update(f"{repo.head}|{repo.is_shallow}|".encode())
+        digest.update(repr(sorted((t.name, t.commit) for t in repo.tags().values())).encode())
+    digest.update(repr(sorted(cache.used)).encode())
+    for path in sorted((ws.root / DEMO_KEYS).glob("*")) if (ws.root / DEMO_KEYS).is_dir() else []:
+        digest.update(path.name.encode() + (path.read_bytes() if path.is_file() else b""))
+    if repo is None:
+        ledgers, _ = read_ledger_files(ws.root)
+        digest.update(repr(sorted((path, hashlib.sha256(data).hexdigest()) for path, data in ledgers.items())).encode())
+    return digest.hexdigest()
+
+
+def _verify(ws: Workspace, repo, documents: list[Document], cache) -> VerifyReport:
     report = VerifyReport()
     verifier = ws.verifier()
-    repo = full_history_repo(ws.root)
     if repo is None:
         evaluation = ws.evaluate()
         report.history = False
@@ -50,21 +89,25 @@ def verify(ws: Workspace) -> VerifyReport:
         report.notes.append("no git history here: signatures were verified, but the order of the record (what "
                             "came before what) is not proven; clone with full history for that")
     else:
-        with repo:
-            proof = prove(repo, verifier, ws.parse_cache(autosave=False), full=True)
-            tags = repo.tags()
+        proof = prove(repo, verifier, cache, full=True)
+        tags = repo.tags()
+        if cache is not None:
+            cache.flush(keep_unused=True)
         evaluation = proof.evaluation
         report.findings += proof.findings
         report.findings += _tag_findings(proof, tags, report)
-        report.notes += _legacy_notes(ws, evaluation)
+        report.notes += _legacy_notes(documents, evaluation)
         if proof.unprovable:
             revisions = sorted(set(proof.unprovable))
             report.notes.append(f"the history was squashed: the text of {len(revisions)} superseded revisions "
                                 f"({', '.join(revisions[:6])}) is no longer in it; their signatures still verify")
     ws.keep_verified(verifier)
-    working = load_worktree(ws.config, ws.parse_cache(autosave=False))
-    report.findings += compare_documents(working.documents, evaluation)[1]
+    report.findings += compare_documents(documents, evaluation)[1]
     report.signatures = evaluation.signatures_verified
+    chain = evaluation.chain
+    if chain.latest is not None and chain.anchor is not None:
+        report.versions, report.anchor, report.unsigned = chain.latest.version, chain.anchor.fingerprint, \
+            chain.latest.unsigned
     report.notes[:0] = roster_report(evaluation) + demo_key_notes(ws.root, evaluation)
     return report
 
@@ -83,10 +126,10 @@ def _tag_findings(proof: Proof, tags: dict, report: VerifyReport) -> list[Findin
     return findings
 
 
-def _legacy_notes(ws: Workspace, evaluation: Evaluation) -> list[str]:
+def _legacy_notes(documents: list[Document], evaluation: Evaluation) -> list[str]:
     """Revisions in documents' revision records that were released before the signed record began."""
     legacy = []
-    for doc in load_worktree(ws.config, ws.parse_cache(autosave=False)).documents:
+    for doc in documents:
         record = evaluation.records.get(doc.number, DocumentRecord(doc.number))
         signed = {cycle.revision for cycle in record.cycles}
         legacy += [f"{doc.number} {row.revision}" for row in doc.history if row.revision not in signed

@@ -283,50 +283,62 @@ class ParseCache:
         self.memo = memo
 
 
-class SignatureCache:
-    """Signatures already verified on this machine: hash of (signed bytes, signature) → key fingerprint.
+class SealedFile:
+    """One picklable value kept in the cache folder, sealed with this user's key like the parse cache.
 
-    Sealed like the parse cache (a planted or committed file is ignored), and holding only
-    successes: the worst a lost or damaged file can do is make the next run verify again.
+    A file this user did not write here (committed, planted, from another machine) is ignored,
+    never unpickled; so is one written by another version of the code (stamp).
     """
 
-    FILE_NAME = "signatures.pickle"
-
-    def __init__(self, directory: Path):
-        self.path = Path(directory) / self.FILE_NAME
+    def __init__(self, directory: Path, name: str, stamp: str):
+        self.path = Path(directory) / name
+        self.stamp = stamp
         self._key = signing_key()
 
-    @staticmethod
-    def _stamp() -> str:
-        from importlib.metadata import version
-
-        return f"{FORMAT}|sshsig {version('sshsig')}"
-
-    def load(self) -> dict[str, str]:
+    def load(self, default):
         if self._key is None:
-            return {}
+            return default
         try:
             raw = self.path.read_bytes()
         except OSError:
-            return {}
+            return default
         seal, payload = raw[:32], raw[32:]
         if not hmac.compare_digest(seal, hmac.new(self._key, payload, hashlib.sha256).digest()):
-            return {}
+            return default
         try:
-            stamp, known = pickle.loads(payload)
+            stamp, value = pickle.loads(payload)
         except Exception:  # noqa: BLE001 - a damaged cache is a cold run
-            return {}
-        if stamp != self._stamp() or not isinstance(known, dict):
-            return {}
-        return known
+            return default
+        return value if stamp == self.stamp else default
 
-    def save(self, known: dict[str, str]) -> None:
+    def save(self, value) -> None:
         if self._key is None:
             return
-        payload = pickle.dumps((self._stamp(), known), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((self.stamp, value), protocol=pickle.HIGHEST_PROTOCOL)
         from .fileio import atomic_write_bytes
 
         try:
             atomic_write_bytes(self.path, hmac.new(self._key, payload, hashlib.sha256).digest() + payload)
         except OSError:
             return
+
+
+def _sshsig_version() -> str:
+    from importlib.metadata import version
+
+    return version("sshsig")
+
+
+def signature_cache(directory: Path) -> SealedFile:
+    """Signatures verified on this machine: hash of (signed bytes, signature) → key fingerprint (successes only,
+    so the worst a lost or damaged file can do is make the next run verify again)."""
+    return SealedFile(directory, "signatures.pickle", f"{FORMAT}|sshsig {_sshsig_version()}")
+
+
+@functools.lru_cache(maxsize=1)
+def package_version() -> str:
+    """Changes whenever any module of doccontrol changes (for results that depend on all of them)."""
+    digest = hashlib.sha1(f"{FORMAT}|{sys.version}|{_sshsig_version()}".encode())
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -394,7 +394,7 @@ def verify(ctx, fmt, restore_tags):
         if report.missing_tags:
             click.echo(f"note: {len(report.missing_tags)} release tags are not in this clone (tags are a convenience; "
                        "the record does not need them): doccontrol verify --restore-tags")
-        versions = _versions_line(ws)
+        versions = _versions_line(report)
         if errors:
             click.echo(f"verify found {len(errors)} problems; {report.signatures} signatures verified {versions}")
         else:
@@ -430,14 +430,13 @@ def guard(ctx):
         ctx.exit(1)
 
 
-def _versions_line(ws) -> str:
-    chain = ws.evaluate().chain
-    if chain.latest is None:
+def _versions_line(report) -> str:
+    if not report.versions:
         return "(no approved configuration)"
-    versions = "version 1" if chain.latest.version == 1 else f"versions 1–{chain.latest.version}"
-    if chain.latest.unsigned:
+    versions = "version 1" if report.versions == 1 else f"versions 1–{report.versions}"
+    if report.unsigned:
         return f"against configuration {versions} (policy unsigned: names only, no keys)"
-    return f"against configuration {versions} (anchor {chain.anchor.fingerprint[:19]}…)"
+    return f"against configuration {versions} (anchor {report.anchor[:19]}…)"
 
 
 @cli.command(context_settings=CONTEXT)

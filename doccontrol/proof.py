@@ -51,18 +51,36 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     evaluation = evaluate(repo.ledger_files(rev), verifier)
     history = repo.ledger_history(rev)
     proof = Proof(evaluation, history)
-    reader = _Reader(repo, cache)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
-    for number, record in evaluation.records.items():
+    pending: list[tuple[DocumentRecord, Signed, CommitInfo]] = []
+    content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
+    for record in evaluation.records.values():
+        commits: dict[int, CommitInfo] = {}
         for signed in _counted(record):
-            problem = _check_statement(proof, reader, versions, signed, full)
+            problem, commit = _check_order(proof, versions, signed)
             if problem:
-                finding = Finding(signed.entry.path, signed.entry.line, problem[0], problem[1], FIX_HISTORY)
-                record.findings.append(finding)
-                proof.findings.append(finding)
+                _add(proof, record, signed, problem)
+            elif commit is not None:
+                commits[signed.entry.line] = commit
+                if signed.statement.kind in content_kinds:
+                    pending.append((record, signed, commit))
+        for signed, problem in _sequence_problems(record, commits, history):
+            _add(proof, record, signed, problem)
+    reader = _Reader(repo, cache)
+    reader.prefetch([(commit.sha, signed.statement.path) for _, signed, commit in pending])
+    for record, signed, commit in pending:
+        problem = _check_content(proof, reader, signed, commit)
+        if problem:
+            _add(proof, record, signed, problem)
     proof.findings[:0] = evaluation.findings
     return proof
+
+
+def _add(proof: Proof, record: DocumentRecord, signed: Signed, problem: tuple[str, str]) -> None:
+    finding = Finding(signed.entry.path, signed.entry.line, problem[0], problem[1], FIX_HISTORY)
+    record.findings.append(finding)
+    proof.findings.append(finding)
 
 
 def _counted(record: DocumentRecord) -> list[Signed]:
@@ -104,32 +122,59 @@ def _versions_by_commit(evaluation: Evaluation, history: LedgerHistory) -> dict[
     return latest
 
 
-def _check_statement(proof: Proof, reader: _Reader, versions: dict[str, tuple[int, int]], signed: Signed,
-                     full: bool) -> tuple[str, str] | None:
+def _sequence_problems(record: DocumentRecord, commits: dict[int, CommitInfo],
+                       history: LedgerHistory) -> list[tuple[Signed, tuple[str, str]]]:
+    """Within each cycle the history shows submit, then the signatures, then the release: a signature recorded
+    before the submission it signs would have signed content that was not there yet. (What the submission and
+    the release sign is checked against the content itself.)"""
+    problems = []
+    for cycle in record.cycles:
+        later = [cycle.submit, *cycle.approvals, *(s for s in (cycle.returned, cycle.release) if s)]
+        positions = [(signed, history.order.get(commits[signed.entry.line].sha)) for signed in later
+                     if signed.entry.line in commits]
+        for (earlier, first), (signed, position) in zip(positions, positions[1:]):
+            if first is not None and position is not None and position < first:
+                problems.append((signed, ("record-order", f"{_what(signed.statement)} was recorded in the history "
+                                                          f"before {_what(earlier.statement)}")))
+    return problems
+
+
+def _what(statement) -> str:
+    return f"the {statement.kind} of {statement.number} {statement.revision} by {statement.name}"
+
+
+def _check_order(proof: Proof, versions: dict[str, tuple[int, int]],
+                 signed: Signed) -> tuple[tuple[str, str] | None, CommitInfo | None]:
+    """The commit that added the statement, once it is there and names the configuration of that point."""
     statement = signed.statement
-    what = f"the {statement.kind} of {statement.number} {statement.revision} by {statement.name}"
     commit = proof.history.first_commit(signed.entry.path, signed.entry.raw)
     if commit is None:
-        return "record-history", f"{what} is not in the history (a shallow clone, or grafted history)"
+        return ("record-history", f"{_what(statement)} is not in the history (a shallow clone, or grafted "
+                                  "history)"), None
     before, with_it = versions.get(commit.sha, (0, 0))
     if statement.config > with_it:
-        return "record-time", (f"{what} names configuration version {statement.config}, which was not yet in the "
-                               f"record when commit {commit.sha[:10]} added the statement")
+        return ("record-time", f"{_what(statement)} names configuration version {statement.config}, which was not "
+                               f"yet in the record when commit {commit.sha[:10]} added the statement"), None
     if statement.config < before:
-        return "record-time", (f"{what} names configuration version {statement.config}, but version {before} had "
-                               f"already replaced it when commit {commit.sha[:10]} added the statement")
-    kind = statement.kind
-    if not full and kind not in ("release", "withdrawal"):
-        return None
+        return ("record-time", f"{_what(statement)} names configuration version {statement.config}, but version "
+                               f"{before} had already replaced it when commit {commit.sha[:10]} added the "
+                               "statement"), None
+    return None, commit
+
+
+def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: CommitInfo) -> tuple[str, str] | None:
+    """What the statement signs was in the commit that added it (and was released or withdrawn there)."""
+    statement = signed.statement
+    what = _what(statement)
     doc = reader.document(commit.sha, statement.path)
     if doc is None or doc.number != statement.number:
         return "record-history", f"{what}: commit {commit.sha[:10]} has no such document at {statement.path}"
     if doc.rev > Revision.parse(statement.revision):
         proof.unprovable.append(f"{statement.number} {statement.revision}")
         return None  # a later revision came in the same commit (a squashed history): the old text is not there
-    if fingerprint(doc) != statement.fingerprint:
-        return "record-history", (f"{what}: commit {commit.sha[:10]}, which recorded it, holds other content "
-                                  f"than it signs")
+    if reader.fingerprint(commit.sha, statement.path) != statement.fingerprint:
+        return "record-history", f"{what}: commit {commit.sha[:10]}, which recorded it, holds other content than it signs"
+    kind = statement.kind
     if kind == "release":
         if doc.status != "effective" or doc.effective != statement.effective_date:
             return "record-history", (f"{what}: the release commit {commit.sha[:10]} does not mark the document "
@@ -142,28 +187,60 @@ def _check_statement(proof: Proof, reader: _Reader, versions: dict[str, tuple[in
 
 
 class _Reader:
-    """Documents at commits, each set of file contents parsed once (and cached by blob id)."""
+    """Documents at commits: blob ids asked in one batch, each set of file contents read and parsed once."""
 
     def __init__(self, repo: Repo, cache):
         self.repo = repo
         self.cache = cache
+        self._sources: dict[tuple[str, str], tuple[Source, dict[str, str]] | None] = {}
         self._parsed: dict[tuple, Document | None] = {}
+        self._stamps: dict[tuple, str] = {}
+
+    def prefetch(self, wanted: list[tuple[str, str]]) -> None:
+        """Find the files of every (commit, path) at once: one process for the blob ids, one for the contents."""
+        wanted = [item for item in dict.fromkeys(wanted) if item not in self._sources]
+        mains = self.repo.objects([f"{sha}:{path}" for sha, path in wanted])
+        for sha, path in wanted:
+            found = mains.get(f"{sha}:{path}")
+            if found is None or found[1] != "blob":
+                self._sources[(sha, path)] = None
+                continue
+            parts = []
+            if path.endswith("/" + MANUAL_INDEX):
+                folder = path.rsplit("/", 1)[0]
+                parts = [p for p in self.repo.list_folder(sha, folder) if p.endswith(".md") and p != path]
+            self._sources[(sha, path)] = (Source(path, parts), {path: found[0]})
+        part_names = [f"{sha}:{p}" for (sha, _), item in self._sources.items() if item for p in item[0].parts]
+        parts = self.repo.objects(part_names)
+        for (sha, _), item in self._sources.items():
+            if item:
+                item[1].update({p: parts[f"{sha}:{p}"][0] for p in item[0].parts if f"{sha}:{p}" in parts})
+        keys = {self._key(item) for item in self._sources.values() if item} - set(self._parsed)
+        contents = self.repo.blobs([blob for key in keys for _, blob in key])
+        for key in keys:
+            source = Source(key[0][0], [path for path, _ in key[1:]])
+            texts = {path: contents.get(blob, b"") for path, blob in key}
+            result = load_sources([source], texts, self.cache)
+            self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
+
+    @staticmethod
+    def _key(item: tuple[Source, dict[str, str]]) -> tuple:
+        source, blobs = item
+        return tuple((path, blobs.get(path, "")) for path in [source.main, *source.parts])
 
     def document(self, commit: str, path: str) -> Document | None:
-        parts = []
-        if path.endswith("/" + MANUAL_INDEX):
-            folder = path.rsplit("/", 1)[0]
-            parts = [p for p in self.repo.list_folder(commit, folder) if p.endswith(".md") and p != path]
-        try:
-            ids = self.repo.blob_ids(commit, [path, *parts])
-        except KeyError:
-            return None
-        key = tuple(ids.items())
-        if key not in self._parsed:
-            texts = self.repo.read_files(commit, [path, *parts])
-            result = load_sources([Source(path, parts)], texts, self.cache)
-            self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
-        return self._parsed[key]
+        if (commit, path) not in self._sources:
+            self.prefetch([(commit, path)])
+        item = self._sources[(commit, path)]
+        return self._parsed.get(self._key(item)) if item else None
+
+    def fingerprint(self, commit: str, path: str) -> str:
+        item = self._sources[(commit, path)]
+        key = self._key(item) if item else ()
+        if key not in self._stamps:
+            doc = self._parsed.get(key)
+            self._stamps[key] = fingerprint(doc) if doc else ""
+        return self._stamps[key]
 
 
 def documents_at(repo: Repo, rev: str, config, cache=None):

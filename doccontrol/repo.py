@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -152,6 +153,40 @@ class Repo:
             if kind not in (b"blob", "blob"):
                 raise KeyError(path)
             found[path] = data
+        return found
+
+    def objects(self, names: list[str]) -> dict[str, tuple[str, str]]:
+        """For each `REV:PATH` name: (object id, kind), from ONE `git cat-file --batch-check` process; a name that
+        does not exist is left out."""
+        safe = [name for name in names if "\n" not in name]
+        if not safe:
+            return {}
+        done = subprocess.run(["git", "-c", "core.quotepath=false", "cat-file", "--batch-check"], cwd=self.root,
+                              input="\n".join(safe).encode("utf-8") + b"\n", capture_output=True, check=False)
+        found = {}
+        for name, line in zip(safe, done.stdout.decode("utf-8", "replace").split("\n")):
+            fields = line.split()
+            if len(fields) == 3 and fields[1] in ("blob", "tree") and fields[2].isdigit():
+                found[name] = (fields[0], fields[1])
+        return found
+
+    def blobs(self, ids: list[str]) -> dict[str, bytes]:
+        """The contents of these blobs, from ONE `git cat-file --batch` process."""
+        unique = sorted(set(ids))
+        if not unique:
+            return {}
+        done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.root, input="\n".join(unique).encode() + b"\n",
+                              capture_output=True, check=False)
+        out, found, position = done.stdout, {}, 0
+        for _ in unique:
+            end = out.index(b"\n", position)
+            header = out[position:end].split()
+            position = end + 1
+            if len(header) != 3 or header[1] != b"blob":
+                continue
+            size = int(header[2])
+            found[header[0].decode()] = out[position:position + size]
+            position += size + 1
         return found
 
     def blob_ids(self, commit: str, paths: list[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ their past signatures valid.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -39,14 +40,20 @@ class Roster:
     def unsigned(self) -> bool:
         return self.model.policy.signatures == "unsigned"
 
+    @functools.cached_property
+    def _keys(self) -> dict[str, dict[str, PublicKey]]:
+        found = {}
+        for name, person in self.model.people.items():
+            keys = [PublicKey.parse(line) for line in person.keys]
+            found[name] = {key.fingerprint: key for key in keys}
+        return found
+
     def keys(self, name: str) -> dict[str, PublicKey]:
-        person = self.model.people.get(name)
-        keys = [PublicKey.parse(line) for line in (person.keys if person else [])]
-        return {key.fingerprint: key for key in keys}
+        return self._keys.get(name, {})
 
     def owner_of(self, fingerprint: str) -> str | None:
-        for name in self.model.people:
-            if fingerprint in self.keys(name):
+        for name, keys in self._keys.items():
+            if fingerprint in keys:
                 return name
         return None
 

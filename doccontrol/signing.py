@@ -113,7 +113,7 @@ def signature_digest(data: bytes, armored: str) -> str:
 class Verifier:
     """Verifies signatures once each: results are kept by the hash of the signed bytes and signature.
 
-    `known` may come from a sealed cache (see cache.SignatureCache); only successes are kept,
+    `known` may come from a sealed cache (see cache.signature_cache); only successes are kept,
     so a damaged cache can cost time but never make a bad signature pass.
     """
 

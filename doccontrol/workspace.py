@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import clock
-from .cache import ParseCache, SignatureCache, code_version
+from .cache import ParseCache, code_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .loader import (
@@ -134,11 +134,11 @@ class Workspace:
 
     def verifier(self, use_cache: bool | None = None) -> Verifier:
         use_cache = self.use_cache if use_cache is None else use_cache
-        return Verifier(SignatureCache(self.config.cache_dir).load() if use_cache else {})
+        return Verifier(signature_cache(self.config.cache_dir).load({}) if use_cache else {})
 
     def keep_verified(self, verifier: Verifier) -> None:
         if verifier.added and self.use_cache:
-            SignatureCache(self.config.cache_dir).save(verifier.known)
+            signature_cache(self.config.cache_dir).save(verifier.known)
 
     def _working_roster(self):
         try:
