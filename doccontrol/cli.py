@@ -497,12 +497,14 @@ def serve(ctx, port, host):
 @click.option("--revision", help="A released revision (e.g. A/1); default: the current one.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
 @allow_no_history_option
+@click.option("--force", is_flag=True, help="Replace an existing file that doccontrol did not write.")
 @click.pass_context
-def export(ctx, number, revision, out, allow_no_history):
+def export(ctx, number, revision, out, allow_no_history, force):
     """Export one document as a controlled Word (.docx) file."""
     from .render.docx import export_document
 
-    exported = export_document(_workspace(ctx), number, revision, out, allow_no_history=allow_no_history)
+    exported = export_document(_workspace(ctx), number, revision, out, allow_no_history=allow_no_history,
+                               force=force)
     _notice(exported.notice)
     click.echo(str(exported.path))
 
@@ -513,15 +515,16 @@ def export(ctx, number, revision, out, allow_no_history):
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Pack what is in force on DATE.")
 @click.option("--no-cache", is_flag=True, help="Ignore the conversion cache (a cold run).")
 @allow_no_history_option
+@click.option("--force", is_flag=True, help="Replace an existing file that doccontrol did not write.")
 @click.pass_context
-def pack(ctx, out, as_of, no_cache, allow_no_history):
+def pack(ctx, out, as_of, no_cache, allow_no_history, force):
     """Build the audit pack: one .docx per document in force, the register, the clause matrix, a manifest."""
     from .pack import build_pack
 
     no_cache = no_cache or ctx.obj.get("no_cache")
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
-    result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True)
+    result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True, force=force)
     _notice(result.notice)
     _held_back(ws)
     click.echo(f"packed {result.documents} documents into {result.path}")

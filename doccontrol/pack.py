@@ -23,6 +23,7 @@ from . import clock
 from .config import Config
 from .errors import DoccontrolError
 from .fileio import atomic_write_bytes
+from .outputs import checked_file
 from .model import Document, Severity, fingerprint
 from .register import COLUMNS, format_register, register_rows, sort_key
 from .render import docx
@@ -42,8 +43,9 @@ class PackResult:
 
 
 def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool = True,
-               progress: Callable[[int, int], None] | bool = False) -> PackResult:
+               progress: Callable[[int, int], None] | bool = False, force: bool = False) -> PackResult:
     """Build the audit pack of what is in force on as_of (default today) and write it atomically to out."""
+    out = checked_file(ws.config, Path(out), "pack", force)
     as_of = as_of or clock.today()
     publication = ws.in_force(as_of, use_cache=use_cache)
     errors = [f for f in publication.findings if f.severity is Severity.ERROR]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,12 +82,22 @@ class Actor:
     roster: Roster
 
 
+def _step(method):
+    """A change-control step runs whole under the repository's write lock: read, judge, sign, write, commit."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._locked_repo():
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class ChangeControl:
     def __init__(self, workspace: Workspace, key: str | None = None, as_name: str | None = None):
         self.ws = workspace
         self.config = workspace.config
         self.key = key
         self.as_name = as_name
+        self._held: Repo | None = None
 
     # -- who acts ----------------------------------------------------------------------------
 
@@ -131,6 +142,7 @@ class ChangeControl:
 
     # -- the steps ---------------------------------------------------------------------------
 
+    @_step
     def revise(self, number: str, reason: str, author: str, major: bool = False, section: str = "全文") -> Document:
         reason, section = one_line("--reason", reason), one_line("--section", section, 200)
         doc = self.ws.find(number)
@@ -145,6 +157,7 @@ class ChangeControl:
         self._commit_change([doc], {doc.path: [edit]}, {}, f"revise: open {number} {new_rev} as a draft")
         return self.ws.find(number)
 
+    @_step
     def submit(self, numbers: list[str]) -> list[Document]:
         docs = self._ready(numbers, "draft", "submitted for review", ignore={"edited-after-approval"})
         actor = self.actor()
@@ -159,6 +172,7 @@ class ChangeControl:
                               f"submit: {_listing(docs)} for review by {actor.name}", with_drafts=True)
         return self.ws.find_many(numbers)
 
+    @_step
     def approve(self, numbers: list[str], role: str, comment: str = "") -> list[Document]:
         role = role_id(role)
         comment = one_line("--comment", comment) if comment.strip() else ""
@@ -179,6 +193,7 @@ class ChangeControl:
                               f"approve: {ROLE_LABELS[role]} by {actor.name} for {_listing(docs)}")
         return self.ws.find_many(numbers)
 
+    @_step
     def return_to_draft(self, numbers: list[str], reason: str) -> list[Document]:
         reason = one_line("--reason", reason)
         docs = self.ws.find_many(numbers)
@@ -199,6 +214,7 @@ class ChangeControl:
                               f"return: {_listing(docs)} to draft by {actor.name}")
         return self.ws.find_many(numbers)
 
+    @_step
     def release(self, numbers: list[str], effective: dt.date | None = None) -> list[Document]:
         effective = effective or clock.today()
         docs = self._ready(numbers, "approved", "released")
@@ -216,6 +232,7 @@ class ChangeControl:
                 repo.create_tag(tag_name(doc.number, doc.revision), sha, tag_message(doc))
         return released
 
+    @_step
     def obsolete(self, number: str, reason: str, superseded_by: str | None = None,
                  date: dt.date | None = None) -> Document:
         reason = one_line("--reason", reason)
@@ -234,6 +251,7 @@ class ChangeControl:
                               f"obsolete: withdraw {number} by {actor.name}")
         return self.ws.find(number)
 
+    @_step
     def approve_configuration(self) -> Roster:
         """Sign the configuration files as the next approved version (the first one is the trust anchor)."""
         chain = self.ws.evaluate().chain
@@ -358,10 +376,19 @@ class ChangeControl:
 
     @contextlib.contextmanager
     def _locked_repo(self) -> Iterator[Repo]:
+        """The repository under its write lock; re-entrant, so a step holds it from reading to committing."""
+        if self._held is not None:
+            yield self._held
+            return
         with self.ws.repo() as repo:
             try:
                 with repo.lock():
-                    yield repo
+                    self._held = repo
+                    self.ws.forget()  # what another command wrote before the lock was taken
+                    try:
+                        yield repo
+                    finally:
+                        self._held = None
             except RepoError as error:
                 raise DoccontrolError(str(error)) from None
 

@@ -83,3 +83,41 @@ def test_statements_in_the_pack_verify_with_openssh_alone(pack, tmp_path):
                            line["statement"]["name"], "-n", "doccontrol", "-s", str(tmp_path / "statement.sig")],
                           input=statement, capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("target, says", [
+    ("doccontrol.yml", "the audit pack is a .zip file"),
+    ("procedures/QP-SH-001-客户投诉处理程序.md", "the audit pack is a .zip file"),
+    (".git/config", "the audit pack is a .zip file"),
+    (".git/pack.zip", "it is inside .git/"),
+    ("procedures/pack.zip", "it is inside procedures/"),
+    ("signatures/pack.zip", "it is inside signatures/"),
+], ids=["config", "controlled-file", "git-config", "git-folder", "controlled-folder", "ledger-folder"])
+def test_pack_never_writes_over_the_repository(runner, released_repo, target, says):
+    before = {p: p.read_bytes() for p in released_repo.rglob("*") if p.is_file()}
+    out = invoke(runner, released_repo, "pack", "--out", str(released_repo / target), expect=1).output
+    assert says in out and "refusing to write" in out
+    assert {p: p.read_bytes() for p in released_repo.rglob("*") if p.is_file()} == before
+
+
+def test_pack_replaces_only_its_own_files_unless_forced(runner, released_repo, tmp_path):
+    other = tmp_path / "photos.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("照片.jpg", b"not a pack")
+    out = invoke(runner, released_repo, "pack", "--out", str(other), expect=1).output
+    assert "refusing to replace" in out and "doccontrol did not write it" in out and "--force" in out
+    assert zipfile.ZipFile(other).namelist() == ["照片.jpg"]
+    invoke(runner, released_repo, "pack", "--out", str(other), "--force")
+    assert "manifest.json" in zipfile.ZipFile(other).namelist()
+    invoke(runner, released_repo, "pack", "--out", str(other))  # its own pack: replaced without --force
+
+
+def test_export_never_writes_into_the_repository_folders(runner, released_repo, tmp_path):
+    out = invoke(runner, released_repo, "export", "QP-SH-001", "--out", str(released_repo / "procedures"),
+                 expect=1).output
+    assert "it is inside procedures/" in out
+    target = tmp_path / "out"
+    first = Path(invoke(runner, released_repo, "export", "QP-SH-001", "--out", str(target)).stdout.strip())
+    first.write_bytes(b"my own notes")
+    out = invoke(runner, released_repo, "export", "QP-SH-001", "--out", str(target), expect=1).output
+    assert "doccontrol did not write it" in out and first.read_bytes() == b"my own notes"

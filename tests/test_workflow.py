@@ -661,3 +661,34 @@ def test_release_a_second_document_leaves_first_tag_alone(runner, repo):
         invoke(runner, repo, "release", number)
     assert sorted(git(repo, "tag").split()) == ["QP-SH-001/A0", "QP-SH-002/A0"]
     assert verify_lines(runner, repo, expect=0)[-1].startswith("verified: the record is intact")
+
+
+def test_concurrent_signing_commands_are_serialised_and_all_count(runner, repo):
+    """Issue 14: twelve approvals and releases at once used to fail on git's index.lock after editing files."""
+    import sys
+
+    for k in range(2, 8):
+        text = PROCEDURE.replace("QP-SH-001", f"QP-SH-00{k}").replace("客户投诉处理程序", f"程序{k}")
+        write(repo, f"procedures/QP-SH-00{k}-程序{k}.md", text.replace("status: review", "status: draft"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "six more procedures")
+    invoke(runner, repo, "submit", *[f"QP-SH-00{k}" for k in range(2, 8)])
+
+    def run_all(role_args):
+        processes = [subprocess.Popen([sys.executable, "-m", "doccontrol", "--repo", str(repo), *args],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for args in role_args]
+        return [(p.wait(timeout=120), p.stderr.read()) for p in processes]
+
+    numbers = [f"QP-SH-00{k}" for k in range(1, 8)]
+    reviews = run_all([["approve", n, "--role", "审核", "--key", str(KEYS["林慧"])] for n in numbers]
+                      + [["approve", "QP-SH-001", "--role", "审核", "--key", str(KEYS["林慧"])]] * 5)
+    assert sorted(code for code, _ in reviews) == [0] * 7 + [1] * 5, reviews
+    assert all("already signed 审核" in err for code, err in reviews if code)
+    approvals = run_all([["approve", n, "--role", "批准", "--key", str(KEYS["周立新"])] for n in numbers])
+    assert [code for code, _ in approvals] == [0] * 7, approvals
+    releases = run_all([["release", n] for n in numbers] + [["release", "QP-SH-001"]])
+    assert sorted(code for code, _ in releases) == [0] * 7 + [1], releases
+    assert git(repo, "status", "--porcelain") == ""
+    assert invoke(runner, repo, "check").output.endswith("0 errors, 0 warnings\n")
+    assert verify_lines(runner, repo, expect=0)[-1].startswith("verified: the record is intact")

@@ -35,6 +35,7 @@ import pypandoc
 from .. import clock
 from ..config import Config
 from ..errors import DoccontrolError
+from ..outputs import checked_file
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..model import Document, Revision, RevisionError, fingerprint
 from . import docx_reference as reference
@@ -105,7 +106,8 @@ class Exported:
     notice: str = ""
 
 
-def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_no_history: bool = False) -> Exported:
+def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_no_history: bool = False,
+                    force: bool = False) -> Exported:
     """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
     if revision is not None:
         try:
@@ -114,7 +116,7 @@ def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_
             raise DoccontrolError(str(error), fix="write the revision as in the register, e.g. --revision A/1") from None
     selected = ws.select_revision(number, revision, allow_no_history=allow_no_history)
     item = rendition(selected.config, selected.doc, selected.mark)
-    path = Path(out_dir) / item.file_name
+    path = checked_file(ws.config, Path(out_dir) / item.file_name, "docx", force)
     atomic_write_bytes(path, render(selected.config, [item], use_cache=ws.use_cache).files[0])
     return Exported(path, selected.notice)
 
