@@ -638,7 +638,8 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
 
 
 def _about(spec: Spec, revision: str, stamp: str, name: str, when: dt.datetime) -> dict:
-    return {"number": spec.number, "revision": revision, "path": spec.path, "fingerprint": stamp, "type": spec.type,
+    return {"number": spec.number, "title": spec.title, "revision": revision, "path": spec.path, "fingerprint": stamp,
+            "type": spec.type,
             "department": spec.department, "name": name, "at": _at(when), "config": 1}
 
 

@@ -121,7 +121,7 @@ def from_proof(config: Config, proof: Proof, as_of: dt.date) -> Publication:
             continue
         publication.documents.append(with_record(doc, cycle))
         publication.commits[number] = proof.release_commits[(number, cycle.revision)].sha
-    _add_changes(publication, evaluation, {k: d.title for k, d in proof.released.items()})
+    _add_changes(publication, evaluation)
     return publication
 
 
@@ -135,16 +135,14 @@ def approved_in_worktree(config: Config, as_of: dt.date, verifier: Verifier, cac
     publication.notice = NO_HISTORY_NOTICE + (f"; {UNSIGNED_NOTICE}" if publication.unsigned else "")
     loaded = load_worktree(config, cache)
     publication.findings = loaded.findings + ledger_findings
-    titles = {}
     for doc in loaded.documents:
         record = evaluation.record(doc.number)
         cycle = _in_force(record, as_of)
-        titles[(doc.number, doc.revision)] = doc.title
         if cycle is None or cycle.revision != doc.revision or _held_back(publication, evaluation, doc.number):
             continue
         if doc.status == "effective" and fingerprint(doc) == cycle.fingerprint and doc.effective == cycle.effective:
             publication.documents.append(with_record(doc, cycle))
-    _add_changes(publication, evaluation, titles)
+    _add_changes(publication, evaluation)
     return publication
 
 
@@ -180,18 +178,17 @@ def _held_back(publication: Publication, evaluation: Evaluation, number: str) ->
     return bool(errors)
 
 
-def _add_changes(publication: Publication, evaluation: Evaluation, titles: dict[tuple[str, str], str]) -> None:
+def _add_changes(publication: Publication, evaluation: Evaluation) -> None:
     as_of = publication.as_of
-    by_number = {number: title for (number, _), title in titles.items()}
     for number, record in evaluation.records.items():
         for cycle in record.releases:
-            title = titles.get((number, cycle.revision), by_number.get(number, ""))
+            title = cycle.release.statement.title
             change = Change(number, title, cycle.revision, "release", cycle.effective)
             (publication.changes if cycle.effective <= as_of else publication.upcoming).append(change)
         withdrawal = record.withdrawal
         if withdrawal and withdrawal.statement.day <= as_of:
             statement = withdrawal.statement
-            change = Change(number, by_number.get(number, ""), statement.revision, "withdrawal", statement.day,
+            change = Change(number, statement.title, statement.revision, "withdrawal", statement.day,
                             statement.superseded_by, statement.reason)
             publication.changes.append(change)
             publication.withdrawn.append(change)

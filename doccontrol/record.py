@@ -298,7 +298,9 @@ class _Judge:
         latest = record.latest_release
         if record.withdrawal:
             return "record-order", f"{statement.number} is already withdrawn"
-        if latest is None or (latest.revision, latest.fingerprint) != (statement.revision, statement.fingerprint):
+        legacy = not record.cycles  # released before the signed record began: its withdrawal is recorded now
+        if not legacy and (latest is None or (latest.revision, latest.fingerprint) !=
+                           (statement.revision, statement.fingerprint)):
             return "record-order", f"{_what(statement)} does not name the released revision and content"
         if not signed.roster.may(statement.name, APPROVE, statement.type, statement.department):
             return "signer-role", f"{statement.name} may not withdraw a {statement.type} (withdrawal needs 批准 " \

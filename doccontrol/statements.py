@@ -110,11 +110,17 @@ class _About(_Statement):
     """A statement about one revision of one document: which file, which content, of what type and owner."""
 
     number: Number
+    title: Annotated[str, Field(min_length=1, max_length=200)]
     revision: RevisionText
     path: Path
     fingerprint: Fingerprint
     type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
     department: OneLine
+
+    @field_validator("title", "department")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        return _one_line(value)
 
     @field_validator("path")
     @classmethod

@@ -237,7 +237,9 @@ class ChangeControl:
                  date: dt.date | None = None) -> Document:
         reason = one_line("--reason", reason)
         doc = self.ws.find(number)
-        if doc.status != "effective":
+        record = self.ws.evaluate().record(number)
+        legacy = doc.status == "obsolete" and not record.cycles and record.withdrawal is None
+        if doc.status != "effective" and not legacy:
             raise DoccontrolError(f"{number} is {doc.status_label} ({doc.status}); only an effective document can be "
                                   "withdrawn", path=doc.path, line=doc.line_of("status"),
                                   fix="a draft that was never released can simply be deleted")
@@ -294,7 +296,8 @@ class ChangeControl:
     # -- statements --------------------------------------------------------------------------
 
     def _statement(self, doc: Document, actor: Actor, **fields) -> Statement:
-        data = {"number": doc.number, "revision": doc.revision, "path": doc.path, "fingerprint": fingerprint(doc),
+        data = {"number": doc.number, "title": doc.title, "revision": doc.revision, "path": doc.path,
+                "fingerprint": fingerprint(doc),
                 "type": doc.type, "department": doc.department, "name": actor.name, "at": time_text(clock.now()),
                 "config": actor.roster.version}
         data.update(fields)

@@ -364,7 +364,7 @@ def test_a_forged_release_is_held_back_not_published(runner, released_repo, tmp_
     git(released_repo, "commit", "-qam", "draft")
     invoke(runner, released_repo, "submit", "QP-SH-001")
     submit = ledger_lines(released_repo)[-1]["statement"]
-    release = {key: submit[key] for key in ("number", "revision", "path", "fingerprint", "type", "department",
+    release = {key: submit[key] for key in ("number", "title", "revision", "path", "fingerprint", "type", "department",
                                             "config")}
     release |= {"kind": "release", "effective": "2026-11-20", "name": "林慧", "at": "2026-11-20T10:00:00+08:00"}
     _append_statement(released_repo, release, _sign_with("林慧", release))

@@ -531,7 +531,8 @@ case("clauses-standard-as-number", {CAT: CLAUSES.replace("ISO9001: ISO 9001:2015
 LEDGER = "signatures/QP-SH-001.jsonl"
 STATEMENT = ('{"statement":{"config":1,"department":"质量部","fingerprint":"sha256:' + "0" * 64 + '",'
              '"kind":"return","name":"林慧","number":"QP-SH-001","path":"procedures/QP-SH-001-客户投诉处理程序.md",'
-             '"reason":"退回","revision":"A/0","type":"procedure","at":"2026-11-20T10:00:00+08:00"}}')
+             '"reason":"退回","revision":"A/0","title":"客户投诉处理程序","type":"procedure",'
+             '"at":"2026-11-20T10:00:00+08:00"}}')
 
 
 def statement(old: str, new: str) -> str:
