@@ -49,6 +49,14 @@ def set_status(status: str) -> Edit:
     return edit
 
 
+def submitted() -> Edit:
+    """In review: and no longer effective (a document adopted into the signed record is released again)."""
+    def edit(meta: dict) -> None:
+        meta["status"] = "review"
+        meta.pop("effective", None)
+    return edit
+
+
 def open_revision(revision: str, author: str, day: dt.date, section: str, reason: str) -> Edit:
     """A new draft revision: preparer and date, a revision-record row; the last release's date goes."""
     def edit(meta: dict) -> None:

@@ -159,7 +159,16 @@ class ChangeControl:
 
     @_step
     def submit(self, numbers: list[str]) -> list[Document]:
-        docs = self._ready(numbers, "draft", "submitted for review", ignore={"edited-after-approval"})
+        """Submit drafts for review. A document released before the signed record began (effective, with no
+        statement in its ledger) is submitted as it stands: its current revision is adopted into the record."""
+        docs = self._ready(numbers, None, "submitted for review", ignore={"edited-after-approval", "status-record"})
+        evaluation = self.ws.evaluate()
+        for doc in docs:
+            legacy = doc.status == "effective" and not evaluation.record(doc.number).cycles
+            if doc.status != "draft" and not legacy:
+                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a draft can be "
+                                      "submitted for review", path=doc.path, line=doc.line_of("status"),
+                                      fix=_status_fix(doc, "draft"))
         actor = self.actor()
         for doc in docs:
             if actor.name != doc.prepared.name:
@@ -168,7 +177,7 @@ class ChangeControl:
                                       line=doc.line_of("prepared.name"),
                                       fix=f"{doc.prepared.name} submits with their own key, or revise the preparer")
         statements = {doc.number: self._statement(doc, actor, kind="submit", base=self._base(doc)) for doc in docs}
-        self._sign_and_commit(docs, actor, statements, frontmatter.set_status("review"),
+        self._sign_and_commit(docs, actor, statements, frontmatter.submitted(),
                               f"submit: {_listing(docs)} for review by {actor.name}", with_drafts=True)
         return self.ws.find_many(numbers)
 

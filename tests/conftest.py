@@ -184,7 +184,7 @@ def write(root: Path, rel: str, text: str) -> Path:
     return path
 
 
-def init_repo(root: Path, with_manual: bool = True, config: str | None = None) -> Path:
+def init_repo(root: Path, with_manual: bool = True, config: str | None = None, submit: bool = True) -> Path:
     """A git repository with an approved configuration (陈国华 signed the trust anchor) and one procedure,
     one form and (optionally) a manual, submitted for review by their preparers."""
     root.mkdir(parents=True, exist_ok=True)
@@ -206,6 +206,8 @@ def init_repo(root: Path, with_manual: bool = True, config: str | None = None) -
     git(root, "commit", "-q", "-m", "initial documents")
     runner = CliRunner()
     invoke(runner, root, "config", "approve", "--key", str(KEYS["陈国华"]))
+    if not submit:
+        return root
     invoke(runner, root, "submit", "QP-SH-001", "QR-SH-001")
     if with_manual:
         invoke(runner, root, "submit", "QM-SH-01", "--as", "林慧")

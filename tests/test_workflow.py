@@ -692,3 +692,38 @@ def test_concurrent_signing_commands_are_serialised_and_all_count(runner, repo):
     assert git(repo, "status", "--porcelain") == ""
     assert invoke(runner, repo, "check").output.endswith("0 errors, 0 warnings\n")
     assert verify_lines(runner, repo, expect=0)[-1].startswith("verified: the record is intact")
+
+
+def test_a_document_released_before_the_signed_record_is_adopted_by_signing_it_as_it_stands(runner, tmp_path):
+    """A company that moves in (or the shipped set) brings documents in force whose approvals are on paper."""
+    from conftest import init_repo
+
+    root = init_repo(tmp_path / "legacy", with_manual=False, submit=False)
+    legacy = read(root, PROC).replace("status: draft", "status: effective\neffective: 2026-11-16")
+    write(root, PROC, legacy)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "documents approved on paper")
+    out = invoke(runner, root, "check", expect=1).output
+    assert "status is effective, but the signed record says QP-SH-001 A/0 is draft [status-record]" in out
+    assert "QP-SH-001" not in published(root, dt.date(2026, 11, 20))
+    assert invoke(runner, root, "submit", "QP-SH-001").output == "QP-SH-001 A/0 is in review\n"
+    invoke(runner, root, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+    invoke(runner, root, "approve", "QP-SH-001", "--as", "陈国华", "--role", "批准")
+    invoke(runner, root, "release", "QP-SH-001")
+    assert published(root, dt.date(2026, 11, 20))["QP-SH-001"].effective == dt.date(2026, 11, 20)
+    out = invoke(runner, root, "check").output
+    assert "QP-SH-001" not in out
+
+
+def test_a_withdrawal_made_before_the_signed_record_is_recorded_in_it(runner, tmp_path):
+    from conftest import init_repo
+
+    root = init_repo(tmp_path / "legacy", with_manual=False, submit=False)
+    form = "forms/QR-SH-001-顾客问题处理表.md"
+    write(root, form, read(root, form).replace("status: draft", "status: obsolete\nobsolete_reason: 并入新表单"))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "withdrawn on paper")
+    invoke(runner, root, "obsolete", "QR-SH-001", "--reason", "并入新表单", "--as", "陈国华")
+    publication = Workspace(root).in_force(dt.date(2026, 11, 20))
+    assert [(c.number, c.title, c.kind) for c in publication.withdrawn] == [("QR-SH-001", "顾客问题处理表", "withdrawal")]
+    assert "error" not in invoke(runner, root, "check").output
