@@ -249,7 +249,7 @@ class Repo:
         return sorted(f"{folder}/{blob.name}" for blob in tree.blobs)
 
     def dirty_paths(self) -> set[str]:
-        """Paths with uncommitted changes (staged, unstaged or untracked)."""
+        """Paths with uncommitted changes (staged, unstaged or untracked); a rename counts as both its paths."""
         raw = self._git("status", "--porcelain=v1", "-z", "--untracked-files=all")
         paths: set[str] = set()
         entries = raw.split("\x00")
@@ -260,12 +260,20 @@ class Repo:
                 paths.add(entry[3:])
                 if entry[0] in "RC":
                     index += 1
+                    if index < len(entries) and entries[index]:
+                        paths.add(entries[index])
             index += 1
         return paths
 
     def commit(self, paths: list[str], message: str) -> str:
-        """Commit exactly these paths (other staged or unstaged work is left alone)."""
-        self._git("add", "--", *paths)
+        """Commit exactly these paths, a path no longer in the working tree as its removal (other staged or
+        unstaged work is left alone)."""
+        present = [p for p in paths if (self.root / p).exists()]
+        gone = [p for p in paths if p not in present]
+        if present:
+            self._git("add", "--", *present)
+        if gone:
+            self._git("rm", "-q", "--cached", "--ignore-unmatch", "--", *gone)
         self._git("commit", "--quiet", "--only", "-m", message, "--", *paths)
         return self.head
 

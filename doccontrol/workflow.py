@@ -374,15 +374,15 @@ class ChangeControl:
         into the same commit; otherwise uncommitted changes to any file touched are refused."""
         with self._locked_repo() as repo:
             touched = [p for doc in docs for p in doc_paths(doc)] + list(ledger_lines)
-            drafts = _changed_document_files(repo, docs) if with_drafts else []
-            _require_clean(repo, [p for p in touched if p not in drafts], docs, allowed=set(drafts))
+            drafts, renamed = _changed_document_files(repo, docs) if with_drafts else ([], [])
+            _require_clean(repo, [p for p in touched if p not in drafts], docs, allowed={*drafts, *renamed})
             texts = {path: frontmatter.edited(self.ws.root / path, *changes) for path, changes in edits.items()}
             texts.update({path: (self.ws.root / path).read_text(encoding="utf-8") for path in drafts
                           if path not in texts})
             for path, line in ledger_lines.items():
                 full = self.ws.root / path
                 texts[path] = (full.read_text(encoding="utf-8") if full.is_file() else "") + line + "\n"
-            sha = _write_and_commit(repo, self.ws.root, texts, subject)
+            sha = _write_and_commit(repo, self.ws.root, texts, subject, removed=renamed)
         self.ws.forget()
         return sha
 
@@ -449,11 +449,23 @@ def _status_fix(doc: Document, wanted: str) -> str:
     return f"see `doccontrol show {doc.number}`"
 
 
-def _changed_document_files(repo: Repo, docs: list[Document]) -> list[str]:
-    """The documents' own files (a manual's chapters too) with uncommitted changes."""
+def _changed_document_files(repo: Repo, docs: list[Document]) -> tuple[list[str], list[str]]:
+    """The documents' own files (a manual's chapters too) with uncommitted changes, and the files they were
+    renamed from (a new title): removed in the same commit, so no clone ever holds the number twice."""
+    from .loader import number_in_name
+
     dirty = repo.dirty_paths()
     own = {p for doc in docs for p in doc_paths(doc)}
-    return sorted(p for p in dirty if p in own)
+    homes = {doc.number: doc.path.split("/")[0] for doc in docs}
+    renamed = [p for p in dirty if p not in own and not (repo.root / p).exists()
+               and homes.get(_number_of_path(p, number_in_name) or "") == p.split("/")[0]]
+    return sorted(p for p in dirty if p in own), sorted(renamed)
+
+
+def _number_of_path(path: str, number_in_name) -> str | None:
+    """The number a file (or its folder, for a manual's index.md) is named after."""
+    pieces = path.split("/")
+    return number_in_name(pieces[-1]) or (number_in_name(pieces[-2]) if len(pieces) > 1 else None)
 
 
 def _require_clean(repo: Repo, touched: list[str], docs: list[Document], allowed: set[str] = frozenset()) -> None:
@@ -465,7 +477,9 @@ def _require_clean(repo: Repo, touched: list[str], docs: list[Document], allowed
                               fix="commit them first (a draft's edits: git commit), or undo them with git restore")
 
 
-def _write_and_commit(repo: Repo, root: Path, texts: dict[str, str], subject: str) -> str:
+def _write_and_commit(repo: Repo, root: Path, texts: dict[str, str], subject: str,
+                      removed: list[str] = ()) -> str:
+    """Write the texts and commit them (with the removal of removed files); on failure, put everything back."""
     from .fileio import atomic_write_text
 
     originals: dict[str, bytes | None] = {}
@@ -475,9 +489,9 @@ def _write_and_commit(repo: Repo, root: Path, texts: dict[str, str], subject: st
     try:
         for path, text in texts.items():
             atomic_write_text(root / path, text)
-        return repo.commit(list(texts), subject + "\n")
+        return repo.commit([*texts, *removed], subject + "\n")
     except BaseException as error:
-        repo.unstage(list(texts))
+        repo.unstage([*texts, *removed])
         _put_back(root, originals)
         if isinstance(error, RepoError):
             raise DoccontrolError(f"the commit failed, so nothing was changed: {error}",

@@ -727,3 +727,17 @@ def test_a_withdrawal_made_before_the_signed_record_is_recorded_in_it(runner, tm
     publication = Workspace(root).in_force(dt.date(2026, 11, 20))
     assert [(c.number, c.title, c.kind) for c in publication.withdrawn] == [("QR-SH-001", "顾客问题处理表", "withdrawal")]
     assert invoke(runner, root, "check").output.endswith("0 errors, 2 warnings\n")
+
+
+def test_a_new_title_renames_the_file_in_the_same_commit(runner, released_repo, tmp_path):
+    """Issue 18: after `git mv`, submit used to commit the new file and leave the old one in HEAD."""
+    open_revision(runner, released_repo, reason="更名")
+    new = "procedures/QP-SH-001-顾客投诉处理程序.md"
+    git(released_repo, "mv", PROC, new)
+    write(released_repo, new, read(released_repo, new).replace("title: 客户投诉处理程序", "title: 顾客投诉处理程序"))
+    invoke(runner, released_repo, "submit", "QP-SH-001")
+    assert git(released_repo, "status", "--porcelain") == ""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(released_repo), str(clone)], check=True)
+    assert not (clone / PROC).exists() and (clone / new).is_file()
+    assert "number-duplicate" not in invoke(runner, clone, "check").output
