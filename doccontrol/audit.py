@@ -19,7 +19,7 @@ from .proof import Proof, prove
 from .publication import full_history_repo
 from .record import DocumentRecord
 from .roster import Roster
-from .signing import PRIVATE_KEY_MARKERS, SigningError, load_signer
+from .signing import SigningError, has_private_key, load_signer
 from .statements import ROLE_LABELS
 from .verification import Evaluation, compare_documents
 from .workflow import tag_name
@@ -189,7 +189,7 @@ def demo_key_notes(root: Path, evaluation: Evaluation) -> list[str]:
         return []
     published = []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or not any(m in path.read_bytes()[:200] for m in PRIVATE_KEY_MARKERS):
+        if not path.is_file() or not has_private_key(path.read_bytes()[:16384]):
             continue
         try:
             owner = latest.owner_of(load_signer(str(path), demo_folder=folder).public.fingerprint)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import stat
 import struct
 import subprocess
@@ -32,7 +33,9 @@ NAMESPACE = "doccontrol"
 SUPPORTED_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
 ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
 ARMOR_END = "-----END SSH SIGNATURE-----"
-PRIVATE_KEY_MARKERS = (b"PRIVATE KEY-----", b"-----BEGIN OPENSSH PRIVATE KEY", b"PuTTY-User-Key-File")
+# A private key block (OpenSSH, PEM or PKCS#8), or a PuTTY key file: the markers with key data between them.
+PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[A-Za-z0-9+/=:,\-\s]{64,}?-----END [A-Z0-9 ]*PRIVATE KEY-----"
+                         rb"|PuTTY-User-Key-File-[0-9]+: [^\n]+\n(?:[^\n]*\n){0,8}?Private-Lines: [0-9]+")
 
 
 class SigningError(Exception):
@@ -164,7 +167,7 @@ def load_signer(spec: str, *, demo_folder: Path | None = None) -> Signer:
     except OSError as error:
         raise SigningError(f"cannot read the signing key {spec} ({error.strerror})",
                            "pass --key PATH, or set git config user.signingkey") from None
-    if any(marker in raw for marker in PRIVATE_KEY_MARKERS):
+    if has_private_key(raw):
         return _private_signer(path, raw, demo_folder)
     public = _public_or_error(raw.decode("utf-8", "replace"), spec)
     return Signer(public, spec, _keygen_file=path)
@@ -243,5 +246,7 @@ def _sign_with_ssh_keygen(key_file: Path | None, data: bytes, source: str) -> st
 
 
 def has_private_key(raw: bytes) -> bool:
-    """Whether these bytes hold private key material (OpenSSH, PEM or PuTTY)."""
-    return any(marker in raw for marker in PRIVATE_KEY_MARKERS)
+    """Whether these bytes hold private key material (OpenSSH, PEM or PuTTY), not merely its marker words."""
+    if b"PRIVATE KEY-----" not in raw and b"PuTTY-User-Key-File" not in raw:
+        return False  # the common case, without a regular expression
+    return PRIVATE_KEY.search(raw) is not None
