@@ -1,4 +1,4 @@
-"""Atomic writes, private temporaries, and round-trip editing of front matter (comments and key order kept).
+"""Atomic writes and private temporaries.
 
 Temporaries are named `{prefix}{pid}-{token}{suffix}` after the process that owns them. A
 process that ends normally or by an interrupt removes its own; one that is killed outright
@@ -9,7 +9,6 @@ of processes that no longer run (remove_stale).
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import secrets
@@ -18,10 +17,6 @@ import signal
 import threading
 from pathlib import Path
 from typing import Iterator
-
-from ruamel.yaml import YAML
-
-from .loader import split_front_matter
 
 TOKEN_BYTES = 6
 
@@ -146,27 +141,3 @@ def _remove(entry: os.DirEntry) -> None:
     else:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(entry.path)
-
-
-def _yaml() -> YAML:
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.representer.ignore_aliases = lambda *args: True
-    return yaml
-
-
-def edit_front_matter(path: Path, change) -> None:
-    """Load a document's front matter round-trip, let `change(meta)` edit it, write it back atomically."""
-    text = Path(path).read_text(encoding="utf-8")
-    split = split_front_matter(str(path), text)
-    if not isinstance(split, tuple):
-        raise ValueError(split.message)
-    yaml_text, body, _ = split
-    yaml = _yaml()
-    meta = yaml.load(yaml_text) or {}
-    change(meta)
-    out = io.StringIO()
-    yaml.dump(meta, out)
-    atomic_write_text(path, "---\n" + out.getvalue() + "---\n" + body)
