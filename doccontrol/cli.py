@@ -238,44 +238,79 @@ def _control(ctx, key: str | None = None, as_name: str | None = None):
     return ChangeControl(_workspace(ctx), key=key, as_name=as_name)
 
 
-@cli.command(context_settings=CONTEXT)
-@click.argument("number")
-@click.option("--reason", required=True, help="Why the document changes; goes into the revision record.")
-@click.option("--author", help="Who prepares the new revision (编制); a name from the roster. Default: git's user.name.")
-@click.option("--major", is_flag=True, help="Re-issue as the next version letter (换版), e.g. A/3 → B/0.")
-@click.option("--section", default="全文", show_default=True, help="The changed section, for the revision record.")
-@click.pass_context
-def revise(ctx, number, reason, author, major, section):
-    """Open the next revision of an effective document as a draft (A/0 → A/1; after A/9, B/0)."""
-    control = _control(ctx)
-    doc = control.revise(number, reason, author or control.ws.git_user(), major=major, section=section)
-    click.echo(f"{doc.number} {doc.revision} is open as a draft in {doc.path}")
+def _list_option(ctx, param, value):
+    if value is None:
+        return None
+    return [item.strip() for item in value.replace("，", ",").split(",") if item.strip()]
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.option("--reason", required=True, help="Why the documents change; goes into the revision record.")
+@click.option("--author", help="Who prepares the new revision (编制); a name from the roster. Default: git's user.name.")
+@click.option("--major", is_flag=True, help="Re-issue as the next version letter (换版), e.g. A/3 → B/0.")
+@click.option("--section", default="全文", show_default=True, help="The changed section, for the revision record.")
+@click.option("--clauses", callback=_list_option, metavar="ID,…", help="Set the clauses (a metadata-only change).")
+@click.option("--references", callback=_list_option, metavar="NUMBER,…", help="Set the references.")
+@click.option("--review-months", type=click.IntRange(1, 120), help="Set the periodic review interval.")
+@click.option("--submit", "and_submit", is_flag=True,
+              help="Submit the new revision at once, signed by its author (the light path for a metadata change).")
 @signing_options
 @click.pass_context
-def submit(ctx, numbers, key, as_name):
+def revise(ctx, numbers, reason, author, major, section, clauses, references, review_months, and_submit, key,
+           as_name):
+    """Open the next revision of effective documents as drafts (A/0 → A/1; after A/9, B/0)."""
+    control = _control(ctx, key, as_name)
+    changes = {name: value for name, value in (("clauses", clauses), ("references", references),
+                                                ("review_months", review_months)) if value is not None}
+    docs = control.revise(list(numbers), reason, author or control.ws.git_user(), major=major, section=section,
+                          changes=changes)
+    if and_submit:
+        docs = control.submit([doc.number for doc in docs])
+    for doc in docs:
+        state = "is in review" if and_submit else f"is open as a draft in {doc.path}"
+        click.echo(f"{doc.number} {doc.revision} {state}")
+
+
+def _chosen(control, numbers: tuple[str, ...], everything: bool, action: str, role: str | None = None) -> list[str]:
+    if everything and numbers:
+        raise click.UsageError("give document numbers or --all, not both")
+    if not everything and not numbers:
+        raise click.UsageError("give document numbers, or --all for everything waiting for you")
+    return control.selected(action, role) if everything else list(numbers)
+
+
+ALL_OPTION = click.option("--all", "everything", is_flag=True, help="Everything waiting for you (for your key).")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("numbers", nargs=-1, metavar="NUMBER...")
+@ALL_OPTION
+@signing_options
+@click.pass_context
+def submit(ctx, numbers, everything, key, as_name):
     """Submit drafts for review (draft → in review), signed by their preparer (编制)."""
-    for doc in _control(ctx, key, as_name).submit(list(numbers)):
+    control = _control(ctx, key, as_name)
+    for doc in control.submit(_chosen(control, numbers, everything, "submit")):
         click.echo(f"{doc.number} {doc.revision} is in review")
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.argument("numbers", nargs=-1, metavar="NUMBER...")
 @click.option("--role", required=True, metavar="ROLE",
               help="审核 (review), 会签 (countersign) or 批准 (approve).")
 @click.option("--comment", default="", help="A comment recorded with the signature.")
+@ALL_OPTION
 @signing_options
 @click.pass_context
-def approve(ctx, numbers, role, comment, key, as_name):
+def approve(ctx, numbers, role, comment, everything, key, as_name):
     """Sign documents in review with your own key; the signature is bound to the exact content."""
     from .statements import ROLE_LABELS
     from .workflow import role_id
 
     label = ROLE_LABELS[role_id(role)]
-    for doc in _control(ctx, key, as_name).approve(list(numbers), role, comment):
+    control = _control(ctx, key, as_name)
+    for doc in control.approve(_chosen(control, numbers, everything, "approve", role), role, comment):
         signer = next((sig for sig in reversed(doc.approvals) if sig.role == label), None)
         by = f"{signer.name} (key {signer.key}…)" if signer and signer.key else (signer.name if signer else "")
         click.echo(f"{doc.number} {doc.revision}: {label} signed by {by} ({doc.status_label})")
@@ -293,13 +328,15 @@ def return_(ctx, numbers, reason, key, as_name):
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.argument("numbers", nargs=-1, metavar="NUMBER...")
 @click.option("--effective", callback=_parse_date, metavar="DATE", help="Effective date (default: today).")
+@ALL_OPTION
 @signing_options
 @click.pass_context
-def release(ctx, numbers, effective, key, as_name):
+def release(ctx, numbers, effective, everything, key, as_name):
     """Release approved revisions (发布): signed by a person with the release right; commits and tags."""
-    for doc in _control(ctx, key, as_name).release(list(numbers), effective):
+    control = _control(ctx, key, as_name)
+    for doc in control.release(_chosen(control, numbers, everything, "release"), effective):
         click.echo(f"{doc.number} {doc.revision} effective {doc.effective} (tag {doc.number}/"
                    f"{doc.revision.replace('/', '')})")
 

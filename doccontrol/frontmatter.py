@@ -49,6 +49,17 @@ def set_status(status: str) -> Edit:
     return edit
 
 
+def set_keys(values: dict) -> Edit:
+    """Controlled metadata set to new values (None removes the key)."""
+    def edit(meta: dict) -> None:
+        for key, value in values.items():
+            if value is None:
+                meta.pop(key, None)
+            else:
+                meta[key] = value
+    return edit
+
+
 def submitted() -> Edit:
     """In review: and no longer effective (a document adopted into the signed record is released again)."""
     def edit(meta: dict) -> None:

@@ -143,19 +143,53 @@ class ChangeControl:
     # -- the steps ---------------------------------------------------------------------------
 
     @_step
-    def revise(self, number: str, reason: str, author: str, major: bool = False, section: str = "全文") -> Document:
+    def revise(self, numbers: list[str], reason: str, author: str, major: bool = False, section: str = "全文",
+               changes: dict | None = None) -> list[Document]:
+        """Open the next revision of effective documents as drafts, in one commit; changes (metadata key →
+        value) are applied to them at once (a change of metadata only: clauses, references, review interval)."""
         reason, section = one_line("--reason", reason), one_line("--section", section, 200)
-        doc = self.ws.find(number)
-        if doc.status != "effective":
-            raise DoccontrolError(f"{number} is {doc.status_label} ({doc.status}); only an effective document can be "
-                                  "revised", path=doc.path, line=doc.line_of("status"),
-                                  fix="finish the revision in progress (submit, approve, release) first")
+        docs = self.ws.find_many(numbers)
+        for doc in docs:
+            if doc.status != "effective":
+                raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only an effective document "
+                                      "can be revised", path=doc.path, line=doc.line_of("status"),
+                                      fix="finish the revision in progress (submit, approve, release) first")
         if not self.config.in_roster(author):
             raise DoccontrolError(f"{author} is not in the roster", fix="pass --author with a name from doccontrol.yml")
-        new_rev = doc.rev.next(major=major, max_modification=self.config.model.max_modification)
-        edit = frontmatter.open_revision(str(new_rev), author, clock.today(), section, reason)
-        self._commit_change([doc], {doc.path: [edit]}, {}, f"revise: open {number} {new_rev} as a draft")
-        return self.ws.find(number)
+        edits, opened = {}, []
+        for doc in docs:
+            new_rev = doc.rev.next(major=major, max_modification=self.config.model.max_modification)
+            opened.append(f"{doc.number} {new_rev}")
+            edits[doc.path] = [frontmatter.open_revision(str(new_rev), author, clock.today(), section, reason)]
+            if changes:
+                edits[doc.path].append(frontmatter.set_keys(changes))
+        listing = f"{len(docs)} documents" if len(docs) > 3 else ", ".join(opened)
+        self._commit_change(docs, edits, {}, f"revise: open {listing} as a draft")
+        return self.ws.find_many(numbers)
+
+    def selected(self, action: str, role: str | None = None) -> list[str]:
+        """The documents waiting for the acting person: their own drafts to submit, what they may sign in a role
+        and have not signed yet, what they may release."""
+        actor = self.actor()
+        evaluation = self.ws.evaluate()
+        found = []
+        for doc in self.ws.documents():
+            cycle = evaluation.record(doc.number).open
+            if action == "submit" and doc.status == "draft" and doc.prepared.name == actor.name:
+                found.append(doc.number)
+            elif action == "approve" and doc.status in ("review", "approved") and cycle is not None \
+                    and doc.prepared.name != actor.name \
+                    and actor.roster.may(actor.name, role_id(role or ""), doc.type, doc.department) \
+                    and not any(s.name == actor.name and s.statement.role == role_id(role or "")
+                                for s in cycle.approvals):
+                found.append(doc.number)
+            elif action == "release" and doc.status == "approved" \
+                    and actor.roster.may(actor.name, "release", doc.type, doc.department):
+                found.append(doc.number)
+        if not found:
+            raise DoccontrolError(f"nothing is waiting for {actor.name} to {action}"
+                                  + (f" as {ROLE_LABELS[role_id(role)]}" if role else ""))
+        return sorted(found)
 
     @_step
     def submit(self, numbers: list[str]) -> list[Document]:

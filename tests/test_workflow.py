@@ -741,3 +741,26 @@ def test_a_new_title_renames_the_file_in_the_same_commit(runner, released_repo, 
     subprocess.run(["git", "clone", "-q", str(released_repo), str(clone)], check=True)
     assert not (clone / PROC).exists() and (clone / new).is_file()
     assert "number-duplicate" not in invoke(runner, clone, "check").output
+
+
+def test_several_numbers_and_everything_waiting_for_me(runner, released_repo):
+    invoke(runner, released_repo, "revise", "QP-SH-001", "QR-SH-001", "--reason", "统一术语", "--author", "孙小雨")
+    out = invoke(runner, released_repo, "submit", "--all").output
+    assert out == "QP-SH-001 A/1 is in review\nQR-SH-001 A/1 is in review\n"
+    out = invoke(runner, released_repo, "approve", "--all", "--role", "审核", "--as", "林慧").output
+    assert out.count("审核 signed by 林慧") == 2
+    out = invoke(runner, released_repo, "approve", "--all", "--role", "审核", "--as", "林慧", expect=1).output
+    assert "nothing is waiting for 林慧 to approve as 审核" in out
+    invoke(runner, released_repo, "approve", "--all", "--role", "批准", "--as", "周立新")
+    assert invoke(runner, released_repo, "release", "--all").output.count("effective 2026-11-20") == 2
+    out = invoke(runner, released_repo, "approve", "QP-SH-001", "--all", "--role", "审核", expect=2).output
+    assert "give document numbers or --all, not both" in out
+
+
+def test_a_change_of_metadata_only_is_one_light_step(runner, released_repo):
+    out = invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "补充条款对应", "--author", "孙小雨",
+                 "--clauses", "GB27922-6.3,ISO9001-7.5", "--review-months", "24", "--submit").output
+    assert out == "QP-SH-001 A/1 is in review\n"
+    text = read(released_repo)
+    assert "review_months: 24" in text and "summary: 补充条款对应" in text and "status: review" in text
+    assert git(released_repo, "status", "--porcelain") == ""
