@@ -354,6 +354,49 @@ def obsolete(ctx, number, reason, superseded_by, date, key, as_name):
     click.echo(f"{doc.number} is withdrawn (作废)")
 
 
+@cli.command(context_settings=CONTEXT)
+@click.option("--holder", help="Only the copies of this holder.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table", show_default=True)
+@click.pass_context
+def copies(ctx, holder, fmt):
+    """The distribution register (文件发放回收登记): every controlled copy issued, and its return."""
+    from .copies import register_table
+
+    rows = [row for row in _workspace(ctx).copy_rows() if not holder or row.holder == holder]
+    click.echo(register_table(rows, fmt), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--done", "done", multiple=True, metavar="NUMBER#NN",
+              help="Record the return of these copies (repeatable), e.g. --done QP-SH-011#03.")
+@click.option("--outcome", type=click.Choice(["destroyed", "retained", "lost"]), default="destroyed",
+              show_default=True, help="销毁, 作废留存 (kept, stamped 作废), or 遗失 (lost: the copy number is void).")
+@click.option("--note", default="", help="A note recorded with the return.")
+@signing_options
+@click.pass_context
+def recall(ctx, done, outcome, note, key, as_name):
+    """回收: list the controlled copies to recall, by holder; with --done, record their return (signed)."""
+    from .copies import parse_copy_id, to_recall
+
+    if done:
+        try:
+            ids = [parse_copy_id(text) for text in done]
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--done") from None
+        for statement in _control(ctx, key, as_name).recall(ids, outcome, note):
+            click.echo(f"{statement.number}#{statement.serial:02d} returned ({outcome})")
+        return
+    rows = to_recall(_workspace(ctx).copy_rows())
+    holders: dict[str, list] = {}
+    for row in rows:
+        holders.setdefault(row.holder, []).append(row)
+    for holder, items in sorted(holders.items()):
+        click.echo(holder)
+        for row in items:
+            click.echo(f"  {row.copy_id}  {row.number} {row.revision} {row.title}  recall by {row.recall_by}")
+    click.echo(f"{len(rows)} controlled copies to recall")
+
+
 @cli.group(context_settings=CONTEXT)
 def config():
     """The controlled configuration: roster, keys, rights, numbering, clauses."""
@@ -480,13 +523,24 @@ def _versions_line(report) -> str:
 @click.option("--within", default="30d", show_default=True, callback=_parse_days, help="Look ahead this many days.")
 @click.pass_context
 def due(ctx, within):
-    """Documents whose periodic review is due."""
+    """Documents whose periodic review is due, and controlled copies due for recall."""
+    import datetime as dt
+
+    from . import clock
+    from .copies import to_recall
     from .workflow import due as find_due
 
-    docs = find_due(_workspace(ctx), within)
+    ws = _workspace(ctx)
+    docs = find_due(ws, within)
     for doc in docs:
         click.echo(f"{doc.next_review}  {doc.number}  {doc.title}  {doc.revision}")
     click.echo(f"{len(docs)} documents due for review within {within} days")
+    limit = clock.today() + dt.timedelta(days=within)
+    copies = [row for row in to_recall(ws.copy_rows()) if row.recall_by and row.recall_by <= limit]
+    for row in copies:
+        click.echo(f"{row.recall_by}  {row.copy_id}  recall from {row.holder}: {row.number} {row.revision} {row.title}")
+    if copies:
+        click.echo(f"{len(copies)} controlled copies to recall within {within} days")
 
 
 # -- outputs -----------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from .statements import (
     REVIEW,
     ROLE_LABELS,
     Approval,
+    Issue,
+    Recall,
     Release,
     Return,
     Submit,
@@ -91,12 +93,36 @@ class Cycle:
 
 
 @dataclass
+class Copy:
+    """A numbered controlled copy (分发号): to whom it was issued, of which revision, and its return."""
+
+    issued: Signed
+    recalled: Signed | None = None
+
+    @property
+    def serial(self) -> int:
+        return self.issued.statement.serial
+
+    @property
+    def revision(self) -> str:
+        return self.issued.statement.revision
+
+    @property
+    def holder(self) -> str:
+        return self.issued.statement.holder
+
+
+@dataclass
 class DocumentRecord:
     number: str
     cycles: list[Cycle] = field(default_factory=list)
     withdrawal: Signed | None = None
+    copies: list[Copy] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     signed: int = 0
+
+    def copy(self, serial: int) -> Copy | None:
+        return next((c for c in self.copies if c.serial == serial), None)
 
     @property
     def releases(self) -> list[Cycle]:
@@ -138,7 +164,10 @@ def judge_document(number: str, entries: list[Entry], chain: Chain, verifier: Ve
     for entry in entries:
         problem = judge.take(entry)
         if problem:
-            record.findings.append(Finding(entry.path, entry.line, problem[0], problem[1], FIX_RECORD))
+            rule = problem[0]
+            if isinstance(entry.statement, (Issue, Recall)) and not rule.startswith("copy-"):
+                rule = "copy-" + rule  # the distribution register: never a reason to hold the document back
+            record.findings.append(Finding(entry.path, entry.line, rule, problem[1], FIX_RECORD))
     return record
 
 
@@ -167,7 +196,8 @@ class _Judge:
             return "record-time", f"{_what(statement)} is dated {statement.at}, before the statement above it"
         signed = Signed(entry, self._key(entry), roster)
         handler = {Submit: self._submit, Approval: self._approval, Return: self._return,
-                   Release: self._release, Withdrawal: self._withdrawal}[type(statement)]
+                   Release: self._release, Withdrawal: self._withdrawal, Issue: self._issue,
+                   Recall: self._recall}[type(statement)]
         outcome = handler(signed)
         if outcome is None:
             self.last_time = statement.time
@@ -311,6 +341,41 @@ class _Judge:
         return None
 
 
+    def _issue(self, signed: Signed) -> tuple[str, str] | None:
+        statement: Issue = signed.statement
+        record = self.record
+        roster = signed.roster
+        if not roster.may(statement.name, RELEASE, statement.type, statement.department):
+            return "signer-role", f"{statement.name} may not issue controlled copies of a {statement.type} (the " \
+                                  "document controller, who releases, issues them)"
+        cycle = record.released(statement.revision)
+        if cycle is None or cycle.fingerprint != statement.fingerprint:
+            return "record-order", f"copy {statement.serial} of {statement.number} is of {statement.revision}, " \
+                                   "which is not a released revision with that content"
+        if record.withdrawal and record.withdrawal.time <= statement.time:
+            return "record-order", f"copy {statement.serial} of {statement.number} was issued after its withdrawal"
+        expected = max((c.serial for c in record.copies), default=0) + 1
+        if statement.serial != expected:
+            return "copy-serial", f"copy number {statement.serial} of {statement.number} is used again or out of " \
+                                  f"order (the next is {expected}); a copy number is never reused"
+        if roster.model.holders and statement.holder not in roster.model.holders:
+            return "copy-holder", f"{statement.holder} is not a holder in configuration version {roster.version}"
+        record.copies.append(Copy(signed))
+        return None
+
+    def _recall(self, signed: Signed) -> tuple[str, str] | None:
+        statement: Recall = signed.statement
+        if not signed.roster.may(statement.name, RELEASE, statement.type, statement.department):
+            return "signer-role", f"{statement.name} may not record the return of controlled copies"
+        copy = self.record.copy(statement.serial)
+        if copy is None or copy.revision != statement.revision:
+            return "record-order", f"copy {statement.serial} of {statement.number} {statement.revision} was never issued"
+        if copy.recalled is not None:
+            return "record-order", f"copy {statement.serial} of {statement.number} was already returned"
+        copy.recalled = signed
+        return None
+
+
 def _fits(cycle: Cycle | None, statement) -> str | None:
     if cycle is None:
         return f"{_what(statement)} has no revision in review to belong to"
@@ -328,5 +393,6 @@ def _follows(later: str, earlier: str, max_modification: int) -> bool:
 def _what(statement) -> str:
     kind = statement.kind
     label = ROLE_LABELS[statement.role] if kind == "approval" else {
-        "submit": "submission", "return": "return", "release": "release", "withdrawal": "withdrawal"}.get(kind, kind)
+        "submit": "submission", "return": "return", "release": "release", "withdrawal": "withdrawal",
+        "issue": "issue of a controlled copy", "recall": "return of a controlled copy"}.get(kind, kind)
     return f"the {label} of {getattr(statement, 'number', '')} {getattr(statement, 'revision', '')} by {statement.name}"

@@ -165,6 +165,7 @@ class PolicyConfig(_Strict):
     one_person_may_review_and_approve: bool = False
     countersign: dict[DocType, list[Text]] = {}
     backdating_hours: Annotated[int, Field(ge=1, le=720)] = 24
+    recall_days: Annotated[int, Field(ge=1, le=90)] = 3
 
 
 class ConfigModel(_Strict):
@@ -178,6 +179,20 @@ class ConfigModel(_Strict):
     types: dict[DocType, TypeConfig]
     people: dict[Name, PersonConfig]
     policy: PolicyConfig = PolicyConfig()
+    holders: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+
+    @field_validator("holders")
+    @classmethod
+    def _holders(cls, holders: list[str]) -> list[str]:
+        for index, holder in enumerate(holders):
+            try:
+                _plain_line(holder)
+            except PydanticCustomError as error:
+                raise PydanticCustomError("value_error", "holder {index}: " + error.message(),
+                                          {"index": index + 1, "at": index}) from None
+        if len(set(holders)) != len(holders):
+            raise PydanticCustomError("value_error", "a holder is listed twice", {})
+        return holders
 
     @field_validator("company", "system")
     @classmethod

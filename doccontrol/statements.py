@@ -200,6 +200,34 @@ class Withdrawal(_About):
         return _one_line(value)
 
 
+class Issue(_About):
+    """发放: a numbered controlled copy (分发号) of this released revision handed to a holder."""
+
+    kind: Literal["issue"]
+    serial: Annotated[int, Field(ge=1, le=9999)]
+    holder: OneLine
+    medium: Literal["paper", "electronic"] = "paper"
+
+    @field_validator("holder")
+    @classmethod
+    def _plain_holder(cls, value: str) -> str:
+        return _one_line(value)
+
+
+class Recall(_About):
+    """回收: a controlled copy came back (or was lost); how it was disposed of."""
+
+    kind: Literal["recall"]
+    serial: Annotated[int, Field(ge=1, le=9999)]
+    outcome: Literal["destroyed", "retained", "lost"]
+    note: Reason | None = None
+
+    @field_validator("note")
+    @classmethod
+    def _plain_note(cls, value: str | None) -> str | None:
+        return value if value is None else _one_line(value)
+
+
 class Configuration(_Statement):
     """A version of the controlled configuration (roster, policy, numbering, clauses, site options).
 
@@ -216,9 +244,10 @@ class Configuration(_Statement):
     content: dict[str, Any]
 
 
-Statement = Union[Submit, Approval, Return, Release, Withdrawal, Configuration]
+Statement = Union[Submit, Approval, Return, Release, Withdrawal, Issue, Recall, Configuration]
 _BY_KIND = {model.model_fields["kind"].annotation.__args__[0]: model  # type: ignore[union-attr]
-            for model in (Submit, Approval, Return, Release, Withdrawal, Configuration)}
+            for model in (Submit, Approval, Return, Release, Withdrawal, Issue, Recall, Configuration)}
+OUTCOME_LABELS = {"destroyed": "销毁", "retained": "作废留存", "lost": "遗失（原分发号作废）"}
 
 
 class StatementError(ValueError):

@@ -39,8 +39,10 @@ class Evaluation:
         return self.records.get(number) or DocumentRecord(number)
 
     def doubtful(self, number: str) -> list[Finding]:
-        """The errors in a document's record (the publishing commands hold such a document back)."""
-        return [f for f in self.records.get(number, DocumentRecord(number)).findings if f.severity is Severity.ERROR]
+        """The errors in a document's record that put its text in doubt (the publishing commands hold such a
+        document back); a problem in its distribution register does not."""
+        return [f for f in self.records.get(number, DocumentRecord(number)).findings
+                if f.severity is Severity.ERROR and not f.rule.startswith("copy-")]
 
     @property
     def unsigned(self) -> bool:

@@ -98,6 +98,7 @@ class ChangeControl:
         self.key = key
         self.as_name = as_name
         self._held: Repo | None = None
+        self._pending: dict[str, list[Entry]] = {}
 
     # -- who acts ----------------------------------------------------------------------------
 
@@ -295,6 +296,85 @@ class ChangeControl:
         self._sign_and_commit([doc], actor, {number: statement}, frontmatter.mark_withdrawn(reason, superseded_by),
                               f"obsolete: withdraw {number} by {actor.name}")
         return self.ws.find(number)
+
+    @_step
+    def issue(self, numbers: list[str], holder: str, copies: int = 1, medium: str = "paper") -> list[Statement]:
+        """发放: numbered controlled copies of the revisions in force, recorded as signed statements."""
+        holder = one_line("--holder", holder, 100)
+        actor = self.actor()
+        holders = actor.roster.model.holders
+        if holders and holder not in holders:
+            raise DoccontrolError(f"{holder} is not a holder of controlled copies",
+                                  fix="holders (doccontrol.yml `holders:`): " + "、".join(holders))
+        evaluation = self.ws.evaluate()
+        today = clock.today()
+        statements: list[Statement] = []
+        for number in numbers:
+            record = evaluation.record(number)
+            cycle = record.in_force(today)
+            if cycle is None or cycle.release is None:
+                raise DoccontrolError(f"{number} has no revision in force today, so no controlled copy can be issued",
+                                      fix="release it first; a copy is always of the revision in force")
+            serial = max((c.serial for c in record.copies), default=0)
+            base = cycle.release.statement
+            for offset in range(1, copies + 1):
+                statements.append(parse_statement({
+                    "kind": "issue", "number": number, "title": base.title, "revision": base.revision,
+                    "path": base.path, "fingerprint": base.fingerprint, "type": base.type,
+                    "department": base.department, "serial": serial + offset, "holder": holder, "medium": medium,
+                    "name": actor.name, "at": time_text(clock.now()), "config": actor.roster.version}))
+        self._record(actor, statements, f"issue: {len(statements)} controlled copies to {holder} by {actor.name}")
+        return statements
+
+    @_step
+    def recall(self, copy_ids: list[tuple[str, int]], outcome: str, note: str = "") -> list[Statement]:
+        """回收: controlled copies back (destroyed, or kept marked 作废留存), or lost; recorded as signed statements."""
+        note = one_line("--note", note) if note.strip() else ""
+        actor = self.actor()
+        evaluation = self.ws.evaluate()
+        statements: list[Statement] = []
+        for number, serial in copy_ids:
+            copy = evaluation.record(number).copy(serial)
+            if copy is None:
+                raise DoccontrolError(f"{number} has no controlled copy {serial:02d}", fix="see `doccontrol copies`")
+            base = copy.issued.statement
+            statements.append(parse_statement({
+                "kind": "recall", "number": number, "title": base.title, "revision": base.revision, "path": base.path,
+                "fingerprint": base.fingerprint, "type": base.type, "department": base.department, "serial": serial,
+                "outcome": outcome, "note": note or None, "name": actor.name, "at": time_text(clock.now()),
+                "config": actor.roster.version}))
+        self._record(actor, statements, f"recall: {len(statements)} controlled copies by {actor.name}")
+        return statements
+
+    def _record(self, actor: Actor, statements: list[Statement], subject: str) -> None:
+        """Judge, sign and commit statements about the distribution of copies (no document file changes)."""
+        lines: dict[str, str] = {}
+        verifier = self.ws.verifier()
+        for statement in statements:
+            number = statement.number  # type: ignore[union-attr]
+            path = ledger_path(number)
+            existing = self._ledger_entries(path) + [e for e in self._pending.get(path, [])]
+            data = statement_bytes(statement)
+            pending = Entry(path, len(existing) + 1, statement, None if actor.signer is None else PENDING, data)
+            if actor.signer is not None:
+                verifier.known[signature_digest(data, PENDING)] = actor.signer.public.fingerprint
+            record = judge_document(number, [*existing, pending], self.ws.evaluate().chain, verifier)
+            problems = [f for f in record.findings if f.line == pending.line]
+            if problems:
+                self._pending.clear()
+                raise DoccontrolError(f"{number}: {problems[0].message}", fix=_refusal_fix(problems[0]))
+            self._pending.setdefault(path, []).append(pending)
+            line = to_line(statement, self._sign(actor, statement))
+            lines[path] = lines.get(path, "") + line + "\n"
+        self._pending.clear()
+        with self._locked_repo() as repo:
+            _require_clean(repo, list(lines), [])
+            texts = {}
+            for path, added in lines.items():
+                full = self.ws.root / path
+                texts[path] = (full.read_text(encoding="utf-8") if full.is_file() else "") + added
+            _write_and_commit(repo, self.ws.root, texts, subject)
+        self.ws.forget()
 
     @_step
     def approve_configuration(self) -> Roster:

@@ -92,7 +92,22 @@ class Workspace:
         findings = loaded.findings + self.ledger_findings + evaluation.findings + mismatches
         findings += configuration_findings(evaluation.chain, self._working_roster(), CONFIG_FILE)
         findings += self._private_keys_elsewhere(loaded.documents)
+        findings += self._copies_overdue(evaluation)
         return LoadResult(documents, findings)
+
+    def copy_rows(self):
+        """The distribution register (see `copies.register`)."""
+        from .copies import register
+
+        evaluation = self.evaluate()
+        latest = evaluation.chain.latest
+        return register(evaluation.records, clock.today(), latest.model.policy.recall_days if latest else 3)
+
+    def _copies_overdue(self, evaluation: Evaluation) -> list[Finding]:
+        from .copies import overdue_findings
+
+        return overdue_findings(self.copy_rows(), clock.today()) if any(r.copies for r in evaluation.records.values()) \
+            else []
 
     def _private_keys_elsewhere(self, documents: list[Document]) -> list[Finding]:
         """Private key material in any file of the repository outside demo-keys/ and the files read above."""

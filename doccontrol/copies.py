@@ -1,0 +1,135 @@
+"""Controlled copies: the distribution register (文件发放回收登记) kept in the signed record. Pure.
+
+A numbered copy (分发号) is issued to a holder by the document controller, as a signed statement in the
+document's ledger; its return (or loss) is another. A copy of a revision that is no longer in force (a
+newer one took effect, or the document was withdrawn) is to be recalled within the policy's `recall_days`
+working days (QP-SH-001 4.7.4, 4.9.2); past that, `check` warns and `due` lists it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .ledger import ledger_path
+from .model import Finding, Severity
+from .record import Copy, DocumentRecord
+from .statements import OUTCOME_LABELS
+
+WARN = Severity.WARNING
+
+
+@dataclass(frozen=True)
+class CopyRow:
+    """One line of the distribution register."""
+
+    number: str
+    title: str
+    revision: str
+    serial: int
+    holder: str
+    issued: dt.date
+    issued_by: str
+    returned: dt.date | None
+    outcome: str
+    recall_from: dt.date | None  # when the copy stopped being current (None while it is)
+    recall_by: dt.date | None
+
+    @property
+    def copy_id(self) -> str:
+        return copy_id(self.number, self.serial)
+
+    @property
+    def state(self) -> str:
+        if self.returned:
+            return OUTCOME_LABELS.get(self.outcome, self.outcome)
+        if self.recall_from:
+            return "待回收"
+        return "在用"
+
+
+def copy_id(number: str, serial: int) -> str:
+    """How a copy is named on the command line and in messages: QP-SH-011#03 (分发号 03)."""
+    return f"{number}#{serial:02d}"
+
+
+def parse_copy_id(text: str) -> tuple[str, int]:
+    """QP-SH-011#03 → ("QP-SH-011", 3); ValueError says what is wrong."""
+    number, sep, serial = text.strip().partition("#")
+    if not sep or not serial.isdigit() or not number:
+        raise ValueError(f"{text!r} is not a copy number; write it as NUMBER#分发号, e.g. QP-SH-011#03")
+    return number, int(serial)
+
+
+def add_working_days(day: dt.date, days: int) -> dt.date:
+    current, left = day, days
+    while left > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current
+
+
+def register(records: dict[str, DocumentRecord], today: dt.date, recall_days: int) -> list[CopyRow]:
+    """Every copy ever issued, with whether it is current, to be recalled (by when), or back."""
+    rows = []
+    for number, record in sorted(records.items()):
+        for copy in record.copies:
+            rows.append(_row(number, record, copy, today, recall_days))
+    return rows
+
+
+def _row(number: str, record: DocumentRecord, copy: Copy, today: dt.date, recall_days: int) -> CopyRow:
+    issued = copy.issued.statement
+    stopped = _no_longer_current(record, copy.revision, today)
+    returned = copy.recalled.statement if copy.recalled else None
+    return CopyRow(number, issued.title, copy.revision, copy.serial, copy.holder, issued.time.date(), issued.name,
+                   returned.time.date() if returned else None, returned.outcome if returned else "",
+                   stopped, add_working_days(stopped, recall_days) if stopped else None)
+
+
+def _no_longer_current(record: DocumentRecord, revision: str, today: dt.date) -> dt.date | None:
+    """The day the revision stopped being the one in force (a later release took effect, or a withdrawal)."""
+    dates = []
+    if record.withdrawal and record.withdrawal.statement.day <= today:
+        dates.append(record.withdrawal.statement.day)
+    released = [cycle for cycle in record.releases if cycle.effective <= today]
+    later = False
+    for cycle in released:
+        if later:
+            dates.append(cycle.effective)
+            break
+        later = cycle.revision == revision
+    return min(dates) if dates else None
+
+
+def to_recall(rows: list[CopyRow]) -> list[CopyRow]:
+    return [row for row in rows if row.recall_from and not row.returned]
+
+
+def overdue_findings(rows: list[CopyRow], today: dt.date) -> list[Finding]:
+    return [Finding(ledger_path(row.number), 1, "copy-overdue",
+                    f"controlled copy {row.copy_id} ({row.holder}) of {row.number} {row.revision} should have been "
+                    f"recalled by {row.recall_by}", f"recall it and record its return: doccontrol recall --done "
+                                                    f"{row.copy_id}", WARN)
+            for row in to_recall(rows) if row.recall_by and row.recall_by < today]
+
+
+COLUMNS = ["序号", "分发号", "文件编号", "文件名称", "版本/修改码", "领用部门或接收单位", "发放日期", "回收日期", "处理方式",
+           "文控员", "状态"]
+
+
+def register_table(rows: list[CopyRow], fmt: str) -> str:
+    """The distribution register in the layout of QR-SH-002 (文件发放回收登记表)."""
+    from .tables import format_table
+
+    values = [[str(index), f"{row.serial:02d}", row.number, row.title, row.revision, row.holder,
+               row.issued.isoformat(), row.returned.isoformat() if row.returned else "",
+               OUTCOME_LABELS.get(row.outcome, ""), row.issued_by, row.state]
+              for index, row in enumerate(rows, start=1)]
+    records = [{"copy": row.copy_id, "number": row.number, "title": row.title, "revision": row.revision,
+                "serial": row.serial, "holder": row.holder, "issued": row.issued.isoformat(),
+                "issued_by": row.issued_by, "returned": row.returned.isoformat() if row.returned else None,
+                "outcome": row.outcome or None, "recall_by": row.recall_by.isoformat() if row.recall_by else None,
+                "state": row.state} for row in rows]
+    return format_table(COLUMNS, values, records, fmt)
