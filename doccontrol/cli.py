@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from .errors import DoccontrolError
-from .model import DOC_TYPES, STATUS_LABELS
+from .model import STATUS_LABELS
 from .register import format_register, register_rows
 from .workspace import Workspace
 
@@ -118,9 +118,9 @@ def check(ctx, strict, fmt, no_cache):
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("doc_type", metavar="TYPE", type=click.Choice(DOC_TYPES))
+@click.argument("doc_type", metavar="TYPE")
 @click.argument("title")
-@click.option("--department", default="质量部", show_default=True, help="The owning department (编制部门).")
+@click.option("--department", help="The owning department (编制部门). Default: the author's department.")
 @click.option("--author", help="Who prepares it (编制); a name from the roster. Default: git's user.name.")
 @click.pass_context
 def new(ctx, doc_type, title, department, author):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,11 +57,43 @@ class Config:
     def number_pattern(self, doc_type: str) -> re.Pattern:
         """The type's numbers, ASCII digits only; ends in \\Z, so even `.match` refuses a trailing newline."""
         spec = self.types[doc_type]
-        return re.compile(rf"{spec.prefix}-{spec.department}-([0-9]{{{spec.width}}})\Z")
+        return re.compile(rf"{re.escape(spec.scheme)}([0-9]{{{spec.width}}})\Z")
 
     def format_number(self, doc_type: str, serial: int) -> str:
         spec = self.types[doc_type]
-        return f"{spec.prefix}-{spec.department}-{serial:0{spec.width}d}"
+        return f"{spec.scheme}{serial:0{spec.width}d}"
+
+    @functools.cached_property
+    def numbers(self) -> str:
+        """One regular expression (no anchors) for every configured type's numbers: the one numbering pattern
+        that file names, folder names, text scanning and links all use."""
+        schemes = sorted(((spec.scheme, spec.width) for spec in self.types.values()), key=lambda s: -len(s[0]))
+        return "(?:" + "|".join(rf"{re.escape(scheme)}[0-9]{{{width}}}" for scheme, width in schemes) + ")"
+
+    @functools.cached_property
+    def file_name(self) -> re.Pattern:
+        """A document file's name: its number, then optionally a separator and the title."""
+        return re.compile(rf"(?P<number>{self.numbers})(?:[-_ ].*)?\.md\Z")
+
+    @functools.cached_property
+    def folder_name(self) -> re.Pattern:
+        """A multi-file document's folder name."""
+        return re.compile(rf"(?P<number>{self.numbers})(?:[-_ ].*)?\Z")
+
+    @functools.cached_property
+    def number_in_text(self) -> re.Pattern:
+        """A number written in a text: not part of a longer word or number."""
+        return re.compile(rf"(?<![A-Za-z0-9-])({self.numbers})(?![0-9A-Za-z])")
+
+    def number_in_name(self, name: str) -> str | None:
+        """The document number a file or folder name starts with (full-width characters folded), if any."""
+        folded = unicodedata.normalize("NFKC", name)
+        match = self.file_name.fullmatch(folded) or self.folder_name.fullmatch(folded)
+        return match.group("number") if match else None
+
+    def is_multi_file(self, doc_type: str) -> bool:
+        spec = self.types.get(doc_type)
+        return bool(spec and (spec.multi_file or doc_type == "manual"))
 
     def type_of_number(self, number: str) -> str | None:
         for doc_type in self.types:

@@ -26,8 +26,12 @@ from .yamlread import YamlProblem, read_yaml
 MAX_FILE_BYTES = 1024 * 1024
 MANUAL_INDEX = "index.md"
 # Anchored with \Z (not $, which also accepts a trailing newline) so that `.match` elsewhere stays exact.
-FILE_NAME = re.compile(r"(?P<number>[A-Z]{2,4}-[A-Z]{1,4}-[0-9]{1,6})(?:[-_ ].*)?\.md\Z")
-DIR_NAME = re.compile(r"(?P<number>[A-Z]{2,4}-[A-Z]{1,4}-[0-9]{1,6})(?:[-_ ].*)?\Z")
+# The shape of any number a configuration can make (a prefix of 1-6 letters, an optional department segment,
+# 1-6 digits): discovery takes every file named so, and `check` then holds each number against its type's
+# own pattern (Config.number_pattern), so that a wrong number is reported as such, not skipped.
+NUMBER_SHAPE = r"[A-Z]{1,6}(?:-[A-Z]{1,6})?-[0-9]{1,6}"
+FILE_NAME = re.compile(rf"(?P<number>{NUMBER_SHAPE})(?:[-_ ].*)?\.md\Z")
+DIR_NAME = re.compile(rf"(?P<number>{NUMBER_SHAPE})(?:[-_ ].*)?\Z")
 SYMLINK_MESSAGE = "symbolic links are not allowed in controlled folders"
 # Never follow a link, never wait for a writer on a named pipe.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)

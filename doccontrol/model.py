@@ -31,7 +31,9 @@ ROLE_MEANINGS = {
     "批准": "批准：同意发布实施",
 }
 
-NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,4}-[A-Z]{1,4}-[0-9]{2,4})(?![0-9])")
+# The numbers of the default configuration (QM-SH-01, QP-SH-001 …). Code that has a configuration uses
+# Config.number_in_text, built from its numbering, instead.
+NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9-])([A-Z]{2,4}-[A-Z]{1,4}-[0-9]{2,4})(?![0-9A-Za-z])")
 
 
 class RevisionError(ValueError):
@@ -182,15 +184,15 @@ class Document:
             return add_months(self.effective, self.review_months)
         return None
 
-    def numbers_in_text(self) -> list[tuple[str, int]]:
-        """Document numbers written in the text, with their line in the file."""
+    def numbers_in_text(self, pattern: re.Pattern = NUMBER_IN_TEXT) -> list[tuple[str, int]]:
+        """Document numbers written in the text (as pattern finds them), with their line in the file."""
         found = []
         for offset, line in enumerate(self.body.splitlines()):
-            for match in NUMBER_IN_TEXT.finditer(line):
+            for match in pattern.finditer(line):
                 found.append((match.group(1), self.body_line + offset))
         for part in self.parts:
             for offset, line in enumerate(part.text.splitlines()):
-                for match in NUMBER_IN_TEXT.finditer(line):
+                for match in pattern.finditer(line):
                     found.append((match.group(1), offset + 1))
         return found
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .model import DOC_TYPES, STATUSES
+from .model import STATUSES
 from .statements import unsafe_character
 
 Text = Annotated[str, Field(min_length=1, max_length=400)]
@@ -23,9 +24,11 @@ RevisionText = Annotated[str, Field(pattern=r"^[A-Z]/[0-9]$")]
 # Dates a document can really carry; beyond them date arithmetic (next review) would overflow.
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
-DocType = Literal[DOC_TYPES]  # type: ignore[valid-type]
+# A document type: the five built in, or any a company configures (policy, plan, report …).
+DocType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 RoleId = Literal["review", "countersign", "approve", "release"]
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,30}")
 
 
 def _plain_line(value: str) -> str:
@@ -93,10 +96,22 @@ class TypeConfig(_Strict):
     """How documents of one type are numbered and where they live."""
 
     label: Text
-    prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")]
-    department: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")]
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,6}$")]
+    department: Annotated[str, Field(pattern=r"^[A-Z]{1,6}$")] | None = None  # QP-SH-001; without: SOP-001
     width: Annotated[int, Field(ge=1, le=6)]
     folder: Text
+    template: Text | None = None  # a Markdown file in the repository for `new` (a custom type's own template)
+    multi_file: bool = False  # a folder with index.md and chapter files, like the manual
+
+    @property
+    def scheme(self) -> str:
+        """The fixed part of the type's numbers: QP-SH-, or SOP- without a department segment."""
+        return f"{self.prefix}-{self.department}-" if self.department else f"{self.prefix}-"
+
+    @field_validator("template")
+    @classmethod
+    def _template_inside(cls, value: str | None) -> str | None:
+        return value if value is None else _inside_repository(value)
 
     @field_validator("folder")
     @classmethod
@@ -148,12 +163,11 @@ class PersonConfig(_Strict):
     def _scopes(cls, rights: dict) -> dict:
         for role, scopes in rights.items():
             for index, scope in enumerate(scopes):
-                doc_type, _, department = scope.partition("@")
-                if doc_type not in DOC_TYPES or (_ and not department.strip()):
+                doc_type, at, department = scope.partition("@")
+                if not _TYPE_NAME.fullmatch(doc_type) or (at and not department.strip()):
                     raise PydanticCustomError(
-                        "value_error", "{role}: '{scope}' is not a document type (optionally @department); "
-                        "types are {types}", {"role": role, "scope": scope, "types": ", ".join(DOC_TYPES),
-                                               "at": f"{role}.{index}"})
+                        "value_error", "{role}: '{scope}' is not a document type (optionally @department)",
+                        {"role": role, "scope": scope, "at": f"{role}.{index}"})
         return rights
 
 
@@ -173,6 +187,7 @@ class ConfigModel(_Strict):
 
     company: Text
     system: Text = "管理体系"
+    locale: Literal["zh", "en"] = "zh"
     clause_catalogue: Text = "clauses.yml"
     default_review_months: Annotated[int, Field(ge=1, le=120)] = 12
     max_modification: Annotated[int, Field(ge=1, le=99)] = 9
@@ -220,6 +235,22 @@ class ConfigModel(_Strict):
                 owners[fingerprint] = name
         return people
 
+    @model_validator(mode="after")
+    def _known_types(self) -> "ConfigModel":
+        for name, person in self.people.items():
+            for role, scopes in person.rights.items():
+                for index, scope in enumerate(scopes):
+                    if scope.partition("@")[0] not in self.types:
+                        raise PydanticCustomError(
+                            "value_error", "'{scope}' is not a configured type ({types})",
+                            {"name": name, "role": role, "scope": scope, "types": ", ".join(self.types),
+                             "at": f"people.{name}.rights.{role}.{index}"})
+        for doc_type in self.policy.countersign:
+            if doc_type not in self.types:
+                raise PydanticCustomError("value_error", "policy.countersign: '{type}' is not a configured type",
+                                          {"type": doc_type, "at": "policy.countersign"})
+        return self
+
     @field_validator("clause_catalogue")
     @classmethod
     def _catalogue_inside(cls, value: str) -> str:
@@ -230,7 +261,7 @@ class ConfigModel(_Strict):
     def _distinct_numbering(cls, types: dict) -> dict:
         seen: dict[str, str] = {}
         for name, spec in types.items():
-            scheme = f"{spec.prefix}-{spec.department}-"
+            scheme = spec.scheme
             if scheme in seen:
                 raise PydanticCustomError("value_error", "{first} and {second} are both numbered {scheme}, so their "
                                           "numbers would collide", {"first": seen[scheme], "second": name,
@@ -265,7 +296,7 @@ def describe_errors(error: ValidationError, lines: dict[str, int], base_line: in
     """Yield (line, message, fix) for every schema error, pointing at the offending key."""
     for item in error.errors(include_url=False):
         loc = [str(part) for part in item["loc"] if part != "[key]"]
-        path = ".".join(loc)
+        path = ".".join(loc) or ".".join(_pointed_at(item))
         line = _line_for(loc + _pointed_at(item), lines) + base_line
         kind = item["type"]
         got = item.get("input")

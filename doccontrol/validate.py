@@ -50,7 +50,9 @@ def check_numbering(ctx: Context) -> Iterator[Finding]:
             continue
         if doc.type not in ctx.config.types:
             yield Finding(doc.path, doc.line_of("type"), "type-config",
-                          f"type {doc.type} is not configured in doccontrol.yml", "add it under `types:`")
+                          f"type {doc.type} is not configured in doccontrol.yml",
+                          "use one of the configured types (" + ", ".join(ctx.config.types) + "), or add it under "
+                          "`types:`")
             continue
         if not ctx.config.number_pattern(doc.type).fullmatch(doc.number):
             example = ctx.config.format_number(doc.type, 1)
@@ -130,7 +132,7 @@ def check_references(ctx: Context) -> Iterator[Finding]:
             yield from _reference_findings(ctx, doc, ref, line, "in references")
         listed = set(doc.references)
         seen = set()
-        for ref, line in doc.numbers_in_text():
+        for ref, line in doc.numbers_in_text(ctx.config.number_in_text):
             if ref == doc.number or ref in seen:
                 continue
             seen.add(ref)

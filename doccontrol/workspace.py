@@ -303,7 +303,8 @@ class Workspace:
     def next_number(self, doc_type: str) -> str:
         """The next serial for the type, past every number ever used (worktree, obsolete and git history)."""
         if doc_type not in self.config.types:
-            raise DoccontrolError(f"type {doc_type} is not configured", fix="see `types:` in doccontrol.yml")
+            raise DoccontrolError(f"type {doc_type} is not configured",
+                                  fix="the types are " + ", ".join(self.config.types) + " (`types:` in doccontrol.yml)")
         used = {doc.number for doc in self.documents()}
         used |= self._numbers_in_file_names()
         used |= self._numbers_in_history()
@@ -340,7 +341,20 @@ class Workspace:
                 numbers.update(filter(None, map(number_in_name, names)))
         return numbers
 
-    def new_document(self, doc_type: str, title: str, department: str, author: str) -> Path:
+    def _template(self, doc_type: str) -> str:
+        """The type's template: its own file in the repository if configured, else the locale's for the type."""
+        spec = self.config.types[doc_type]
+        if spec.template:
+            path = self.root / spec.template
+            if link_on_path(self.root, spec.template) or not path.is_file():
+                raise DoccontrolError(f"the template {spec.template} of type {doc_type} is not a file",
+                                      fix="correct `template` in doccontrol.yml")
+            return path.read_text(encoding="utf-8")
+        folder = TEMPLATES / self.config.model.locale
+        own = folder / f"{doc_type}.md"
+        return (own if own.is_file() else folder / "generic.md").read_text(encoding="utf-8")
+
+    def new_document(self, doc_type: str, title: str, department: str | None, author: str) -> Path:
         if not title.strip():
             raise DoccontrolError("the title must not be empty")
         if not self.config.in_roster(author):
@@ -349,16 +363,22 @@ class Workspace:
         number = self.next_number(doc_type)
         folder = self.root / self.config.folder_of(doc_type)
         stem = f"{number}-{UNSAFE_FILE_CHARS.sub('', title)}"
-        text = (TEMPLATES / f"{doc_type}.md").read_text(encoding="utf-8").format(
-            number=number, title=_yaml_text(title), department=_yaml_text(department),
-            author=_yaml_text(author), today=clock.today().isoformat())
-        path = folder / stem / MANUAL_INDEX if doc_type == "manual" else folder / f"{stem}.md"
+        person = self.config.model.people[author]
+        department = department or person.department or DEFAULT_DEPARTMENT[self.config.model.locale]
+        text = self._template(doc_type).format(
+            number=number, title=_yaml_text(title), department=_yaml_text(department), type=doc_type,
+            author=_yaml_text(author), today=clock.today().isoformat(),
+            review_months=self.config.model.default_review_months)
+        path = folder / stem / MANUAL_INDEX if self.config.is_multi_file(doc_type) else folder / f"{stem}.md"
         if path.exists():
             raise DoccontrolError(f"{path.relative_to(self.root)} already exists")
         from .fileio import atomic_write_text
 
         atomic_write_text(path, text)
         return path
+
+
+DEFAULT_DEPARTMENT = {"zh": "质量部", "en": "Quality"}
 
 
 def _names_under(top: Path, shown: str):

@@ -241,8 +241,8 @@ case("type-date-quoted", sub("  date: 2026-11-16\nreview", '  date: "2026-11-16"
 case("type-date-with-time", sub("  date: 2026-11-16\nreview", "  date: 2026-11-16 10:30:00\nreview"), "10",
      "YYYY-MM-DD")
 case("type-status-chinese", sub("status: review", "status: 审核中"), "7", "'draft', 'review'")
-case("type-type-unknown", sub("type: procedure", "type: policy"), "4", "use one of the listed values")
-case("type-type-capitalised", sub("type: procedure", "type: Procedure"), "4", "'Procedure' is not allowed")
+case("type-type-unknown", sub("type: procedure", "type: policy"), "4", "use one of the configured types")
+case("type-type-capitalised", sub("type: procedure", "type: Procedure"), "4", "'Procedure' has the wrong form")
 case("type-orientation-chinese", {"forms/QR-SH-001-顾客问题处理表.md": FORM.replace("orientation: portrait",
                                                                             "orientation: 横向")},
      "forms/QR-SH-001-顾客问题处理表.md:15", "'portrait' or 'landscape'")
@@ -455,14 +455,14 @@ case("config-folder-dotdot", {CFG: CONFIG.replace("folder: forms", "folder: ../.
      "a path inside the repository")
 case("config-folder-absolute", {CFG: CONFIG.replace("folder: forms", "folder: /etc")}, f"{CFG}:8",
      "types.form.folder")
-case("config-unknown-type", {CFG: CONFIG.replace("  external: {label", "  policy: {label")}, f"{CFG}:9",
-     "'policy' is not allowed")
+case("config-unknown-type", {CFG: CONFIG.replace("  external: {label", "  Policy: {label")}, f"{CFG}:9",
+     "types.Policy: 'Policy' has the wrong form")
 case("config-unknown-role", {CFG: CONFIG.replace("rights: {review: [procedure, form, external]}",
                                                  "rights: {签发: [procedure, form, external]}")},
      f"{CFG}:26", "'签发' is not allowed")
 case("config-sign-unknown-type", {CFG: CONFIG.replace("rights: {review: [procedure, form, external]}",
                                                       "rights: {review: [procedure, record]}")},
-     f"{CFG}:26", "'record' is not a document type")
+     f"{CFG}:26", "people.林慧.rights.review.1: 'record' is not a configured type")
 case("config-sign-not-a-list", {CFG: CONFIG.replace("rights: {review: [procedure, form, external]}",
                                                     "rights: {review: procedure}")}, f"{CFG}:26", "expected a list")
 case("config-max-modification-NO", {CFG: CONFIG + "max_modification: NO\n"}, f"{CFG}:37", "got False")
