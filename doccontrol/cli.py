@@ -117,6 +117,28 @@ def check(ctx, strict, fmt, no_cache):
         ctx.exit(1)
 
 
+@cli.command("init", context_settings=CONTEXT)
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--locale", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The language of the site, the Word files, the templates and the labels.")
+@click.option("--company", help="The company's name (default: the folder's name).")
+@click.option("--catalogue", type=click.Choice(["gb27922", "iso9001", "iso13485", "none"]), default="iso9001",
+              show_default=True, help="The clause catalogue to start from (clauses.yml).")
+@click.option("--name", help="Your name in the roster (default: git's user.name).")
+@click.option("--key", metavar="PATH", help="Your SSH key (default: git config user.signingkey).")
+@click.option("--position", help="Your position (default: quality manager).")
+@click.option("--department", help="Your department (default: quality).")
+@click.pass_context
+def init_command(ctx, folder, locale, company, catalogue, name, key, position, department):
+    """Start a document repository: configuration, clause catalogue, you in the roster, the trust anchor signed."""
+    from .init import init, next_steps
+
+    started = init(folder or ctx.obj["repo"], locale=locale, company=company, catalogue=catalogue, name=name,
+                   key=key, position=position, department=department)
+    for line in next_steps(started, locale):
+        click.echo(line)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("doc_type", metavar="TYPE")
 @click.argument("title")
