@@ -372,14 +372,44 @@ def serve(ctx, port, host):
 @click.argument("number")
 @click.option("--revision", help="A released revision (e.g. A/1); default: the current one.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
+@click.option("--redline", is_flag=True, help="Export the changes from the previous revision as Word tracked changes.")
+@click.option("--from", "from_rev", metavar="REV", help="With --redline: the revision to compare with "
+              "(default: the one before).")
 @click.pass_context
-def export(ctx, number, revision, out):
-    """Export one document as a controlled Word (.docx) file."""
+def export(ctx, number, revision, out, redline, from_rev):
+    """Export one document as a controlled Word (.docx) file, or as a redline (--redline)."""
+    if from_rev and not redline:
+        raise click.UsageError("--from is for --redline")
+    if redline:
+        from .compare import redline_pair
+        from .render.redline import export_redline
+
+        ws = _workspace(ctx)
+        pair = redline_pair(ws, number, revision, from_rev)
+        _notice(pair.notice)
+        click.echo(str(export_redline(ws, pair.old, pair.new, out)))
+        return
     from .render.docx import export_document
 
     exported = export_document(_workspace(ctx), number, revision, out)
     _notice(exported.notice)
     click.echo(str(exported.path))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("number")
+@click.option("--from", "from_rev", metavar="REV", help="The older revision (default: the one in force).")
+@click.option("--to", "to_rev", metavar="REV", help="The newer revision (default: the working revision).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.pass_context
+def diff(ctx, number, from_rev, to_rev, fmt):
+    """What changed between two revisions: body by section, and controlled metadata."""
+    from .compare import compare
+    from .diff import diff_documents, format_diff
+
+    pair = compare(_workspace(ctx), number, from_rev, to_rev)
+    _notice(pair.notice)
+    click.echo(format_diff(diff_documents(pair.old, pair.new), fmt), nl=False)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -162,6 +162,27 @@ def read_release(repo: Repo, event: ReleaseEvent, cache=None) -> tuple[list[Docu
     return result.documents, result.findings
 
 
+def released_revisions(history: History, number: str) -> list[ReleaseEvent]:
+    """The released revisions of one document, oldest first; a revision released twice counts by its last release."""
+    latest: dict[str, ReleaseEvent] = {}
+    for event in history.releases:
+        if event.number == number:
+            latest.pop(event.revision, None)
+            latest[event.revision] = event
+    return list(latest.values())
+
+
+def revision_document(repo: Repo, event: ReleaseEvent, cache=None) -> Document:
+    """The document as released in event; an error naming the commit when it cannot be read."""
+    from .errors import DoccontrolError
+
+    docs, problems = read_release(repo, event, cache)
+    if not docs:
+        raise DoccontrolError(f"{event.number} {event.revision} cannot be read from commit {event.commit.sha[:10]}",
+                              findings=problems)
+    return docs[0]
+
+
 def preview_documents(config: Config, cache=None) -> Publication:
     """The working tree as it stands, drafts included (for `build --preview` only)."""
     result = load_worktree(config, cache)

