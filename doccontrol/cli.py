@@ -345,14 +345,15 @@ def due(ctx, within):
 @click.option("--preview", is_flag=True, help="Include drafts, each marked 草稿/未批准, into a separate folder.")
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Publish what is in force on DATE.")
 @click.option("--no-cache", is_flag=True, help="Parse every published document again, ignoring the parse cache.")
+@click.option("--no-redlines", is_flag=True, help="Leave out the 修订对比 pages (what each current revision changed).")
 @click.pass_context
-def build(ctx, out, preview, as_of, no_cache):
+def build(ctx, out, preview, as_of, no_cache, no_redlines):
     """Build the controlled website from the current released revisions."""
     from .render.site import build_site
 
     ws = _workspace(ctx, no_cache)
     out = out or ws.root / ("preview" if preview else "site")
-    result = build_site(ws, out, preview=preview, as_of=as_of)
+    result = build_site(ws, out, preview=preview, as_of=as_of, redlines=not no_redlines)
     _notice(result.notice)
     click.echo(f"built {result.pages} documents into {result.out}")
 
@@ -417,13 +418,16 @@ def diff(ctx, number, from_rev, to_rev, fmt):
               show_default=True)
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Pack what is in force on DATE.")
 @click.option("--no-cache", is_flag=True, help="Ignore the conversion cache (a cold run).")
+@click.option("--redlines-since", "redlines_since", callback=_parse_date, metavar="DATE",
+              help="Also pack a Word redline (修订对比) of each revision that came into force since DATE.")
 @click.pass_context
-def pack(ctx, out, as_of, no_cache):
+def pack(ctx, out, as_of, no_cache, redlines_since):
     """Build the audit pack: one .docx per document in force, the register, the clause matrix, a manifest."""
     from .pack import build_pack
 
     no_cache = no_cache or ctx.obj.get("no_cache")
-    result = build_pack(_workspace(ctx, no_cache), out, as_of=as_of, use_cache=not no_cache, progress=True)
+    result = build_pack(_workspace(ctx, no_cache), out, as_of=as_of, use_cache=not no_cache, progress=True,
+                        redlines_since=redlines_since)
     _notice(result.notice)
     click.echo(f"packed {result.documents} documents into {result.path}")
 

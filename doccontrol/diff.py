@@ -984,9 +984,16 @@ def redline_html(diff: DocumentDiff, *, unchanged: Literal["full", "collapse"] =
     return replace_markers(clean(rendered))
 
 
+MOVED_TAGS = {
+    WHOLE_DEL + MOVED: '<span class="dc-rl-tag dc-rl-tag--moved dc-rl-tag--from">移出</span>',
+    WHOLE_INS + MOVED: '<span class="dc-rl-tag dc-rl-tag--moved dc-rl-tag--to">移入</span>',
+}
+
+
 def replace_markers(text: str) -> str:
     """Marker characters turned into their HTML marks (after sanitising: the markers are plain text till then)."""
-    return PRIVATE_USE.sub(lambda match: MARK_TAGS.get(match.group(0), ""), text)
+    return re.sub(f"[{WHOLE_INS}{WHOLE_DEL}]{MOVED}|{PRIVATE_USE.pattern}",
+                  lambda match: MOVED_TAGS.get(match.group(0)) or MARK_TAGS.get(match.group(0), ""), text)
 
 
 def metadata_html(diff: DocumentDiff) -> str:
@@ -1013,7 +1020,7 @@ def metadata_html(diff: DocumentDiff) -> str:
 
 
 LEGEND = ('<p class="dc-rl-legend"><ins class="dc-ins">下划线</ins>为新增内容，<del class="dc-del">删除线</del>为删除内容；'
-          '整段新增、删除或移动的段落前有文字标注。删除的内容已作废，不得使用。</p>')
+          '整段新增、删除的段落前标注“新增”“删除”，移动的段落在原位置标注“移出”、在新位置标注“移入”。</p>')
 
 PAGE_STYLE = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b2a3a; }

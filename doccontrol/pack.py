@@ -42,9 +42,15 @@ class PackResult:
 
 
 def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool = True,
-               progress: Callable[[int, int], None] | bool = False) -> PackResult:
-    """Build the audit pack of what is in force on as_of (default today) and write it atomically to out."""
+               progress: Callable[[int, int], None] | bool = False, redlines_since: dt.date | None = None) -> PackResult:
+    """Build the audit pack of what is in force on as_of (default today) and write it atomically to out.
+
+    With redlines_since, the pack also holds a Word redline (修订对比) of every revision that came
+    into force from that date to as_of, against the revision it replaced."""
     as_of = as_of or clock.today()
+    if redlines_since and redlines_since > as_of:
+        raise DoccontrolError(f"--redlines-since {redlines_since} is after the pack's date {as_of}",
+                              fix="give a start date on or before the pack's date")
     publication = ws.in_force(as_of, use_cache=use_cache)
     errors = [f for f in publication.findings if f.severity is Severity.ERROR]
     if errors:
@@ -62,7 +68,12 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
             "commit": publication.commits.get(doc.number)})
     for name, data in _lists(ws.config, documents, as_of, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
-    files[MANIFEST] = (_manifest(ws.config, as_of, files), {})
+    if redlines_since:
+        from .compare import redlines_since as find_redlines
+        from .render.redline import pack_files
+
+        files.update(pack_files(ws.config, find_redlines(ws.config, documents, redlines_since, as_of), use_cache))
+    files[MANIFEST] = (_manifest(ws.config, as_of, files, redlines_since), {})
     out = Path(out)
     atomic_write_bytes(out, _zip(files, stamp))
     return PackResult(out, len(documents), rendered.converted, publication.notice)
@@ -97,11 +108,14 @@ def clause_rows(config: Config, documents: list[Document]) -> list[list[str]]:
     return rows
 
 
-def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]]) -> bytes:
+def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]],
+              redlines_since: dt.date | None = None) -> bytes:
     entries = [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **meta}
                for name, (data, meta) in sorted(files.items())]
     manifest = {"format": MANIFEST_FORMAT, "company": config.company, "as_of": as_of.isoformat(),
-                "documents": sum(1 for e in entries if e["number"]), "files": entries}
+                "documents": sum(1 for e in entries if e["number"] and "compared_with" not in e), "files": entries}
+    if redlines_since:
+        manifest["redlines_since"] = redlines_since.isoformat()
     return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

@@ -67,14 +67,18 @@ A1_EDITS = (
 )
 
 
-@pytest.fixture(scope="module")
-def revised(tmp_path_factory) -> Path:
+def revised_repo(root: Path) -> Path:
     """QP-SH-001 released as A/0, then A/1 with every kind of change; the other documents at A/0."""
     runner = CliRunner()
-    root = init_repo(tmp_path_factory.mktemp("redline") / "repo")
+    init_repo(root)
     release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001"))
     revise(runner, root, "QP-SH-001", PROC, "投诉响应时限由24小时缩短为12小时", *A1_EDITS)
     return root
+
+
+@pytest.fixture(scope="module")
+def revised(tmp_path_factory) -> Path:
+    return revised_repo(tmp_path_factory.mktemp("redline") / "repo")
 
 
 def diff_json(runner, root, *args) -> dict:
@@ -360,3 +364,84 @@ def test_redline_refuses_without_a_revision_to_compare(runner, revised):
     assert "no revision B/3" in result.output
     result = invoke(runner, revised, "export", "QP-SH-001", "--from", "A/0", expect=2)
     assert "--from is for --redline" in result.output
+
+
+# -- pack --redlines-since -----------------------------------------------------------------------
+
+def test_pack_adds_redlines_of_revisions_in_force_since_a_date(runner, revised, exports, tmp_path):
+    out = tmp_path / "pack.zip"
+    invoke(runner, revised, "pack", "--out", str(out), "--redlines-since", "2026-11-01")
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        name = "修订对比/QP-SH-001-A0-A1-客户投诉受理与处理程序-修订对比.docx"
+        data = archive.read(name)
+        assert [n for n in archive.namelist() if n.startswith("修订对比/")] == [name]
+    entry = next(e for e in manifest["files"] if e["name"] == name)
+    assert (entry["number"], entry["revision"], entry["compared_with"], entry["effective"]) == \
+        ("QP-SH-001", "A/1", "A/0", "2026-11-20")
+    assert entry["commit"] == git(revised, "rev-list", "-n1", "QP-SH-001/A1").strip()
+    assert entry["sha256"] == __import__("hashlib").sha256(data).hexdigest()
+    assert manifest["documents"] == 3 and manifest["redlines_since"] == "2026-11-01"
+    packed = tmp_path / "packed.docx"
+    packed.write_bytes(data)
+    assert body_paragraphs(packed, "accept") == body_paragraphs(exports["A/1"], "none")
+
+
+def test_pack_without_revisions_in_the_period_has_no_redlines(runner, revised, tmp_path):
+    out = tmp_path / "pack.zip"
+    invoke(runner, revised, "pack", "--out", str(out), "--as-of", "2026-12-01", "--redlines-since", "2026-11-21")
+    with zipfile.ZipFile(out) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("修订对比/")]
+        assert json.loads(archive.read("manifest.json"))["documents"] == 3
+    result = invoke(runner, revised, "pack", "--out", str(out), "--as-of", "2026-11-20", "--redlines-since",
+                    "2026-11-21", expect=1)
+    assert "is after the pack's date" in result.output
+
+
+# -- the site's 修订对比 pages ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site(revised, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "site"
+    invoke(CliRunner(), revised, "build", "--out", str(out))
+    return out
+
+
+def test_site_has_a_redline_page_for_each_document_with_a_predecessor(site):
+    page = (site / "QP-SH-001" / "redline" / "index.html").read_text(encoding="utf-8")
+    assert "<title>QP-SH-001 客户投诉受理与处理程序 · 修订对比（A/0 → A/1） - " in page
+    assert '<del class="dc-del">24</del><ins class="dc-ins">12</ins>' in page
+    assert "assets/doccontrol/redline.css" in page and (site / "assets/doccontrol/redline.css").is_file()
+    assert not (site / "QR-SH-001" / "redline").exists() and not (site / "QM-SH-01" / "redline").exists()
+    assert not (site / "_doccontrol").exists()
+    assert "_doccontrol" not in (site / "sitemap.xml").read_text(encoding="utf-8")
+    document = (site / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
+    assert '<a class="dc-redline-link" href="redline/">修订对比</a>' in document
+    assert "dc-redline-link" not in (site / "QR-SH-001" / "index.html").read_text(encoding="utf-8")
+
+
+def test_withdrawn_text_is_not_searchable_and_not_on_the_current_page(site):
+    entries = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert not [e["location"] for e in entries if "redline" in e["location"] or "_doccontrol" in e["location"]]
+    text = "".join(e["title"] + e["text"] for e in entries).replace("\u200b", "").replace(" ", "")
+    assert "当场登记" not in text and "DCRL" not in text
+    assert "网上投诉" in text
+    current = (site / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
+    assert "当场登记" not in current and "12 小时内响应" in current
+
+
+def test_build_without_redlines_and_previews_have_none(runner, revised, tmp_path):
+    invoke(runner, revised, "build", "--out", str(tmp_path / "plain"), "--no-redlines")
+    assert not (tmp_path / "plain" / "QP-SH-001" / "redline").exists()
+    assert "dc-redline-link" not in (tmp_path / "plain" / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
+    invoke(runner, revised, "build", "--preview", "--out", str(tmp_path / "preview"))
+    assert not (tmp_path / "preview" / "QP-SH-001" / "redline").exists()
+
+
+def test_redline_html_is_sanitised_before_its_marks_go_in():
+    old = doc("说明。\n")
+    new = doc('说明<script>alert(1)</script>。<img src=x onerror="alert(2)">\n', "A/1")
+    from doccontrol.diff import redline_html
+
+    rendered = redline_html(diff_documents(old, new))
+    assert "<script" not in rendered and "onerror" not in rendered and "<ins" in rendered

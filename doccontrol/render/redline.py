@@ -100,6 +100,17 @@ def redline_docxs(config: Config, pairs: list[tuple[Document | None, Document]],
             for data, item, name, who in zip(rendered.files, items, names, authors)]
 
 
+def pack_files(config: Config, redlines: list, use_cache: bool = True) -> dict[str, tuple[bytes, dict]]:
+    """The pack's redlines (`compare.Redline`s) as files under 修订对比/, each with its manifest fields."""
+    if not redlines:
+        return {}
+    rendered = redline_docxs(config, [(r.old, r.new) for r in redlines], use_cache=use_cache)
+    return {f"{MARK}/{name}": (data, {"number": r.new.number, "revision": r.new.revision,
+                                      "effective": r.event.effective.isoformat(), "commit": r.event.commit.sha,
+                                      "compared_with": r.old.revision})
+            for r, (data, name) in zip(redlines, rendered)}
+
+
 def _when(day: str) -> str:
     return f"{day}T00:00:00Z"
 
