@@ -14,7 +14,7 @@ from . import clock
 from .errors import DoccontrolError
 from .model import Document, Revision, RevisionError
 from .publication import full_history_repo, released_revisions, revision_document
-from .repo import History, ReleaseEvent, Repo
+from .repo import ReleaseEvent, Repo
 
 NO_HISTORY = ("released revisions are read from git history, and this copy has none (not a git repository, "
               "or a shallow clone)")
@@ -132,25 +132,30 @@ def _known(events: list[ReleaseEvent], working: Document) -> str:
     return ", ".join(released + ([] if working.revision in released else [f"{working.revision} (working)"]))
 
 
-def predecessors(config, documents: list[Document], cache=None) -> dict[str, Document]:
-    """For each document given (released revisions), the released revision it replaced, if any."""
+def predecessors(config, documents: list[Document]) -> dict[str, tuple[ReleaseEvent, ReleaseEvent]]:
+    """For each document given (a released revision), its release and the release of the revision it
+    replaced, when there is one; nothing is read but the history."""
     repo = full_history_repo(config)
     if repo is None:
         return {}
-    found: dict[str, Document] = {}
+    found: dict[str, tuple[ReleaseEvent, ReleaseEvent]] = {}
     with repo:
         history = repo.history(paths=False)
-        for doc in documents:
-            previous = _previous_release(history, doc.number, doc.revision)
-            if previous is not None:
-                found[doc.number] = revision_document(repo, previous, cache)
+    for doc in documents:
+        events = released_revisions(history, doc.number)
+        position = next((k for k, e in enumerate(events) if e.revision == doc.revision), None)
+        if position:
+            found[doc.number] = (events[position - 1], events[position])
     return found
 
 
-def _previous_release(history: History, number: str, revision: str) -> ReleaseEvent | None:
-    events = released_revisions(history, number)
-    position = next((k for k, e in enumerate(events) if e.revision == revision), None)
-    return events[position - 1] if position else None
+def read_revisions(config, events: list[ReleaseEvent], cache=None) -> list[Document]:
+    """The documents as released in events, in order."""
+    repo = full_history_repo(config)
+    if repo is None:
+        raise DoccontrolError(f"cannot read released revisions: {NO_HISTORY}", fix=UNSHALLOW)
+    with repo:
+        return [revision_document(repo, event, cache) for event in events]
 
 
 def redlines_since(config, documents: list[Document], since: dt.date, as_of: dt.date, cache=None) -> list[Redline]:

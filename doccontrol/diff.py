@@ -68,6 +68,7 @@ PROTECTED = re.compile(r"\\.|`+[^`]*`+|\]\([^)]*\)|\]\[[^\]]*\]|\{[^{}]*\}|<[^<>
 
 PAIR_LIMIT = 40  # larger replaced runs are paired in order, not by best similarity
 SIMILAR = 0.4
+REWRITTEN = 0.5  # below this similarity a paired paragraph is shown as rewritten: old text out, new text in
 
 
 # -- the parsed body -----------------------------------------------------------------------------
@@ -473,16 +474,18 @@ def _encode(text: str, codes: dict[str, str], tokens: list[str]) -> str:
 
 
 def similarity(old: str, new: str) -> float:
-    """1 for equal texts, 0 for texts with nothing in common (characters kept over the longer length)."""
+    """How alike two texts are, from 0 (nothing in common) to 1 (equal): the Dice coefficient of their
+    character pairs, which costs one pass over each text (for pairing, not for showing)."""
     if old == new:
         return 1.0
-    longest = max(len(old), len(new))
-    if not longest:
-        return 1.0
-    engine = diff_match_patch()
-    engine.Diff_Timeout = 0.2
-    kept = sum(len(text) for op, text in engine.diff_main(old, new, False) if op == 0)
-    return kept / longest
+    first, second = _bigrams(old), _bigrams(new)
+    if not first or not second:
+        return 0.0
+    return 2 * len(first & second) / (len(first) + len(second))
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[k:k + 2] for k in range(len(text) - 1)} if len(text) > 1 else ({text} if text else set())
 
 
 # -- sections ------------------------------------------------------------------------------------
@@ -679,10 +682,12 @@ def _diff_unit(old: Unit, new: Unit) -> UnitDiff:
 
 def inline_diff(old: str, new: str) -> list[Piece]:
     """Character diff of inline Markdown, or the whole old text replaced by the whole new one where a
-    marked edit could change how the Markdown around it reads."""
-    pieces = diff_text(old, new)
-    if _safe(pieces, old, new):
-        return pieces
+    marked edit could change how the Markdown around it reads, or where the two have too little in
+    common for a character diff to help a reader (it would only scatter marks)."""
+    if similarity(old, new) >= REWRITTEN:
+        pieces = diff_text(old, new)
+        if _safe(pieces, old, new):
+            return pieces
     return [p for p in (Piece("-", old), Piece("+", new)) if p.text]
 
 
@@ -726,7 +731,7 @@ def _mark_moved_units(sections: list[SectionDiff]) -> list[SectionDiff]:
     for section in sections:
         for block in section.blocks:
             for unit in block.units:
-                if unit.kind in ("paragraph", "item", "row", "code") and len(unit.unit.text.strip()) >= 4:
+                if unit.kind in ("paragraph", "item", "code") and len(unit.unit.text.strip()) >= 4:
                     if unit.status == DELETED:
                         deleted[unit.unit.text] = deleted.get(unit.unit.text, 0) + 1
                     elif unit.status == INSERTED:
@@ -975,13 +980,24 @@ MARKDOWN_EXTENSIONS = ["tables", "attr_list", "def_list", "footnotes", "fenced_c
 def redline_html(diff: DocumentDiff, *, unchanged: Literal["full", "collapse"] = "collapse") -> str:
     """The body's redline as sanitised HTML: <ins>/<del> (underlined / struck through, so not by colour
     alone) and a text label on every wholly inserted, deleted or moved paragraph, item or row."""
-    import markdown
-
     from .render.sanitize import clean
 
-    rendered = markdown.markdown(marked_markdown(diff, unchanged=unchanged), extensions=MARKDOWN_EXTENSIONS,
-                                 output_format="html")
+    converter = _markdown()
+    rendered = converter.reset().convert(marked_markdown(diff, unchanged=unchanged))
     return replace_markers(clean(rendered))
+
+
+_CONVERTER = None
+
+
+def _markdown():
+    """One Markdown converter per process (building one costs more than converting a page)."""
+    global _CONVERTER
+    if _CONVERTER is None:
+        import markdown
+
+        _CONVERTER = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    return _CONVERTER
 
 
 MOVED_TAGS = {

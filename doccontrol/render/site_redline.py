@@ -16,13 +16,19 @@ sanitised). So the site's furniture (header, tabs, print notice) is the theme's 
 
 from __future__ import annotations
 
+import functools
 import gzip
+import hashlib
+import hmac
 import html
+import json
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cache import signing_key
 from ..diff import LEGEND, DocumentDiff, diff_documents, metadata_html, redline_html
 from ..fileio import atomic_write_bytes
 
@@ -40,8 +46,8 @@ PAGE_LABEL = "修订对比"
 class RedlinePage:
     number: str
     url: str  # docs-relative, e.g. QP-SH-001/redline/
-    home: str  # the document's own page, e.g. QP-SH-001/
-    diff: DocumentDiff
+    title: str
+    content: str  # sanitised HTML with the marks
 
 
 @dataclass
@@ -50,31 +56,45 @@ class RedlinePlan:
 
 
 def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
-    """Diff each published document with the revision it replaced, link the pages from the revision
-    records in staged's page metadata, and stage the shell page. Previews get no redline pages."""
-    from ..compare import predecessors
+    """Make the redline page of each published document whose revision replaced a released one, link
+    it from the revision record in staged's page metadata, and stage the shell page. Previews get none.
+
+    A page is a pure function of the two releases it compares, so finished pages are kept in a
+    signed cache keyed by those releases (commit and path of each): only a new release is diffed."""
+    from ..compare import predecessors, read_revisions
 
     plan = RedlinePlan()
     if pub.preview or not pub.documents:
         return plan
-    cache = ws.parse_cache(autosave=False)
-    previous = predecessors(ws.config, pub.documents, cache)
-    if cache is not None:
-        cache.flush(keep_unused=True)
-    for doc in pub.documents:
-        old = previous.get(doc.number)
-        target = staged.targets.get(doc.number)
-        if old is None or target is None:
-            continue
-        page = RedlinePage(doc.number, f"{target.url}{PAGE_DIR}/", target.url, diff_documents(old, doc))
-        plan.pages.append(page)
-        _link_row(staged.meta.get(target.src), doc.revision, page.url)
+    pairs = predecessors(ws.config, pub.documents)
+    pages = PageCache(ws.config.cache_dir, ws.use_cache)
+    wanted = [(doc, pairs[doc.number]) for doc in pub.documents
+              if doc.number in pairs and doc.number in staged.targets]
+    missing = [(doc, old) for doc, (old, new) in wanted if pages.get(_page_key(old, new)) is None]
+    if missing:
+        cache = ws.parse_cache(autosave=False)
+        olds = read_revisions(ws.config, [old for _, old in missing], cache)
+        if cache is not None:
+            cache.flush(keep_unused=True)
+        for (doc, old_event), old in zip(missing, olds):
+            diff = diff_documents(old, doc)
+            pages.put(_page_key(old_event, pairs[doc.number][1]), (page_title(diff), page_content(diff)))
+    for doc, (old, new) in wanted:
+        target = staged.targets[doc.number]
+        title, content = pages.get(_page_key(old, new))
+        plan.pages.append(RedlinePage(doc.number, f"{target.url}{PAGE_DIR}/", title, content))
+        _link_row(staged.meta.get(target.src), doc.revision, plan.pages[-1].url)
+    pages.save()
     if plan.pages:
         shell = docs_dir / SHELL_SRC
         shell.parent.mkdir(parents=True, exist_ok=True)
         shell.write_text(f"---\n{{}}\n---\n\n{SHELL_CONTENT}\n", encoding="utf-8")
         staged.meta[SHELL_SRC] = {"title": SHELL_TITLE, "search": {"exclude": True}, "hide": ["toc"]}
     return plan
+
+
+def _page_key(old, new) -> str:
+    return hashlib.sha256(f"{old.commit.sha}\0{old.path}\0{new.commit.sha}\0{new.path}".encode()).hexdigest()
 
 
 def _link_row(meta: dict | None, revision: str, url: str) -> None:
@@ -84,6 +104,75 @@ def _link_row(meta: dict | None, revision: str, url: str) -> None:
     for row in meta["dc"].get("history", []):
         if row.get("revision") == revision:
             row["redline"] = url
+
+
+class PageCache:
+    """Finished page titles and contents by key, in one file under the repository's cache folder.
+
+    The file is stamped with a hash of the code that makes the pages and signed with the user's
+    cache key (see `cache.signing_key`), so a file planted in a repository is ignored, and entries
+    not used by a build drop out. Anything unexpected means a cold run."""
+
+    FILE = "redline-pages.json"
+
+    def __init__(self, directory: Path, use: bool = True):
+        self.path = Path(directory) / self.FILE
+        self.key = signing_key() if use else None
+        self.entries: dict[str, list[str]] = {}
+        self.used: dict[str, list[str]] = {}
+        self.dirty = False
+        if self.key is not None:
+            self._load()
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        value = self.used.get(key) or self.entries.get(key)
+        if value is None:
+            return None
+        self.used[key] = value
+        return value[0], value[1]
+
+    def put(self, key: str, value: tuple[str, str]) -> None:
+        self.used[key] = list(value)
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.key is None or not (self.dirty or len(self.used) != len(self.entries)):
+            return
+        payload = json.dumps({"version": _code_version(), "pages": self.used}, ensure_ascii=False).encode("utf-8")
+        try:
+            atomic_write_bytes(self.path, hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode() + b"\n" + payload)
+        except OSError:
+            return
+
+    def _load(self) -> None:
+        try:
+            signature, _, payload = self.path.read_bytes().partition(b"\n")
+        except OSError:
+            return
+        expected = hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode()  # type: ignore[arg-type]
+        if not hmac.compare_digest(signature, expected):
+            return
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return
+        if isinstance(data, dict) and data.get("version") == _code_version() and isinstance(data.get("pages"), dict):
+            self.entries = data["pages"]
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
+    """Changes whenever the code or the libraries that make a page change."""
+    import markdown
+    import nh3
+
+    from .. import diff
+    from . import sanitize
+
+    digest = hashlib.sha256(f"{markdown.__version__}|{getattr(nh3, '__version__', '')}".encode())
+    for module in (diff, sanitize, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
 
 
 def write_pages(site_dir: Path, plan: RedlinePlan | None) -> None:
@@ -105,15 +194,15 @@ def write_pages(site_dir: Path, plan: RedlinePlan | None) -> None:
 
 
 def page_html(shell: str, page: RedlinePage) -> str:
-    diff = page.diff
-    title = f"{diff.number} {diff.title} · {PAGE_LABEL}（{diff.old_revision} → {diff.new_revision}）"
-    content = page_content(page)
-    text = shell.replace(f"<p>{SHELL_CONTENT}</p>", content, 1)
-    return text.replace(SHELL_TITLE, html.escape(title))
+    text = shell.replace(f"<p>{SHELL_CONTENT}</p>", page.content, 1)
+    return text.replace(SHELL_TITLE, html.escape(page.title))
 
 
-def page_content(page: RedlinePage) -> str:
-    diff = page.diff
+def page_title(diff: DocumentDiff) -> str:
+    return f"{diff.number} {diff.title} · {PAGE_LABEL}（{diff.old_revision} → {diff.new_revision}）"
+
+
+def page_content(diff: DocumentDiff) -> str:
     counts = diff.counts()
     summary = (f"新增 {counts['inserted']} 字，删除 {counts['deleted']} 字；修改 {counts['sections_changed']} 节，"
                f"新增 {counts['sections_added']} 节，删除 {counts['sections_removed']} 节，移动 {counts['sections_moved']} 节。")
