@@ -149,13 +149,19 @@ def predecessors(config, documents: list[Document]) -> dict[str, tuple[ReleaseEv
     return found
 
 
-def read_revisions(config, events: list[ReleaseEvent], cache=None) -> list[Document]:
-    """The documents as released in events, in order."""
+def read_revisions(config, events: list[ReleaseEvent], cache=None) -> list[Document | None]:
+    """The documents as released in events, in order; None for one that cannot be read (`verify` says why)."""
     repo = full_history_repo(config)
     if repo is None:
         raise DoccontrolError(f"cannot read released revisions: {NO_HISTORY}", fix=UNSHALLOW)
+    found: list[Document | None] = []
     with repo:
-        return [revision_document(repo, event, cache) for event in events]
+        for event in events:
+            try:
+                found.append(revision_document(repo, event, cache))
+            except DoccontrolError:
+                found.append(None)
+    return found
 
 
 def redlines_since(config, documents: list[Document], since: dt.date, as_of: dt.date, cache=None) -> list[Redline]:

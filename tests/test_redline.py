@@ -41,13 +41,14 @@ def edit(root: Path, rel: str, *replacements: tuple[str, str]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def revise(runner, root: Path, number: str, rel: str, reason: str, *replacements, effective=None) -> None:
+def revise(runner, root: Path, number: str, rel: str, reason: str, *replacements, effective=None,
+           signers=("林慧", "周立新")) -> None:
     """A real revision through the CLI: revise, edit, submit, 审核, 批准, release."""
     invoke(runner, root, "revise", number, "--reason", reason, "--author", "孙小雨")
     edit(root, rel, *replacements)
     invoke(runner, root, "submit", number)
-    invoke(runner, root, "approve", number, "--as", "林慧", "--role", "审核")
-    invoke(runner, root, "approve", number, "--as", "周立新", "--role", "批准")
+    invoke(runner, root, "approve", number, "--as", signers[0], "--role", "审核")
+    invoke(runner, root, "approve", number, "--as", signers[1], "--role", "批准")
     invoke(runner, root, "release", number, *(["--effective", effective] if effective else []))
 
 
@@ -349,14 +350,47 @@ def test_redline_table_row_added_and_removed_is_a_tracked_row(runner, tmp_path):
     release_all(runner, root, ("QP-SH-001", "QR-SH-001"), manual=False)
     revise(runner, root, "QP-SH-001", PROC, "增加回访步骤",
            ("| 受理 | 24 小时 |\n", ""), ("| 结案 | 5 个工作日 |\n", "| 结案 | 5 个工作日 |\n| 回访 | 7 天 |\n"),
-           ("## 5 相关文件\n\n无\n", "## 5 相关文件\n\n```\n回访脚本 v2\n```\n"))
+           ("## 5 相关文件\n\n无\n", "## 5 相关文件\n\n```\n回访脚本 v2\n```\n"),
+           ("## 6 记录\n", "## 6 记录\n\n记录格式见[国家标准公开系统](https://openstd.samr.gov.cn/)的说明。\n"))
     out = tmp_path / "out"
     redline = export(runner, root, out, "--redline")
     with zipfile.ZipFile(redline) as package:
         root_xml = etree.fromstring(package.read("word/document.xml"))
     assert len(root_xml.findall(".//w:trPr/w:ins", NS)) == 1 and len(root_xml.findall(".//w:trPr/w:del", NS)) == 1
+    assert root_xml.findall(".//w:ins/w:hyperlink", NS) == []  # the schema puts the change inside the link
+    assert root_xml.findall(".//w:hyperlink/w:ins", NS)
     assert body_paragraphs(redline, "accept") == body_paragraphs(export(runner, root, out / "a1", "--revision", "A/1"), "none")
     assert body_paragraphs(redline, "reject") == body_paragraphs(export(runner, root, out / "a0", "--revision", "A/0"), "none")
+
+
+def test_manual_chapters_are_compared_and_exported(runner, tmp_path):
+    root = init_repo(tmp_path / "manual")
+    release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001"))
+    revise(runner, root, "QM-SH-01", "docs/QM-SH-01-售后服务手册/01-颁布令.md", "颁布令改为自批准之日起实施",
+           ("本手册自发布之日起实施", "本手册自批准之日起三十日后实施"), signers=("周立新", "陈国华"))
+    out = invoke(runner, root, "diff", "QM-SH-01", "--from", "A/0", "--to", "A/1").output
+    assert "本手册自[-发布-]{+批准+}之日起{+三十日后+}实施" in out and "== 1 颁布令 ==" in out
+    redline = export_number(runner, root, tmp_path / "out", "QM-SH-01", "--redline")
+    a1 = export_number(runner, root, tmp_path / "a1", "QM-SH-01", "--revision", "A/1")
+    assert body_paragraphs(redline, "accept") == body_paragraphs(a1, "none")
+    site = tmp_path / "site"
+    invoke(runner, root, "build", "--out", str(site))
+    page = (site / "QM-SH-01" / "redline" / "index.html").read_text(encoding="utf-8")
+    assert '<del class="dc-del">发布</del><ins class="dc-ins">批准</ins>之日起<ins class="dc-ins">三十日后</ins>' in page
+
+
+def export_number(runner, root: Path, out: Path, number: str, *args: str) -> Path:
+    return Path(invoke(runner, root, "export", number, "--out", str(out), *args).output.strip().splitlines()[-1])
+
+
+def test_without_history_redlines_are_refused_with_how_to_get_it(runner, revised, tmp_path):
+    copy = tmp_path / "export"
+    __import__("shutil").copytree(revised, copy, ignore=__import__("shutil").ignore_patterns(".git"))
+    for args in (("diff", "QP-SH-001"), ("export", "QP-SH-001", "--redline", "--out", str(tmp_path / "o"))):
+        result = invoke(runner, copy, *args, expect=1)
+        assert "this copy has none" in result.output and "full history" in result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_redline_refuses_without_a_revision_to_compare(runner, revised):

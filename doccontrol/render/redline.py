@@ -40,7 +40,7 @@ BOOKMARK = re.compile(r'<w:bookmarkStart w:id="(\d+)" w:name="dcrl-(ins|del|cins
 PARAGRAPH = re.compile(r"<w:p(?=[ >])(?:(?!</w:p>).)*</w:p>", re.S)
 ROW = re.compile(r"<w:tr(?=[ >])(?:(?!</w:tr>).)*</w:tr>", re.S)
 CHANGE_ID = re.compile(r'(<w:(?:ins|del) w:id=")(\d+)(")')
-CHANGE = re.compile(r'(<w:(ins|del) w:id="\d+"[^>]*>)(.*?)(</w:\2>)', re.S)
+CHANGE = re.compile(r'(<w:(ins|del) w:id="\d+"[^>]*(?<!/)>)(.*?)(</w:\2>)', re.S)
 HYPERLINK = re.compile(r"<w:hyperlink\b[^>]*>.*?</w:hyperlink>", re.S)
 FIRST_CHANGE_ID = 5000
 

@@ -77,11 +77,16 @@ def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
         if cache is not None:
             cache.flush(keep_unused=True)
         for (doc, old_event), old in zip(missing, olds):
+            if old is None:
+                continue  # an unreadable earlier release gets no page; `doccontrol verify` reports it
             diff = diff_documents(old, doc)
             pages.put(_page_key(old_event, pairs[doc.number][1]), (page_title(diff), page_content(diff)))
     for doc, (old, new) in wanted:
         target = staged.targets[doc.number]
-        title, content = pages.get(_page_key(old, new))
+        page = pages.get(_page_key(old, new))
+        if page is None:
+            continue
+        title, content = page
         plan.pages.append(RedlinePage(doc.number, f"{target.url}{PAGE_DIR}/", title, content))
         _link_row(staged.meta.get(target.src), doc.revision, plan.pages[-1].url)
     pages.save()
