@@ -212,7 +212,8 @@ def split_cells(line: str) -> list[str]:
             index += 2
             continue
         if char == "`":
-            run = re.match(r"`+", text[index:]).group(0)
+            rest = text[index:]
+            run = rest[: len(rest) - len(rest.lstrip("`"))]
             code = "" if code == run else (code or run)
             current.append(run)
             index += len(run)

@@ -8,7 +8,6 @@ import http.server
 import re
 import subprocess
 import threading
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest

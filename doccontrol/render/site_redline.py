@@ -8,10 +8,11 @@ on colour and survive printing. Sections that did not change show only their hea
 text is never shown as current: the page says which revision is in force and links to it, every
 deletion is struck through, and the pages are left out of the site search.
 
-The pages cost almost nothing to build: MkDocs renders ONE shell page with placeholders at the
-same depth as the redline pages, and each redline page is that shell with its title and
-content filled in (the content is the document's Markdown rendered once with the marks, then
-sanitised). So the site's furniture (header, tabs, print notice) is the theme's own.
+The pages cost little to build: MkDocs renders ONE shell page with placeholders at the same
+depth as the redline pages, and each redline page is that shell with its title and content
+filled in (the content is the document's Markdown rendered with the marks, then sanitised), so
+the site's furniture (header, tabs, print notice) is the theme's own. The content is cached by
+the two releases compared, so a build diffs only revisions released since the last one.
 """
 
 from __future__ import annotations
@@ -76,10 +77,10 @@ def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
         olds = read_revisions(ws.config, [old for _, old in missing], cache)
         if cache is not None:
             cache.flush(keep_unused=True)
-        for (doc, old_event), old in zip(missing, olds):
-            if old is None:
+        for (doc, old_event), earlier in zip(missing, olds):
+            if earlier is None:
                 continue  # an unreadable earlier release gets no page; `doccontrol verify` reports it
-            diff = diff_documents(old, doc)
+            diff = diff_documents(earlier, doc)
             pages.put(_page_key(old_event, pairs[doc.number][1]), (page_title(diff), page_content(diff)))
     for doc, (old, new) in wanted:
         target = staged.targets[doc.number]
@@ -176,7 +177,7 @@ def _code_version() -> str:
 
     digest = hashlib.sha256(f"{markdown.__version__}|{getattr(nh3, '__version__', '')}".encode())
     for module in (diff, sanitize, sys.modules[__name__]):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
 
