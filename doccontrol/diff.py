@@ -68,7 +68,9 @@ PROTECTED = re.compile(r"\\.|`+[^`]*`+|\]\([^)]*\)|\]\[[^\]]*\]|\{[^{}]*\}|<[^<>
 
 PAIR_LIMIT = 40  # larger replaced runs are paired in order, not by best similarity
 SIMILAR = 0.4
-REWRITTEN = 0.5  # below this similarity a paired paragraph is shown as rewritten: old text out, new text in
+REWRITTEN = 0.5  # below this similarity a long paired paragraph is shown as rewritten: old text out, new text in
+SHORT = 80  # characters in both texts, below which the character diff itself decides
+KEPT = 0.3  # share of the longer text a character diff must keep to be shown
 
 
 # -- the parsed body -----------------------------------------------------------------------------
@@ -685,11 +687,14 @@ def inline_diff(old: str, new: str) -> list[Piece]:
     """Character diff of inline Markdown, or the whole old text replaced by the whole new one where a
     marked edit could change how the Markdown around it reads, or where the two have too little in
     common for a character diff to help a reader (it would only scatter marks)."""
-    if similarity(old, new) >= REWRITTEN:
-        pieces = diff_text(old, new)
-        if _safe(pieces, old, new):
-            return pieces
-    return [p for p in (Piece("-", old), Piece("+", new)) if p.text]
+    whole = [p for p in (Piece("-", old), Piece("+", new)) if p.text]
+    if len(old) + len(new) > SHORT and similarity(old, new) < REWRITTEN:
+        return whole  # checked first: diffing two long unrelated texts is slow as well as useless
+    pieces = diff_text(old, new)
+    kept = sum(len(piece.text) for piece in pieces if piece.op == "=")
+    if kept < KEPT * max(len(old), len(new)) or not _safe(pieces, old, new):
+        return whole
+    return pieces
 
 
 def _safe(pieces: list[Piece], old: str, new: str) -> bool:
