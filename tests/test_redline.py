@@ -505,3 +505,14 @@ def test_a_planted_page_cache_is_ignored(runner, revised, site, tmp_path):
     invoke(runner, revised, "build", "--out", str(out))
     page = (out / "QP-SH-001" / "redline" / "index.html").read_text(encoding="utf-8")
     assert "伪造的修订内容" not in page and '<del class="dc-del">24</del>' in page
+
+
+def test_a_redline_page_that_would_load_from_another_host_is_refused(tmp_path):
+    from doccontrol.errors import DoccontrolError
+    from doccontrol.render.site_redline import checked_content
+
+    old = doc("见下图：![网点分布](https://maps.example.com/net.png)\n")
+    new = doc("网点分布见服务网点清单。\n", "A/1")
+    with pytest.raises(DoccontrolError, match="would load resources from other hosts"):
+        checked_content(diff_documents(old, new))
+    assert "dc-ins" in checked_content(diff_documents(doc("甲。\n"), doc("甲乙。\n", "A/1")))

@@ -103,8 +103,8 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
         staged = stage(ws.config, pub, docs_dir)
         redline_plan = site_redline.prepare(ws, pub, staged, docs_dir) if redlines else None  # 修订对比 pages
         run_mkdocs(ws, pub, docs_dir, site_dir, staged)
-        site_redline.write_pages(site_dir, redline_plan)  # 修订对比 pages
         ensure_local(site_dir)
+        site_redline.write_pages(site_dir, redline_plan)  # 修订对比 pages (their content is checked as it is made)
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
         swap_in(site_dir, out, work / "previous")

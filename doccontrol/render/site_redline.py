@@ -81,7 +81,7 @@ def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
             if earlier is None:
                 continue  # an unreadable earlier release gets no page; `doccontrol verify` reports it
             diff = diff_documents(earlier, doc)
-            pages.put(_page_key(old_event, pairs[doc.number][1]), (page_title(diff), page_content(diff)))
+            pages.put(_page_key(old_event, pairs[doc.number][1]), (page_title(diff), checked_content(diff)))
     for doc, (old, new) in wanted:
         target = staged.targets[doc.number]
         page = pages.get(_page_key(old, new))
@@ -206,6 +206,22 @@ def page_html(shell: str, page: RedlinePage) -> str:
 
 def page_title(diff: DocumentDiff) -> str:
     return f"{diff.number} {diff.title} · {PAGE_LABEL}（{diff.old_revision} → {diff.new_revision}）"
+
+
+def checked_content(diff: DocumentDiff) -> str:
+    """The page content, refused like any page of the site when it would load something from another host
+    (an image in a withdrawn paragraph, say): the shell is checked with the site, each content here."""
+    from ..errors import DoccontrolError
+    from .site import remote_in
+
+    content = page_content(diff)
+    remote = remote_in(content)
+    if remote:
+        shown = "\n".join(f"    {line}" for line in remote[:20])
+        raise DoccontrolError(f"the 修订对比 page of {diff.number} would load resources from other hosts; readers "
+                              f"on the intranet cannot reach them and no request may leave the site:\n{shown}",
+                              fix=f"remove them from {diff.number}, or build without redline pages (--no-redlines)")
+    return content
 
 
 def page_content(diff: DocumentDiff) -> str:
