@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -353,6 +354,19 @@ def test_redline_keeps_the_controlled_layout_and_says_what_it_compares(exports):
     assert rows["文件名称"] == ("客户投诉处理程序", "客户投诉受理与处理程序")
     assert rows["对应条款"][0] == "删除 ISO9001-7.5"
     assert "受控状态：修订对比" in document.sections[-1].footer.paragraphs[0].text
+
+
+@pytest.mark.office
+def test_a_printed_redline_has_a_one_page_cover_and_the_comparison_under_the_revision_record(exports, tmp_path):
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(exports["redline"])], check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / exports["redline"].with_suffix(".pdf").name
+    pages = [subprocess.run(["pdftotext", "-f", str(k), "-l", str(k), str(pdf), "-"], check=True, capture_output=True,
+                            text=True).stdout for k in (1, 2, 3)]
+    cover, record, body = (re.sub(r"\s+", "", page) for page in pages)
+    assert "审批" in cover and "删除ISO9001-7.5" not in cover and "第1页共3页" in cover
+    assert record.index("修订记录") < record.index("修订对比版本/修改码") and "删除ISO9001-7.5" in record
+    assert "1目的" in body and "网上投诉" in body and "当场登记" in body  # a printed redline shows both
 
 
 def test_redline_table_row_added_and_removed_is_a_tracked_row(runner, tmp_path):

@@ -385,11 +385,11 @@ def front_markdown(item: Rendition, cover_break: str) -> str:
         _table(None, identity, [30, 70]),
         _styled("Cover Caption", "审批"),
         _table(["", "签名", "日期"], approvals, [20, 40, 40]),
-        *([_styled("Cover Caption", "修订对比"), _table(["", "原", "新"], [list(r) for r in item.comparison], [20, 40, 40])]
-          if item.comparison else []),
         _raw(cover_break),
         _styled("Record Heading", "修订记录"),
         _table(["版本/修改码", "日期", "修订章节", "修订内容摘要", "编制", "批准"], record, [17, 20, 13, 26, 12, 12]),
+        *([_styled("Record Heading", "修订对比"), _table(["", "原", "新"], [list(r) for r in item.comparison], [20, 40, 40])]
+          if item.comparison else []),
         _raw(PAGE_BREAK),
     ]
     if doc.type == "form":

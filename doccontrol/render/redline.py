@@ -4,7 +4,8 @@ The redline's Markdown (`diff.marked_markdown`) becomes pandoc Markdown in which
 and deletion is a span of class `insertion` / `deletion` with the revision's preparer as author and
 its revision date as date; pandoc's docx writer turns those into `w:ins` / `w:del`. The file goes
 through the same batch converter and finishing as every controlled export (cover, approval block,
-revision record, header and footer), marked 修订对比. Then the package's body is finished for
+revision record, header and footer), marked 修订对比, with a table of what was compared under the
+revision record. Then the package's body is finished for
 Word's review tools, which pandoc leaves undone:
 
 - a paragraph, list item or heading that is wholly inserted or deleted has its paragraph mark
@@ -60,11 +61,13 @@ def redline_rendition(config: Config, old: Document | None, new: Document) -> tu
 
 
 def cover_table(diff: DocumentDiff) -> tuple[tuple[str, str, str], ...]:
-    """The cover's comparison rows: the revisions compared, the author and date of the changes, and
-    each controlled metadata field that changed."""
+    """The comparison rows under the revision record: the revisions compared, the author and date of
+    the changes, and each controlled metadata field that changed (the record itself is just above)."""
     rows = [("版本/修改码", diff.old_revision or "—", diff.new_revision), ("修订人/日期", "", f"{diff.author} {diff.date}")]
     for change in diff.fields:
-        if change.name in ("references", "clauses", "history"):
+        if change.name == "history":
+            continue
+        if change.name in ("references", "clauses"):
             old = "；".join(f"删除 {x}" for x in change.removed)
             new = "；".join(f"增加 {x}" for x in change.added)
         else:
