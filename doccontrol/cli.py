@@ -579,16 +579,17 @@ def allow_no_history_option(command):
 @click.option("--preview", is_flag=True, help="Include drafts, each marked 草稿/未批准, into a separate folder.")
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Publish what is in force on DATE.")
 @click.option("--no-cache", is_flag=True, help="Parse every published document again, ignoring the parse cache.")
+@click.option("--no-redlines", is_flag=True, help="Leave out the 修订对比 pages (what each current revision changed).")
 @allow_no_history_option
 @click.pass_context
-def build(ctx, out, preview, as_of, no_cache, allow_no_history):
+def build(ctx, out, preview, as_of, no_cache, no_redlines, allow_no_history):
     """Build the controlled website from the current released revisions."""
     from .render.site import build_site
 
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
     out = out or ws.root / ("preview" if preview else "site")
-    result = build_site(ws, out, preview=preview, as_of=as_of)
+    result = build_site(ws, out, preview=preview, as_of=as_of, redlines=not no_redlines)
     _notice(result.notice)
     _held_back(ws)
     click.echo(f"built {result.pages} documents into {result.out}")
@@ -609,11 +610,25 @@ def serve(ctx, port, host):
 @click.argument("number")
 @click.option("--revision", help="A released revision (e.g. A/1); default: the current one.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True)
+@click.option("--redline", is_flag=True, help="Export the changes from the previous revision as Word tracked changes.")
+@click.option("--from", "from_rev", metavar="REV", help="With --redline: the revision to compare with "
+              "(default: the one before).")
 @allow_no_history_option
 @click.option("--force", is_flag=True, help="Replace an existing file that doccontrol did not write.")
 @click.pass_context
-def export(ctx, number, revision, out, allow_no_history, force):
-    """Export one document as a controlled Word (.docx) file."""
+def export(ctx, number, revision, out, redline, from_rev, allow_no_history, force):
+    """Export one document as a controlled Word (.docx) file, or as a redline (--redline)."""
+    if from_rev and not redline:
+        raise click.UsageError("--from is for --redline")
+    if redline:
+        from .compare import redline_pair
+        from .render.redline import export_redline
+
+        ws = _workspace(ctx)
+        pair = redline_pair(ws, number, revision, from_rev)
+        _notice(pair.notice)
+        click.echo(str(export_redline(ws, pair.old, pair.new, out, force=force)))
+        return
     from .render.docx import export_document
 
     exported = export_document(_workspace(ctx), number, revision, out, allow_no_history=allow_no_history,
@@ -623,21 +638,40 @@ def export(ctx, number, revision, out, allow_no_history, force):
 
 
 @cli.command(context_settings=CONTEXT)
+@click.argument("number")
+@click.option("--from", "from_rev", metavar="REV", help="The older revision (default: the one in force).")
+@click.option("--to", "to_rev", metavar="REV", help="The newer revision (default: the working revision).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.pass_context
+def diff(ctx, number, from_rev, to_rev, fmt):
+    """What changed between two revisions: body by section, and controlled metadata."""
+    from .compare import compare
+    from .diff import diff_documents, format_diff
+
+    pair = compare(_workspace(ctx), number, from_rev, to_rev)
+    _notice(pair.notice)
+    click.echo(format_diff(diff_documents(pair.old, pair.new), fmt), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("dist/audit-pack.zip"),
               show_default=True)
 @click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help="Pack what is in force on DATE.")
 @click.option("--no-cache", is_flag=True, help="Ignore the conversion cache (a cold run).")
+@click.option("--redlines-since", "redlines_since", callback=_parse_date, metavar="DATE",
+              help="Also pack a Word redline (修订对比) of each revision that came into force since DATE.")
 @allow_no_history_option
 @click.option("--force", is_flag=True, help="Replace an existing file that doccontrol did not write.")
 @click.pass_context
-def pack(ctx, out, as_of, no_cache, allow_no_history, force):
+def pack(ctx, out, as_of, no_cache, redlines_since, allow_no_history, force):
     """Build the audit pack: one .docx per document in force, the register, the clause matrix, a manifest."""
     from .pack import build_pack
 
     no_cache = no_cache or ctx.obj.get("no_cache")
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
-    result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True, force=force)
+    result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True, force=force,
+                        redlines_since=redlines_since)
     _notice(result.notice)
     _held_back(ws)
     click.echo(f"packed {result.documents} documents into {result.path}")

@@ -43,10 +43,17 @@ class PackResult:
 
 
 def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool = True,
-               progress: Callable[[int, int], None] | bool = False, force: bool = False) -> PackResult:
-    """Build the audit pack of what is in force on as_of (default today) and write it atomically to out."""
+               progress: Callable[[int, int], None] | bool = False, force: bool = False,
+               redlines_since: dt.date | None = None) -> PackResult:
+    """Build the audit pack of what is in force on as_of (default today) and write it atomically to out.
+
+    With redlines_since, the pack also holds a Word redline (修订对比) of every revision that came
+    into force from that date to as_of, against the revision it replaced."""
     out = checked_file(ws.config, Path(out), "pack", force)
     as_of = as_of or clock.today()
+    if redlines_since and redlines_since > as_of:
+        raise DoccontrolError(f"--redlines-since {redlines_since} is after the pack's date {as_of}",
+                              fix="give a start date on or before the pack's date")
     publication = ws.in_force(as_of, use_cache=use_cache)
     errors = [f for f in publication.findings if f.severity is Severity.ERROR]
     if errors:
@@ -69,7 +76,12 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
     for name, data in record_files(ws.released_sources(publication), publication).items():
         files[f"{RECORD}/{name}"] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
-    files[MANIFEST] = (_manifest(config, as_of, files, publication.unsigned), {})
+    if redlines_since:
+        from .compare import redlines_since as find_redlines
+        from .render.redline import pack_files
+
+        files.update(pack_files(config, find_redlines(ws, documents, redlines_since, as_of), use_cache))
+    files[MANIFEST] = (_manifest(config, as_of, files, publication.unsigned, redlines_since), {})
     out = Path(out)
     atomic_write_bytes(out, _zip(files, stamp))
     return PackResult(out, len(documents), rendered.converted, publication.notice)
@@ -148,14 +160,17 @@ Compare the trust anchor (configuration version 1) printed by verify-pack with t
 """
 
 
-def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]], unsigned: bool = False) -> bytes:
+def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]], unsigned: bool = False,
+              redlines_since: dt.date | None = None) -> bytes:
     entries = [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **meta}
                for name, (data, meta) in sorted(files.items())]
     manifest = {"format": MANIFEST_FORMAT, "company": config.company, "as_of": as_of.isoformat(),
-                "documents": sum(1 for e in entries if e["number"]),
+                "documents": sum(1 for e in entries if e["number"] and "compared_with" not in e),
                 "signatures": "names only, not verified with keys (policy unsigned)" if unsigned else
                 "SSH signatures verified against the roster in force when each was made",
                 "files": entries}
+    if redlines_since:
+        manifest["redlines_since"] = redlines_since.isoformat()
     return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

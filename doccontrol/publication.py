@@ -25,7 +25,7 @@ from .loader import load_worktree
 from .model import Document, Finding, Severity, fingerprint
 from .proof import Proof, prove
 from .record import DocumentRecord
-from .repo import Repo, RepoError
+from .repo import CommitInfo, Repo, RepoError
 from .signing import Verifier
 from .verification import Evaluation, evaluate, with_record
 
@@ -200,6 +200,53 @@ def preview_documents(documents: list[Document], findings: list[Finding]) -> Pub
     """The working tree as it stands, drafts included (for `build --preview` only)."""
     shown = [doc for doc in documents if doc.status != "obsolete"]
     return Publication(clock.today(), shown, {}, [f for f in findings if f.severity is Severity.ERROR], preview=True)
+
+
+@dataclass(frozen=True)
+class Released:
+    """A released revision whose release counts and whose content the history proves."""
+
+    number: str
+    revision: str
+    path: str
+    effective: dt.date
+    released_on: dt.date
+    document: Document
+    commit: CommitInfo
+
+
+class ReleaseIndex:
+    """Every proven release of every document (documents held back are left out), oldest first."""
+
+    def __init__(self, proof: Proof):
+        self._records = proof.evaluation.records
+        self._by_number: dict[str, list[Released]] = {}
+        for number, record in proof.evaluation.records.items():
+            if proof.evaluation.doubtful(number):
+                continue
+            for cycle in record.releases:
+                doc = proof.released.get((number, cycle.revision))
+                if doc is not None and cycle.release is not None and cycle.effective is not None:
+                    self._by_number.setdefault(number, []).append(Released(
+                        number, cycle.revision, doc.path, cycle.effective, cycle.release.time.date(),
+                        with_record(doc, cycle), proof.release_commits[(number, cycle.revision)]))
+
+    def revisions(self, number: str) -> list[Released]:
+        return list(self._by_number.get(number, []))
+
+    def in_force(self, number: str, as_of: dt.date) -> Released | None:
+        record = self._records.get(number)
+        cycle = _in_force(record, as_of) if record else None
+        return next((r for r in self.revisions(number) if cycle and r.revision == cycle.revision), None)
+
+
+def release_index(config: Config, verifier: Verifier, cache=None) -> ReleaseIndex | None:
+    """The proven releases, from the history; None without history."""
+    repo = full_history_repo(config.root)
+    if repo is None:
+        return None
+    with repo:
+        return ReleaseIndex(prove(repo, verifier, cache, full=False))
 
 
 @dataclass

@@ -69,6 +69,7 @@ class Workspace:
         self._evaluation: Evaluation | None = None
         self.allow_no_history = False
         self.publication = None  # the last publication in_force decided (the CLI reports what it held back)
+        self._releases: tuple | None = None
         self.ledger_findings: list[Finding] = []
         try:
             self.config = load_config(self.root)
@@ -200,6 +201,19 @@ class Workspace:
             for number, paths in wanted.items():
                 found.update(repo.read_files(publication.commits[number], paths))
         return found
+
+    def releases(self):
+        """Every proven release (see `publication.release_index`), proven once per Workspace; None without history."""
+        if self._releases is None:
+            from .publication import release_index
+
+            cache = self.parse_cache(autosave=False)
+            verifier = self.verifier()
+            self._releases = (release_index(self.config, verifier, cache),)
+            self.keep_verified(verifier)
+            if cache is not None:
+                cache.flush(keep_unused=True)
+        return self._releases[0]
 
     def select_revision(self, number: str, revision: str | None, allow_no_history: bool = False):
         """The revision of one document to export (see `publication.select_revision`)."""

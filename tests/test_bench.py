@@ -68,3 +68,17 @@ def test_corpus_is_valid_and_deterministic(tmp_path, runner, monkeypatch):
     assert all(row["record"] == "signed" for record in history for row in record["rows"])  # all released, signed
     types = {record["number"][:2] for record in history}
     assert types == {"QM", "QP", "QI", "QR"}
+
+
+def test_bench_redline_workloads_run(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run"), "--n", "12", "--repeat", "1", "--workloads", "redline",
+         "--work-dir", str(tmp_path / "work"), "--json", str(out)],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=300)
+    assert result.returncode == 0, result.stderr + result.stdout
+    rows = {row["workload"]: row for row in json.loads(out.read_text(encoding="utf-8"))}
+    assert list(rows) == ["diff (one procedure)", "build with redlines", "build with redlines, cold"]
+    assert rows["diff (one procedure)"]["note"].endswith("kB") and int(rows["diff (one procedure)"]["note"][:-3]) >= 15
+    assert all(row["median"] > 0 and row["floor"] > 0 for row in rows.values())
+    assert rows["build with redlines"]["paired"] and rows["build with redlines, cold"]["paired"]

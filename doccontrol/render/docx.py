@@ -60,6 +60,7 @@ class Rendition:
     company: str
     type_label: str
     mark: str | None = None
+    comparison: tuple[tuple[str, str, str], ...] = ()  # a redline's cover rows: item, old, new
 
     @property
     def control(self) -> str:
@@ -90,7 +91,7 @@ class Rendition:
         signatures = [[s.role, s.name, s.at.date().isoformat()] for s in doc.approvals]
         payload = [renderer, fingerprint(doc), doc.revision, str(doc.effective), doc.status,
                    self.company, self.type_label, self.mark, signatures,
-                   [row.approved_by for row in doc.history]]
+                   [row.approved_by for row in doc.history], [list(row) for row in self.comparison]]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -318,6 +319,8 @@ def front_markdown(item: Rendition, cover_break: str) -> str:
         _raw(cover_break),
         _styled("Record Heading", "修订记录"),
         _table(["版本/修改码", "日期", "修订章节", "修订内容摘要", "编制", "批准"], record, [17, 20, 13, 26, 12, 12]),
+        *([_styled("Record Heading", "修订对比"), _table(["", "原", "新"], [list(r) for r in item.comparison], [20, 40, 40])]
+          if item.comparison else []),
         _raw(PAGE_BREAK),
     ]
     if doc.type == "form":

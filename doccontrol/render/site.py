@@ -37,6 +37,7 @@ from ..model import NUMBER_IN_TEXT, Document, Severity, Signature
 from ..publication import Publication
 from ..register import TYPE_ORDER, register_rows, sort_key
 from ..workspace import Workspace
+from . import site_redline
 from .sanitize import Sanitize
 
 HERE = Path(__file__).parent
@@ -91,15 +92,19 @@ class Target:
 
 # -- entry points ------------------------------------------------------------------------------
 
-def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.date | None = None) -> SiteResult:
+def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.date | None = None,
+               redlines: bool = True) -> SiteResult:
     """Build the site (released revisions, or the working tree when preview) and replace `out` with it."""
     out = checked_output(ws, Path(out), preview)
     pub = publication(ws, preview, as_of)
     out.parent.mkdir(parents=True, exist_ok=True)
     with private_temp_dir(out.parent, f".{out.name}-build-") as work:
         docs_dir, site_dir = work / "docs", work / "site"
-        run_mkdocs(ws, pub, docs_dir, site_dir, stage(ws.config, pub, docs_dir))
+        staged = stage(ws.config, pub, docs_dir)
+        redline_plan = site_redline.prepare(ws, pub, staged, docs_dir) if redlines else None  # 修订对比 pages
+        run_mkdocs(ws, pub, docs_dir, site_dir, staged)
         ensure_local(site_dir)
+        site_redline.write_pages(site_dir, redline_plan)  # 修订对比 pages (their content is checked as it is made)
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
         swap_in(site_dir, out, work / "previous")
