@@ -254,10 +254,19 @@ def signing_options(command):
                                                       "ssh-agent). Default: git config user.signingkey.")(command)
 
 
-def _control(ctx, key: str | None = None, as_name: str | None = None):
+def _control(ctx, key: str | None = None, as_name: str | None = None, show_diff: bool = False):
     from .workflow import ChangeControl
 
-    return ChangeControl(_workspace(ctx), key=key, as_name=as_name)
+    return ChangeControl(_workspace(ctx), key=key, as_name=as_name, show=click.echo if show_diff else None)
+
+
+DIFF_OPTION = click.option("--diff/--no-diff", "show_diff", default=None,
+                           help="Show what changed against the revision in force before signing (default: on a "
+                                "terminal).")
+
+
+def _showing(show_diff: bool | None) -> bool:
+    return sys.stdout.isatty() if show_diff is None else show_diff
 
 
 def _list_option(ctx, param, value):
@@ -308,11 +317,12 @@ ALL_OPTION = click.option("--all", "everything", is_flag=True, help="Everything 
 @cli.command(context_settings=CONTEXT)
 @click.argument("numbers", nargs=-1, metavar="NUMBER...")
 @ALL_OPTION
+@DIFF_OPTION
 @signing_options
 @click.pass_context
-def submit(ctx, numbers, everything, key, as_name):
-    """Submit drafts for review (draft → in review), signed by their preparer (编制)."""
-    control = _control(ctx, key, as_name)
+def submit(ctx, numbers, everything, show_diff, key, as_name):
+    """Submit drafts for review (draft → in review), signed by their preparer (编制); shows what changed."""
+    control = _control(ctx, key, as_name, show_diff=_showing(show_diff))
     for doc in control.submit(_chosen(control, numbers, everything, "submit")):
         click.echo(f"{doc.number} {doc.revision} is in review")
 
@@ -323,15 +333,17 @@ def submit(ctx, numbers, everything, key, as_name):
               help="审核 (review), 会签 (countersign) or 批准 (approve).")
 @click.option("--comment", default="", help="A comment recorded with the signature.")
 @ALL_OPTION
+@DIFF_OPTION
 @signing_options
 @click.pass_context
-def approve(ctx, numbers, role, comment, everything, key, as_name):
-    """Sign documents in review with your own key; the signature is bound to the exact content."""
+def approve(ctx, numbers, role, comment, everything, show_diff, key, as_name):
+    """Sign documents in review with your own key; shows what changed, and the signature binds the exact
+    content and the revision it was compared with."""
     from .statements import ROLE_LABELS
     from .workflow import role_id
 
     label = ROLE_LABELS[role_id(role)]
-    control = _control(ctx, key, as_name)
+    control = _control(ctx, key, as_name, show_diff=_showing(show_diff))
     for doc in control.approve(_chosen(control, numbers, everything, "approve", role), role, comment):
         signer = next((sig for sig in reversed(doc.approvals) if sig.role == label), None)
         by = f"{signer.name} (key {signer.key}…)" if signer and signer.key else (signer.name if signer else "")

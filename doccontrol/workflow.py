@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,11 +92,14 @@ def _step(method):
 
 
 class ChangeControl:
-    def __init__(self, workspace: Workspace, key: str | None = None, as_name: str | None = None):
+    def __init__(self, workspace: Workspace, key: str | None = None, as_name: str | None = None,
+                 show: Callable[[str], None] | None = None):
+        """show, when given, receives what each signer signs: the diff against the revision in force."""
         self.ws = workspace
         self.config = workspace.config
         self.key = key
         self.as_name = as_name
+        self.show = show
         self._held: Repo | None = None
         self._pending: dict[str, list[Entry]] = {}
 
@@ -212,6 +215,7 @@ class ChangeControl:
                                       line=doc.line_of("prepared.name"),
                                       fix=f"{doc.prepared.name} submits with their own key, or revise the preparer")
         statements = {doc.number: self._statement(doc, actor, kind="submit", base=self._base(doc)) for doc in docs}
+        self._show_changes(docs)
         self._sign_and_commit(docs, actor, statements, frontmatter.submitted(),
                               f"submit: {_listing(docs)} for review by {actor.name}", with_drafts=True)
         return self.ws.find_many(numbers)
@@ -232,6 +236,7 @@ class ChangeControl:
             statements[doc.number] = self._statement(
                 doc, actor, kind="approval", role=role, meaning=ROLE_MEANINGS[role], comment=comment or None,
                 base=cycle.submit.statement.base.model_dump() if cycle and cycle.submit.statement.base else None)
+        self._show_changes(docs)
         edit = frontmatter.set_status("approved") if role == APPROVE else None
         self._sign_and_commit(docs, actor, statements, edit,
                               f"approve: {ROLE_LABELS[role]} by {actor.name} for {_listing(docs)}")
@@ -428,6 +433,17 @@ class ChangeControl:
             return parse_statement({key: value for key, value in data.items() if value is not None})
         except StatementError as error:
             raise DoccontrolError(f"{doc.number}: the statement cannot be made: {error}", path=doc.path) from None
+
+    def _show_changes(self, docs: list[Document]) -> None:
+        """Show the signer what they sign: each document's changes against the revision in force."""
+        if self.show is None:
+            return
+        from .diff import diff_documents, format_diff
+
+        index = self.ws.releases()
+        for doc in docs:
+            current = index.in_force(doc.number, clock.today()) if index else None
+            self.show(format_diff(diff_documents(current.document if current else None, doc), "text"))
 
     def _base(self, doc: Document) -> dict | None:
         latest = self.ws.evaluate().record(doc.number).latest_release

@@ -764,3 +764,15 @@ def test_a_change_of_metadata_only_is_one_light_step(runner, released_repo):
     text = read(released_repo)
     assert "review_months: 24" in text and "summary: 补充条款对应" in text and "status: review" in text
     assert git(released_repo, "status", "--porcelain") == ""
+
+
+def test_the_signer_sees_what_changed_before_signing(runner, released_repo):
+    open_revision(runner, released_repo)
+    replace_in(released_repo, "24 小时内响应", "12 小时内响应")
+    out = invoke(runner, released_repo, "submit", "QP-SH-001", "--diff").output
+    assert "A/0 → A/1" in out and "[-24-]{+12+}" in out and out.endswith("QP-SH-001 A/1 is in review\n")
+    out = invoke(runner, released_repo, "approve", "QP-SH-001", "--role", "审核", "--as", "林慧", "--diff").output
+    assert "[-24-]{+12+}" in out
+    base = ledger_lines(released_repo)[-1]["statement"]["base"]
+    released = ledger_lines(released_repo)[3]["statement"]
+    assert (base["revision"], base["fingerprint"]) == ("A/0", released["fingerprint"])
