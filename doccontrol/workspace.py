@@ -82,6 +82,12 @@ class Workspace:
             cache.flush(keep_unused=True)
         return publication
 
+    def site_options(self):
+        """The options of the controlled website (mkdocs.yml); raises ConfigError when they are not valid."""
+        from .render.site_options import read_site_options
+
+        return read_site_options(self.root)
+
     def preview(self):
         """The working tree as published by `build --preview` (see `publication.preview_documents`)."""
         from .publication import preview_documents

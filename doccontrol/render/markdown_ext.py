@@ -1,0 +1,90 @@
+"""Python-Markdown extensions of the site: links for document numbers, and the Markdown pandoc reads alike.
+
+The Word export reads each document with pandoc; where Python-Markdown would read the same
+text differently, the site is made to read it as pandoc does, so both copies show one text.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as etree
+
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+from ..model import NUMBER_IN_TEXT
+
+
+class LiteralRuns(Extension):
+    """Four or more `_` or `*` in a row are text, as pandoc reads them (fill-in blanks: ____年__月__日).
+
+    Python-Markdown would read `____年（部件名称：____）` as nested bold around 年（部件名称：
+    and drop the blanks."""
+
+    def extendMarkdown(self, md):
+        md.inlinePatterns.register(LiteralRunProcessor(r"(\*{4,}|_{4,})", md), "doccontrol_literal_runs", 70)
+
+
+class LiteralRunProcessor(InlineProcessor):
+    def handleMatch(self, m, data):
+        return AtomicString(m.group(1)), m.start(0), m.end(0)
+
+
+class NumberLinks(Extension):
+    """Turn each published document number in the text into a link to its page, titled with its name."""
+
+    def __init__(self, targets: dict):
+        super().__init__()
+        self.targets = targets
+
+    def extendMarkdown(self, md):
+        md.treeprocessors.register(NumberLinker(md, self.targets), "doccontrol_numbers", 15)
+
+
+class NumberLinker(Treeprocessor):
+    SKIP = {"a", "code", "pre", "kbd", "script", "style", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+    def __init__(self, md, targets: dict):
+        super().__init__(md)
+        self.targets = targets
+
+    def run(self, root):
+        self.visit(root)
+
+    def visit(self, element) -> None:
+        if element.tag in self.SKIP:
+            return
+        if element.text:
+            element.text, links = self.split(element.text)
+            for index, link in enumerate(links):
+                element.insert(index, link)
+        for child in list(element):
+            self.visit(child)
+            if child.tail:
+                child.tail, links = self.split(child.tail)
+                position = list(element).index(child) + 1
+                for offset, link in enumerate(links):
+                    element.insert(position + offset, link)
+
+    def split(self, text: str) -> tuple[str, list]:
+        """The text before the first linked number, and one <a> per number (its tail the text after it)."""
+        links: list = []
+        head, last = text, 0
+        for match in NUMBER_IN_TEXT.finditer(text):
+            target = self.targets.get(match.group(1))
+            if not target:
+                continue
+            if links:
+                links[-1].tail = text[last:match.start()]
+            else:
+                head = text[:match.start()]
+            # Python-Markdown's serializer leaves "&" alone when it already looks like an entity.
+            title = target.title.replace("&", "&amp;")
+            link = etree.Element("a", {"href": f"/{target.src}", "title": title, "class": "dc-ref"})
+            link.text = match.group(1)
+            links.append(link)
+            last = match.end()
+        if links:
+            links[-1].tail = text[last:]
+        return head, links
