@@ -142,7 +142,7 @@ def _manifest(config: Config, publication: Publication, files: dict[str, tuple[b
                for name, (data, meta) in sorted(files.items())]
     manifest = {"format": MANIFEST_FORMAT, "company": config.company, "as_of": publication.as_of.isoformat(),
                 "copy": f"{docx.UNCONTROLLED}（{docx.UNCONTROLLED_NOTE}）",
-                "signatures": "not key-verified (签名未经密钥验证)" if publication.unsigned else "key-verified",
+                **({"signatures": "not key-verified (签名未经密钥验证)"} if publication.unsigned else {}),
                 "documents": sum(1 for e in entries if e["number"]),
                 "withdrawn": [{"number": number, "title": title, "date": date, "superseded_by": successor or None,
                                "reason": reason} for number, title, date, successor, reason
