@@ -237,7 +237,7 @@ def document_pages(config: Config, pub: Publication, doc: Document,
 
 
 # Search ranks a procedure's sections above a form's or a manual chapter's when both match as well.
-SEARCH_BOOST = {"procedure": 2, "instruction": 2, "external": 1.5, "manual": 1.2, "form": 1}
+SEARCH_BOOST = {"procedure": 1.5, "instruction": 1.5, "external": 1.2, "manual": 1, "form": 1}
 
 
 def document_meta(config: Config, pub: Publication, doc: Document, targets: dict[str, Target]) -> dict:

@@ -85,7 +85,8 @@ def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs
                   "features": list(FEATURES), "palette": {"primary": "custom", "accent": "custom"},
                   **({"logo": f"assets/doccontrol/logo{Path(options.logo).suffix.lower()}"} if options.logo else {})},
         "plugins": {"search": {"lang": ["zh"], "separator": SEARCH_SEPARATOR, "jieba_dict_user": str(USER_DICT),
-                               "fields": {"title": {"boost": 1000}, "text": {"boost": 1}, "keys": {"boost": 50}}}},
+                               "fields": {"title": {"boost": 1000}, "text": {"boost": 1}, "keys": {"boost": 20},
+                                          "cells": {"boost": 1}, "number": {"boost": 100000}}}},
         "markdown_extensions": [
             {"tables": {"use_align_attribute": True}}, "attr_list", "def_list", "footnotes",
             {"toc": {"permalink": True, "slugify": slugify(case="lower")}},
