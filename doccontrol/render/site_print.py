@@ -24,11 +24,12 @@ def print_css(doc: Document, preview: bool) -> str:
         state += f"\u3000生效日期 {doc.effective.isoformat()}"
     if preview:
         state = "草稿/未批准\u3000" + state
-    margins = [f"@top-left {{ content: {css_string(title)}; }}",
-               f"@top-right {{ content: {css_string(state)}; }}",
-               f"@bottom-center {{ {page_counter()} }}"]
+    box = "font-size: 8pt; color: #222;"
+    margins = [f"@top-left {{ content: {css_string(title)}; {box} }}",
+               f"@top-right {{ content: {css_string(state)}; {box} }}",
+               f"@bottom-right {{ {page_counter()} {box} }}"]
     if doc.type != "form":
-        margins.append(f"@bottom-left {{ content: {css_string('打印件为非受控文件，使用前请核对版本')}; }}")
+        margins.append(f"@bottom-left {{ content: {css_string('打印件为非受控文件，使用前请核对版本')}; {box} }}")
     size = "size: A4 landscape; " if doc.orientation == "landscape" else ""
     return "@page { " + size + " ".join(margins) + " }\n"
 
