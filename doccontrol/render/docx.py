@@ -40,11 +40,12 @@ from ..model import ROLES, Document, Revision, RevisionError, fingerprint
 from ..publication import NO_HISTORY_NOTICE, current_releases, full_history_repo, read_release, self_evidently_in_force
 from ..repo import ReleaseEvent
 from . import docx_reference as reference
+from .markdown_ext import literal_blanks
 from . import docx_split
 
 LUA_SCRIPT = Path(__file__).with_name("docx.lua")
 BODY_FORMAT = ("markdown+east_asian_line_breaks-yaml_metadata_block-citations-tex_math_dollars"
-               "-raw_tex-raw_attribute-implicit_figures")
+               "-raw_tex-raw_attribute-implicit_figures-smart")
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
 MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
@@ -270,7 +271,8 @@ def drop_other_versions(cache: Path) -> None:
 def renderer_version() -> str:
     """Changes whenever the layout code or pandoc changes, so the cache never serves an old layout."""
     digest = hashlib.sha256(pypandoc.get_pandoc_version().encode())
-    for source in (Path(__file__), Path(reference.__file__), Path(docx_split.__file__), LUA_SCRIPT):
+    for source in (Path(__file__), Path(reference.__file__), Path(docx_split.__file__), LUA_SCRIPT,
+                   Path(__file__).with_name("markdown_ext.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -396,7 +398,8 @@ def job(item: Rendition, cover_break: str) -> dict:
 
 def body_parts(doc: Document) -> list[str]:
     """The document's text files in reading order: the main body, then each part by file name."""
-    return [doc.body, *(part.text for part in sorted(doc.parts, key=lambda p: p.path))]
+    texts = [doc.body, *(part.text for part in sorted(doc.parts, key=lambda p: p.path))]
+    return [literal_blanks(text) for text in texts]
 
 
 def front_markdown(item: Rendition, cover_break: str) -> str:

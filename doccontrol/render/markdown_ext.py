@@ -6,6 +6,7 @@ text differently, the site is made to read it as pandoc does, so both copies sho
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as etree
 
 from markdown.extensions import Extension
@@ -16,14 +17,42 @@ from markdown.util import AtomicString
 from ..model import NUMBER_IN_TEXT
 
 
+BLANK_RUN = re.compile(r"_{2,}")
+CODE_OR_AUTOLINK = re.compile(r"`[^`]*`|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>")
+
+
 class LiteralRuns(Extension):
-    """Four or more `_` or `*` in a row are text, as pandoc reads them (fill-in blanks: ____年__月__日).
+    """Two or more `_` in a row, and four or more `*`, are text: fill-in blanks (____年__月__日), never emphasis.
 
     Python-Markdown would read `____年（部件名称：____）` as nested bold around 年（部件名称：
-    and drop the blanks."""
+    and drop the blanks; pandoc reads `____年__月__日至____年` with 日至 in bold. The Word
+    export escapes the same runs (`literal_blanks`), so both copies show the blanks."""
 
     def extendMarkdown(self, md):
-        md.inlinePatterns.register(LiteralRunProcessor(r"(\*{4,}|_{4,})", md), "doccontrol_literal_runs", 70)
+        md.inlinePatterns.register(LiteralRunProcessor(r"(\*{4,}|_{2,})", md), "doccontrol_literal_runs", 70)
+
+
+def literal_blanks(text: str) -> str:
+    """text with every run of two or more `_` escaped for pandoc, outside fenced code, code spans and autolinks."""
+    out, fence = [], ""
+    for line in text.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~") and (not fence or marker == fence):
+            fence = "" if fence else marker
+        elif not fence and "__" in line:
+            line = _escape_outside_code(line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _escape_outside_code(line: str) -> str:
+    pieces, position = [], 0
+    for kept in CODE_OR_AUTOLINK.finditer(line):
+        pieces.append(BLANK_RUN.sub(lambda m: "\\_" * len(m.group(0)), line[position:kept.start()]))
+        pieces.append(kept.group(0))
+        position = kept.end()
+    pieces.append(BLANK_RUN.sub(lambda m: "\\_" * len(m.group(0)), line[position:]))
+    return "".join(pieces)
 
 
 class LiteralRunProcessor(InlineProcessor):

@@ -21,7 +21,8 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 NUMBER_UNIT = re.compile(rf"(?<![0-9A-Za-z.\-/])([0-9]+(?:[.,][0-9]+)*)\s*([{HAN}%]{{1,4}})")
 DOCUMENT_NUMBER = re.compile(r"[A-Z]{2,4}-[A-Z]{1,4}-[0-9]{2,4}")
 BLANKS = re.compile(r"[_＿]{2,}|□")
-LEADING_PUNCTUATION = re.compile(rf"^[\s{ZWSP}、，。；：,.;:）)]+")
+LEADING_PUNCTUATION = re.compile(rf"^((?:\s|{ZWSP}|<[a-z]+>)*)[\s{ZWSP}、，。；：,.;:）)]+")
+TAG = re.compile(r"<[^<>]*>")
 SPACES = re.compile(rf"[ \t\n{ZWSP}]*[ \t\n]+[ \t\n{ZWSP}]*")
 
 
@@ -36,7 +37,7 @@ def finish_search_index(site_dir: Path, form_words: dict[str, str]) -> None:
         page = location.split("#", 1)[0]
         extra = form_words.get(page, "") if "#" not in location else ""
         entry["text"] = clean_text(entry.get("text", ""))
-        entry["keys"] = search_keys(f"{plain(entry.get('title', ''))} {plain(entry['text'])} {extra}")
+        entry["keys"] = search_keys(*TAG.split(entry.get("title", "")), *TAG.split(entry["text"]), extra)
         entry["number"] = number_parts(plain(entry.get("title", "")))
         entry["cells"] = " ".join(dict.fromkeys(segmented(BLANKS.sub(" ", extra)).split()))
         if "#" not in location and location in named:
@@ -63,14 +64,15 @@ def patch_query_segmentation(site_dir: Path) -> bool:
 
 
 def plain(text: str) -> str:
-    return text.replace(ZWSP, "")
+    """Index text as words: without the zero-width spaces that separate them and the tags Material keeps."""
+    return TAG.sub(" ", text).replace(ZWSP, "")
 
 
 def clean_text(text: str) -> str:
     """Snippet text: no fill-in blanks or check boxes, single spaces, no punctuation at the start."""
     text = BLANKS.sub(" ", text)
     text = SPACES.sub(" ", text)
-    return LEADING_PUNCTUATION.sub("", text).strip()
+    return LEADING_PUNCTUATION.sub(r"\1", text).strip()
 
 
 QUOTED = re.compile(rf"“([{HAN}]{{2,6}})”")
@@ -95,11 +97,14 @@ def number_parts(title: str) -> str:
     return " ".join([match.group(0), *match.group(0).split("-")]) if match else ""
 
 
-def search_keys(text: str) -> str:
-    """Every number glued to the unit and words after it, once each (24 小时内 → 24小时内)."""
+def search_keys(*texts: str) -> str:
+    """Every number glued to the unit and words after it, once each (24 小时内 → 24小时内); a number that
+    opens a title or a paragraph is a section number (4.1 客服专员…) and is left out."""
     keys: dict[str, None] = {}
-    for match in NUMBER_UNIT.finditer(BLANKS.sub(" ", text)):
-        keys[match.group(1).replace(",", "") + match.group(2)] = None
+    for text in texts:
+        for match in NUMBER_UNIT.finditer(BLANKS.sub(" ", text.replace(ZWSP, "").strip())):
+            if match.start() > 0:
+                keys[match.group(1).replace(",", "") + match.group(2)] = None
     return " ".join(keys)
 
 
