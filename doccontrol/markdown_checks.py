@@ -27,9 +27,10 @@ from .model import Document, Finding, Severity
 
 WARN = Severity.WARNING
 
-# Limits within which both renderers read a paragraph in well under a second (measured with
-# pandoc 3.9 and Python-Markdown 3.x: 1,000 unclosed `[` take pandoc 3 s, 200 unclosed `[](`
-# 3 s, 5,000 `<a ` half a minute; lists nested 2,000 deep make Python-Markdown recurse out).
+# Limits within which both renderers read a document in about a second (measured with pandoc 3.9
+# and Python-Markdown 3.11: 1,000 unclosed `[` in one paragraph take pandoc 3 s, 200 unclosed `[](`
+# 3 s, 25,000 `<x ` in a document Python-Markdown over a minute; lists nested 2,000 deep make
+# Python-Markdown recurse out). A document at every limit at once converts in under a second.
 MAX_LINE_CHARS = 10_000
 MAX_LINES_PER_BLOCK = 1_000
 MAX_NESTING = 8
@@ -40,6 +41,15 @@ BLOCK_LIMITS = {
     "angles": (500, "< characters", "write fewer < in one paragraph, or split it"),
     "ampersands": (2_000, "& characters", "write fewer & in one paragraph, or split it"),
     "backticks": (2_000, "backticks (`)", "write fewer backticks in one paragraph, or split it"),
+}
+# The renderers' cost adds up over a document's paragraphs: the same characters, counted over the whole text
+# (brackets and link addresses at their most unclosed in each paragraph).
+DOCUMENT_LIMITS = {
+    "open_brackets": (128, "[ not closed by ]", "close each [ with ], or write a bracket that is text as \\["),
+    "open_destinations": (128, "link addresses ]( not closed by )", "close each link address with )"),
+    "angles": (1_000, "< characters", "write fewer <, or split the document"),
+    "ampersands": (2_000, "& characters", "write fewer &, or split the document"),
+    "backticks": (5_000, "backticks (`)", "write fewer backticks, or split the document"),
 }
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
@@ -123,8 +133,8 @@ def limit_findings(doc: Document) -> list[Finding]:
 
 def limit_text(path: str, text: str, first_line: int) -> Iterator[Finding]:
     """The first limit text exceeds: a line too long, a paragraph too long or holding too many unclosed
-    brackets (or other costly characters), quotes or lists nested too deep."""
-    counts = Counts()
+    brackets (or other costly characters), quotes or lists nested too deep, too many of them in the text."""
+    counts, document = Counts(), Totals()
     block_start, fence = first_line, ""
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
@@ -152,6 +162,12 @@ def limit_text(path: str, text: str, first_line: int) -> Iterator[Finding]:
             yield Finding(path, number, "markdown-limit", f"more than {limit:,} {what} in one paragraph; the site "
                           "and the Word export would take minutes to read it", fix)
             return
+        exceeded = document.add(line, counts)
+        if exceeded:
+            limit, what, fix = DOCUMENT_LIMITS[exceeded]
+            yield Finding(path, number, "markdown-limit", f"more than {limit:,} {what} in the document; the site "
+                          "and the Word export would take minutes to read it", fix)
+            return
         if counts.lines > MAX_LINES_PER_BLOCK:
             yield Finding(path, block_start, "markdown-limit", f"a paragraph, list or table of more than "
                           f"{MAX_LINES_PER_BLOCK:,} lines", "separate it into several with blank lines or headings")
@@ -168,16 +184,43 @@ class Counts:
     angles: int = 0
     ampersands: int = 0
     backticks: int = 0
+    peak_brackets: int = 0
+    peak_destinations: int = 0
 
     def add(self, line: str) -> str | None:
         """Count line in; the name of the first limit now exceeded, if any."""
         self.lines += 1
         self.open_brackets = max(0, self.open_brackets + line.count("[") - line.count("]"))
         self.open_destinations = max(0, self.open_destinations + line.count("](") - line.count(")"))
+        self.peak_brackets = max(self.peak_brackets, self.open_brackets)
+        self.peak_destinations = max(self.peak_destinations, self.open_destinations)
         self.angles += line.count("<")
         self.ampersands += line.count("&")
         self.backticks += line.count("`")
         return next((name for name, (limit, _, _) in BLOCK_LIMITS.items() if getattr(self, name) > limit), None)
+
+
+@dataclass
+class Totals:
+    """The same counts over the whole text: characters added up, unclosed brackets at each paragraph's peak."""
+
+    open_brackets: int = 0
+    open_destinations: int = 0
+    angles: int = 0
+    ampersands: int = 0
+    backticks: int = 0
+    finished_brackets: int = 0
+    finished_destinations: int = 0
+
+    def add(self, line: str, paragraph: Counts) -> str | None:
+        if paragraph.lines == 1:
+            self.finished_brackets, self.finished_destinations = self.open_brackets, self.open_destinations
+        self.open_brackets = self.finished_brackets + paragraph.peak_brackets
+        self.open_destinations = self.finished_destinations + paragraph.peak_destinations
+        self.angles += line.count("<")
+        self.ampersands += line.count("&")
+        self.backticks += line.count("`")
+        return next((name for name, (limit, _, _) in DOCUMENT_LIMITS.items() if getattr(self, name) > limit), None)
 
 
 def nesting_depth(line: str) -> int:

@@ -637,3 +637,24 @@ def test_a_document_the_renderers_cannot_read_in_bounded_time_is_refused_quickly
     assert time.monotonic() - started < 60, "hang guard"
     assert "[ not closed by ]" in result.output and "markdown-limit" in result.output
     assert not (tmp_path / "site").exists()
+
+
+AT_EVERY_LIMIT = "\n\n".join(["[" * 64 + "x"] * 2 + ["[](" * 64] * 2 + ["<x " * 500] * 2 + ["&#" * 500] * 4
+                             + ["`" * 1000] * 5 + ["<x " + "回访" * 100] * 40
+                             + ["回访记录，客服中心在规定时限内处理。" * 200] * 40) + "\n"
+
+
+def test_a_document_at_every_limit_at_once_builds_and_exports_in_seconds(runner, repo, tmp_path):
+    """A hang guard, not a speed test: the slowest text `check` lets through still converts."""
+    import time
+
+    from doccontrol.markdown_checks import limit_text
+
+    assert list(limit_text("x.md", AT_EVERY_LIMIT, 1)) == []
+    write(repo, "procedures/QP-SH-002-极限.md", front("QP-SH-002", "极限", "procedure") + "\n" + AT_EVERY_LIMIT)
+    started = time.monotonic()
+    build(runner, repo, tmp_path / "preview", "--preview")
+    invoke(runner, repo, "export", "QP-SH-002", "--revision", "A/0", "--out", str(tmp_path / "docx"))
+    assert time.monotonic() - started < 120, "hang guard"
+    assert (tmp_path / "preview" / "QP-SH-002" / "index.html").is_file()
+    assert list((tmp_path / "docx").glob("QP-SH-002-*.docx"))

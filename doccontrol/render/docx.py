@@ -44,8 +44,11 @@ from .markdown_ext import literal_blanks
 from . import docx_split
 
 LUA_SCRIPT = Path(__file__).with_name("docx.lua")
+# What pandoc reads in a document's text: the Markdown both renderers agree on. No raw HTML or TeX
+# (check refuses them; pandoc would scan the rest of the text from every `<`), no smart quotes.
 BODY_FORMAT = ("markdown+east_asian_line_breaks-yaml_metadata_block-citations-tex_math_dollars"
-               "-raw_tex-raw_attribute-implicit_figures-smart")
+               "-raw_tex-raw_attribute-implicit_figures-smart-raw_html-native_divs-native_spans"
+               "-markdown_in_html_blocks")
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
 MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
