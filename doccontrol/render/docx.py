@@ -226,12 +226,23 @@ class Rendered:
     converted: int
 
 
-def render(config: Config, items: list[Rendition], *, use_cache: bool = True,
+def render(config: Config, items: list[Rendition], *, use_cache: bool = True, write_cache: bool = True,
            progress: Progress | None = None) -> Rendered:
-    """The finished .docx bytes of each item; converts only what the cache does not hold."""
-    version = renderer_version()
-    cache = config.cache_dir / "docx" / version
+    """The finished .docx bytes of each item; converts only what the cache does not hold.
+
+    With write_cache=False nothing is written under the repository's cache folder (the reference
+    documents are built in a temporary folder and the conversions are not kept)."""
+    if not write_cache:
+        with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-refs-") as scratch:
+            return _render(scratch / "docx", items, use_cache=False, store=False, progress=progress)
+    cache = config.cache_dir / "docx" / renderer_version()
     drop_other_versions(cache)
+    return _render(cache, items, use_cache=use_cache, store=True, progress=progress)
+
+
+def _render(cache: Path, items: list[Rendition], *, use_cache: bool, store: bool,
+            progress: Progress | None) -> Rendered:
+    version = cache.name
     results: list[bytes | None] = [None] * len(items)
     todo = []
     for index, item in enumerate(items):
@@ -247,7 +258,8 @@ def render(config: Config, items: list[Rendition], *, use_cache: bool = True,
     def finished(index: int, parts: dict[str, bytes]):
         nonlocal done
         data = finish(parts, items[index])
-        atomic_write_bytes(cache / f"{items[index].key(version)}.docx", data)
+        if store:
+            atomic_write_bytes(cache / f"{items[index].key(version)}.docx", data)
         results[index] = data
         done += 1
         if progress:

@@ -374,7 +374,7 @@ def write_blank_forms(ws: Workspace, pub: Publication, docs_dir: Path, staged: S
     if not forms:
         return
     items = [blank_form(ws.config, doc, "草稿" if pub.preview else None) for doc in forms]
-    rendered = render(ws.config, items, use_cache=ws.use_cache)
+    rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache)
     for doc, data in zip(forms, rendered.files):
         folder = docs_dir / doc.number
         folder.mkdir(parents=True, exist_ok=True)
