@@ -129,6 +129,17 @@ def limit_findings(doc: Document) -> list[Finding]:
     return [f for path, text, first in document_texts(doc) for f in limit_text(path, text, first)]
 
 
+def refuse_beyond_limits(documents: Iterable[Document], what: str) -> None:
+    """Raise before rendering when any document exceeds the limits: no single text may stall `what`."""
+    from .errors import DoccontrolError
+
+    findings = [f for doc in documents for f in limit_findings(doc)]
+    if findings:
+        raise DoccontrolError(f"cannot {what}: a document's Markdown exceeds what the renderers read in bounded time",
+                              findings=findings,
+                              fix="correct the document as the findings say; `doccontrol check` reports the same")
+
+
 # -- limits ------------------------------------------------------------------------------------
 
 def limit_text(path: str, text: str, first_line: int) -> Iterator[Finding]:

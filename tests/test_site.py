@@ -634,9 +634,13 @@ def test_a_document_the_renderers_cannot_read_in_bounded_time_is_refused_quickly
         + path.relative_to(released_repo).as_posix())
     started = time.monotonic()
     result = build(runner, released_repo, tmp_path / "site", expect=1)
+    exported = invoke(runner, released_repo, "export", "QP-SH-001", "--out", str(tmp_path / "docx"), expect=1)
+    packed = invoke(runner, released_repo, "pack", "--out", str(tmp_path / "pack.zip"), expect=1)
     assert time.monotonic() - started < 60, "hang guard"
-    assert "[ not closed by ]" in result.output and "markdown-limit" in result.output
-    assert not (tmp_path / "site").exists()
+    for output in (result.output, exported.output, packed.output):
+        assert "[ not closed by ]" in output and "markdown-limit" in output and "Traceback" not in output
+    assert not (tmp_path / "site").exists() and not (tmp_path / "pack.zip").exists()
+    assert not list(tmp_path.glob("docx/*.docx"))
 
 
 AT_EVERY_LIMIT = "\n\n".join(["[" * 64 + "x"] * 2 + ["[](" * 64] * 2 + ["<x " * 500] * 2 + ["&#" * 500] * 4

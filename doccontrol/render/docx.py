@@ -36,6 +36,7 @@ from .. import clock
 from ..config import Config
 from ..errors import DoccontrolError
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
+from ..markdown_checks import refuse_beyond_limits
 from ..model import ROLES, Document, Revision, RevisionError, fingerprint
 from ..publication import NO_HISTORY_NOTICE, current_releases, full_history_repo, read_release, self_evidently_in_force
 from ..repo import ReleaseEvent
@@ -231,7 +232,9 @@ def render(config: Config, items: list[Rendition], *, use_cache: bool = True, wr
     """The finished .docx bytes of each item; converts only what the cache does not hold.
 
     With write_cache=False nothing is written under the repository's cache folder (the reference
-    documents are built in a temporary folder and the conversions are not kept)."""
+    documents are built in a temporary folder and the conversions are not kept). A document beyond
+    the Markdown limits is refused before anything is converted."""
+    refuse_beyond_limits((item.doc for item in items), "convert to Word")
     if not write_cache:
         with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-refs-") as scratch:
             return _render(scratch / "docx", items, use_cache=False, store=False, progress=progress)

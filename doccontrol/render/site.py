@@ -28,6 +28,7 @@ from ..config import CONFIG_FILE, Config, ConfigError
 from ..errors import DoccontrolError
 from ..fileio import private_temp_dir
 from ..loader import MANUAL_INDEX
+from ..markdown_checks import refuse_beyond_limits
 from ..model import ROLES, Document, Severity, Signature
 from ..publication import Publication
 from ..register import sort_key
@@ -74,7 +75,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
     out = checked_output(ws, Path(out), preview, SITE_MARKER)
     options = site_options(ws)
     pub = publication(ws, preview, as_of)
-    refuse_stalling(pub.documents)
+    refuse_beyond_limits(pub.documents, "build the site")
     out.parent.mkdir(parents=True, exist_ok=True)
     with private_temp_dir(out.parent, f".{out.name}-build-") as work:
         docs_dir, site_dir = work / "docs", work / "site"
@@ -152,17 +153,6 @@ def publication(ws: Workspace, preview: bool, as_of: dt.date | None) -> Publicat
         raise DoccontrolError(f"cannot build the site: {len(errors)} errors in {what}", findings=errors,
                               fix="run `doccontrol check` (or `doccontrol verify`) and correct them")
     return pub
-
-
-def refuse_stalling(documents: list[Document]) -> None:
-    """No document whose Markdown is beyond the renderers' safe limits reaches them (see markdown_checks)."""
-    from ..markdown_checks import limit_findings
-
-    findings = [f for doc in documents for f in limit_findings(doc)]
-    if findings:
-        raise DoccontrolError("cannot build the site: a document's Markdown exceeds what the renderers read "
-                              "in bounded time", findings=findings,
-                              fix="correct the document as the findings say; `doccontrol check` reports the same")
 
 
 # -- staging -----------------------------------------------------------------------------------
