@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from playwright.sync_api import expect, sync_playwright
 
 from conftest import front, git, init_repo, invoke, release_all, write
+from shipped_build import shipped_outputs  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -234,17 +235,10 @@ def test_no_script_from_a_document_runs_in_the_browser(chromium, hostile_preview
 
 # -- the shipped document set, as staff use it on a phone, in print and in search --------------------
 
-SHIPPED_AS_OF = "2026-11-29"
-
-
 @pytest.fixture(scope="module")
-def shipped_site(tmp_path_factory) -> Path:
-    """The repository's own document set, built as it stood on SHIPPED_AS_OF."""
-    from conftest import ROOT
-
-    out = tmp_path_factory.mktemp("shipped") / "site"
-    invoke(CliRunner(), ROOT, "build", "--as-of", SHIPPED_AS_OF, "--out", str(out))
-    return out
+def shipped_site(shipped_outputs) -> Path:
+    """The repository's own document set, built as it stood on shipped_build.AS_OF."""
+    return shipped_outputs["site"]
 
 
 @pytest.fixture(scope="module")
