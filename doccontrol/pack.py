@@ -64,7 +64,8 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
     for item, data in zip(items, rendered.files):
         doc = item.doc
         files[f"{item.type_label}/{item.file_name}"] = (data, {
-            "number": doc.number, "revision": doc.revision, "effective": doc.effective.isoformat(),
+            "number": doc.number, "revision": doc.revision,
+            "effective": doc.effective.isoformat() if doc.effective else None,
             "commit": publication.commits.get(doc.number)})
     for name, data in _lists(ws.config, publication, documents, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})

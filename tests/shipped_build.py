@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT, invoke
 
 AS_OF = "2026-11-29"  # after the set's release (2026-11-23), before QP-SH-011 A/1 takes effect (2026-12-01)

@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from doccontrol.markdown_checks import html_tags, markdown_findings, scan, strip_inline_code
+from doccontrol.markdown_checks import (
+    html_tags,
+    markdown_findings,
+    scan,
+    strip_inline_code,
+)
 
 # The regular expressions check used before (quadratic on `<` followed by a long run of blanks).
 RAW_HTML = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?\s*>")

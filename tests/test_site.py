@@ -8,9 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from lxml import html as lxml_html
-
 from conftest import front, git, init_repo, invoke, release_all, write
+from lxml import html as lxml_html
 
 DRAFT_MARKER = "DRAFTMARK7731"
 

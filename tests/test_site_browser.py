@@ -12,9 +12,8 @@ from urllib.parse import quote, urlparse
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import expect, sync_playwright
-
 from conftest import front, git, init_repo, invoke, release_all, write
+from playwright.sync_api import expect, sync_playwright
 from shipped_build import shipped_outputs  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser

@@ -38,11 +38,17 @@ from ..errors import DoccontrolError
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..markdown_checks import refuse_beyond_limits
 from ..model import ROLES, Document, Revision, RevisionError, fingerprint
-from ..publication import NO_HISTORY_NOTICE, current_releases, full_history_repo, read_release, self_evidently_in_force
+from ..publication import (
+    NO_HISTORY_NOTICE,
+    current_releases,
+    full_history_repo,
+    read_release,
+    self_evidently_in_force,
+)
 from ..repo import ReleaseEvent
 from . import docx_reference as reference
-from .markdown_ext import literal_blanks
 from . import docx_split
+from .markdown_ext import literal_blanks
 
 LUA_SCRIPT = Path(__file__).with_name("docx.lua")
 # What pandoc reads in a document's text: the Markdown both renderers agree on. No raw HTML or TeX

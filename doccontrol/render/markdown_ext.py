@@ -16,7 +16,6 @@ from markdown.util import AtomicString
 
 from ..model import NUMBER_IN_TEXT
 
-
 BLANK_RUN = re.compile(r"_{2,}")
 CODE_OR_AUTOLINK = re.compile(r"`[^`]*`|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>")
 

@@ -165,10 +165,12 @@ def stage(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path
     pages: dict[str, tuple[str, dict]] = {}
     for doc in documents:
         pages.update(document_pages(config, pub, doc, targets))
-    pages[pages_.HOME] = (pages_.home_page(config, pub, documents, targets), page_meta("首页", search={"exclude": True}))
+    listed = {"boost": 0.2}
+    pages[pages_.HOME] = (pages_.home_page(config, pub, documents, targets),
+                          page_meta("首页", search={"exclude": True}))
     pages[pages_.REGISTER] = (pages_.register_page(config, pub, documents, targets),
-                              page_meta("受控文件清单", search={"boost": 0.2}))
-    pages[pages_.CLAUSES] = (pages_.clause_page(config, documents, targets), page_meta("条款对照", search={"boost": 0.2}))
+                              page_meta("受控文件清单", search=listed))
+    pages[pages_.CLAUSES] = (pages_.clause_page(config, documents, targets), page_meta("条款对照", search=listed))
     if pub.withdrawn:
         pages[pages_.WITHDRAWN] = (pages_.withdrawn_page(config, pub, targets), page_meta("作废文件"))
     for doc_type, docs in pages_.by_type(documents):

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from markupsafe import Markup, escape
-from mkdocs.plugins import event_priority
+from mkdocs.plugins import BasePlugin, event_priority
 
 from ..config import Config
 from ..errors import DoccontrolError
@@ -106,11 +106,12 @@ def shown(text: str) -> Markup:
     return Markup(escape(text))
 
 
-class StagedMeta:
+class StagedMeta(BasePlugin):
     """A MkDocs plugin that gives each staged page its metadata (title, control block) before anything reads it,
     and keeps a form's tables out of the search snippets (their words go to the index's `keys` instead)."""
 
     def __init__(self, meta: dict[str, dict], forms: set[str]):
+        super().__init__()
         self.meta = meta
         self.forms = forms
         self.form_words: dict[str, str] = {}

@@ -185,7 +185,8 @@ def held_back_section(src: str, held_back: list[Finding]) -> list[str]:
         return []
     rows = [[e(f.path), e(f.message), e(f.fix)] for f in held_back]
     return ["## 未发布的文件", "",
-            f"以下 {len(held_back)} 份文件的发布记录未通过核验，本站没有发布，仍以上一次核验通过的版本为准（如有）。", "",
+            f"以下 {len(held_back)} 份文件的发布记录未通过核验，本站没有发布，"
+            "仍以上一次核验通过的版本为准（如有）。", "",
             html_table(["文件", "原因", "处理办法"], rows, ["dc-nowrap", "", ""], "dc-list dc-held-back"), ""]
 
 

@@ -6,7 +6,8 @@ its unit are separate words there. After MkDocs has written the index, each entr
 `keys` field (searched, never shown) holding every number joined to the words that follow
 it (24小时内, 5000元, 7日内); a form's first entry gets a `cells` field with the words of its
 tables, which are kept out of the snippet text; a section titled with a document number
-gets a `number` field with the number and its parts, ranked above everything else. Snippets lose fill-in blanks (____) and never start with punctuation.
+gets a `number` field with the number and its parts, ranked above everything else.
+Snippets lose fill-in blanks (____) and never start with punctuation.
 """
 
 from __future__ import annotations
