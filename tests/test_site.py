@@ -495,6 +495,15 @@ def test_the_404_page_is_chinese_and_shows_the_ways_to_a_document(site):
 
 # -- forms as forms ------------------------------------------------------------------------------
 
+def test_dates_in_a_documents_text_stay_on_one_line(runner, repo, tmp_path):
+    path = repo / "forms/QR-SH-001-顾客问题处理表.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n| 日期 | 说明 |\n| --- | --- |\n| 2026-11-16 | 首次发布 |\n",
+                    encoding="utf-8")
+    build(runner, repo, tmp_path / "preview", "--preview")
+    doc = page(tmp_path / "preview", "QR-SH-001/index.html")
+    assert [s.text_content() for s in find(doc, f"//td//span[{cls('dc-nowrap')}]")] == ["2026-11-16"]
+
+
 def test_every_form_page_offers_its_blank_form(site):
     doc = page(site, "QR-SH-001/index.html")
     link = find(doc, f"//a[{cls('dc-download')}]")[0]

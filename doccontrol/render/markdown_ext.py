@@ -59,8 +59,12 @@ class LiteralRunProcessor(InlineProcessor):
         return AtomicString(m.group(1)), m.start(0), m.end(0)
 
 
+DATE = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9])")
+
+
 class NumberLinks(Extension):
-    """Turn each published document number in the text into a link to its page, titled with its name."""
+    """Turn each published document number in the text into a link to its page, titled with its name,
+    and keep each date on one line (a span the style sheet does not let wrap)."""
 
     def __init__(self, targets: dict):
         super().__init__()
@@ -81,7 +85,7 @@ class NumberLinker(Treeprocessor):
         self.visit(root)
 
     def visit(self, element) -> None:
-        if element.tag in self.SKIP:
+        if element.tag in self.SKIP or element.get("class") == "dc-nowrap":
             return
         if element.text:
             element.text, links = self.split(element.text)
@@ -96,23 +100,38 @@ class NumberLinker(Treeprocessor):
                     element.insert(position + offset, link)
 
     def split(self, text: str) -> tuple[str, list]:
-        """The text before the first linked number, and one <a> per number (its tail the text after it)."""
-        links: list = []
+        """The text before the first number or date, and one element per number (<a>) or date (<span>),
+        each with the text after it as its tail."""
+        found = sorted([*((m.start(), m.end(), self.link(m.group(1))) for m in NUMBER_IN_TEXT.finditer(text)),
+                        *((m.start(), m.end(), self.date(m.group(0))) for m in DATE.finditer(text))],
+                       key=lambda item: item[0])
+        elements: list = []
         head, last = text, 0
-        for match in NUMBER_IN_TEXT.finditer(text):
-            target = self.targets.get(match.group(1))
-            if not target:
+        for start, end, element in found:
+            if element is None or start < last:
                 continue
-            if links:
-                links[-1].tail = text[last:match.start()]
+            if elements:
+                elements[-1].tail = text[last:start]
             else:
-                head = text[:match.start()]
-            # Python-Markdown's serializer leaves "&" alone when it already looks like an entity.
-            title = target.title.replace("&", "&amp;")
-            link = etree.Element("a", {"href": f"/{target.src}", "title": title, "class": "dc-ref"})
-            link.text = match.group(1)
-            links.append(link)
-            last = match.end()
-        if links:
-            links[-1].tail = text[last:]
-        return head, links
+                head = text[:start]
+            elements.append(element)
+            last = end
+        if elements:
+            elements[-1].tail = text[last:]
+        return head, elements
+
+    def link(self, number: str):
+        target = self.targets.get(number)
+        if not target:
+            return None
+        # Python-Markdown's serializer leaves "&" alone when it already looks like an entity.
+        title = target.title.replace("&", "&amp;")
+        link = etree.Element("a", {"href": f"/{target.src}", "title": title, "class": "dc-ref"})
+        link.text = number
+        return link
+
+    @staticmethod
+    def date(day: str):
+        span = etree.Element("span", {"class": "dc-nowrap"})
+        span.text = day
+        return span

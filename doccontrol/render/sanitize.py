@@ -30,7 +30,7 @@ CLASSES = {
     "a": {"dc-ref", "headerlink", "footnote-ref", "footnote-backref"},
     "div": {"footnote", "dc-table-box"},
     "ul": {"dc-shelf"},
-    "span": {"dc-shelf__label", "dc-shelf__count", "dc-gap"},
+    "span": {"dc-shelf__label", "dc-shelf__count", "dc-gap", "dc-nowrap"},
     "p": {"dc-unsigned"},
     "table": {"dc-list", "dc-changes", "dc-register", "dc-withdrawn", "dc-clauses", "dc-held-back"},
     "th": {"dc-nowrap", "dc-title-cell"},
