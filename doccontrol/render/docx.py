@@ -441,7 +441,7 @@ def front_markdown(item: Rendition, cover_break: str) -> str:
         ["编制部门", doc.department], ["受控状态", control_line(item)],
     ]
     if doc.source:
-        identity.insert(1, ["标准号及版本", doc.source])
+        identity.insert(1, ["标准号/来源", doc.source])
     rows, widths = approval_rows(item)
     parts = [
         _styled("Cover Company", item.company),

@@ -198,7 +198,7 @@ def list_page(config: Config, doc_type: str, docs: list[Document], pub: Publicat
     label = config.type_label(doc_type)
     lines = [f"# {md_text(label)}", "", scope_line(config, pub, len(docs)), ""]
     if doc_type == "external":
-        headers = ["文件编号", "文件名称", "标准号及版本", "登记部门", "登记日期"]
+        headers = ["文件编号", "文件名称", "标准号/来源", "登记部门", "登记日期"]
         rows = [[doc_anchor(src, targets[d.number]), e(d.title), e(d.source or ""), e(d.department),
                  e(iso(d.effective))] for d in docs]
         classes = ["dc-nowrap", "dc-title-cell", "dc-nowrap", "dc-nowrap", "dc-nowrap"]
@@ -235,7 +235,7 @@ def register_page(config: Config, pub: Publication, documents: list[Document], t
             version = f"{e(row.revision)}" if doc.type != "external" else e(doc.source or row.revision)
             rows.append([doc_anchor(REGISTER, targets[row.number]), e(row.title), version, e(row.status),
                          e(row.department), e(row.effective), e(row.next_review)])
-        version_label = "标准号及版本" if doc_type == "external" else "版本/修改码"
+        version_label = "标准号/来源" if doc_type == "external" else "版本/修改码"
         lines += [html_table(["文件编号", "文件名称", version_label, "状态", "编制部门", "生效日期", "下次评审日期"],
                              rows, ["dc-nowrap", "dc-title-cell", "dc-nowrap", "dc-nowrap", "dc-nowrap", "dc-nowrap",
                                     "dc-nowrap"], "dc-list dc-register"), ""]
