@@ -79,7 +79,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
     out.parent.mkdir(parents=True, exist_ok=True)
     with private_temp_dir(out.parent, f".{out.name}-build-") as work:
         docs_dir, site_dir = work / "docs", work / "site"
-        staged = stage(ws.config, options, pub, docs_dir)
+        staged = stage(ws.config, pub, docs_dir)
         write_assets(ws, options, pub, docs_dir)
         write_blank_forms(ws, pub, docs_dir, staged)
         form_words = run_mkdocs(ws.config, options, pub, docs_dir, site_dir, staged)
@@ -157,7 +157,7 @@ def publication(ws: Workspace, preview: bool, as_of: dt.date | None) -> Publicat
 
 # -- staging -----------------------------------------------------------------------------------
 
-def stage(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path) -> Staged:
+def stage(config: Config, pub: Publication, docs_dir: Path) -> Staged:
     """Write one page per published document (a manual: an index page and one per part) plus the
     generated pages into docs_dir; return the navigation, where each document went and the pages' metadata."""
     documents = sorted(pub.documents, key=sort_key)
