@@ -99,7 +99,11 @@ def check(ctx, strict, fmt, no_cache):
 
     Exits 0 when there is no error (warnings are printed), 1 when there is one.
     """
-    report = _workspace(ctx, no_cache).check(strict=strict)
+    from .site_options import site_option_findings
+
+    ws = _workspace(ctx, no_cache)
+    report = ws.check(strict=strict)
+    report.findings.extend(site_option_findings(ws))
     if fmt == "json":
         click.echo(json.dumps({
             "version": 1,

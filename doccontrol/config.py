@@ -45,6 +45,7 @@ class Config:
     clauses: dict[str, Clause]
     catalogue: CatalogueModel | None = None
     approved_version: int | None = None  # the ledger version this came from; None for the working files
+    site: dict | None = None  # the approved site options (and logo hash); None: read the working mkdocs.yml
 
     @property
     def company(self) -> str:
@@ -119,11 +120,13 @@ class Config:
         return name in self.model.people
 
     def content(self) -> dict:
-        """The configuration as a configuration statement holds it."""
+        """The configuration as a configuration statement holds it (ConfigError when the site options are bad)."""
         from .roster import configuration_content
+        from .site_options import read_site_options, site_content
 
         assert self.catalogue is not None
-        return configuration_content(self.model, self.catalogue)
+        site = self.site if self.site is not None else site_content(self.root, read_site_options(self.root))
+        return configuration_content(self.model, self.catalogue, site)
 
     def roster(self):
         """The roster these files describe (not yet approved, unless it equals an approved version)."""
@@ -166,7 +169,7 @@ def config_from_content(root: Path, content: dict, version: int) -> Config:
     model = ConfigModel.model_validate(content["doccontrol"])
     catalogue = CatalogueModel.model_validate(content["clauses"])
     return Config(root=Path(root), model=model, clauses=_clauses(catalogue), catalogue=catalogue,
-                  approved_version=version)
+                  approved_version=version, site=content.get("site", {}))
 
 
 def _clauses(catalogue: CatalogueModel) -> dict[str, Clause]:

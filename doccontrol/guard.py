@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from . import clock
-from .config import Config, config_from_content
+from .config import Config, ConfigError, config_from_content
 from .ledger import parse_ledger
 from .model import Finding, Severity
 from .proof import Proof, documents_at, prove
@@ -112,16 +112,24 @@ def _configuration_change(repo: Repo, rev: str, proof: Proof) -> list[Finding]:
     from .statements import content_fingerprint
     from .yamlread import YamlProblem, read_yaml
 
+    from .site_options import OPTIONS_FILE, SiteOptions, parse_site_options, site_content
+
     latest = proof.evaluation.chain.latest
     try:
         texts = repo.read_files(rev, [CONFIG_FILE])
         model = ConfigModel.model_validate(read_yaml(texts[CONFIG_FILE].decode("utf-8")).data)
         catalogue_text = repo.read_files(rev, [model.clause_catalogue])[model.clause_catalogue]
         catalogue = CatalogueModel.model_validate(read_yaml(catalogue_text.decode("utf-8")).data)
-    except (KeyError, UnicodeDecodeError, YamlProblem, ValueError):
+        try:
+            options = parse_site_options(repo.read_files(rev, [OPTIONS_FILE])[OPTIONS_FILE].decode("utf-8"))
+        except KeyError:
+            options = SiteOptions()
+        logo = repo.read_files(rev, [options.logo])[options.logo] if options.logo else None
+        site = site_content(repo.root, options, logo)
+    except (KeyError, UnicodeDecodeError, YamlProblem, ValueError, ConfigError):
         return [Finding(CONFIG_FILE, 1, "configuration-unapproved", "the configuration files cannot be read",
                         "push a valid configuration, approved with `doccontrol config approve`")]
-    if latest is None or content_fingerprint(configuration_content(model, catalogue)) != latest.fingerprint:
+    if latest is None or content_fingerprint(configuration_content(model, catalogue, site)) != latest.fingerprint:
         return [Finding(CONFIG_FILE, 1, "configuration-unapproved",
                         "the configuration (roster, rights, numbering or clauses) differs from every approved version",
                         "have a person allowed to change it approve it: doccontrol config approve --key KEY")]

@@ -1,10 +1,12 @@
 """The audit pack for certification bodies: what is in force, as Word files, verifiable.
 
 One .docx per document in force (read from its release commit, never the working
-tree), the register (受控文件清单) as .docx and .csv, the clause matrix as .docx, and
-`manifest.json` with every file's sha256, document number, revision and release
-commit. The same commit and date give the same bytes: every timestamp is fixed and
-entries are sorted, so an auditor can rebuild the pack and compare.
+tree), the register (受控文件清单, with the withdrawn documents) as .docx and .csv, the
+clause matrix as .docx, and `manifest.json` with every file's sha256, document number,
+revision and release commit. Every copy is marked 非受控 (QP-SH-001: texts given to outside
+parties are uncontrolled, for reference only). The same commit and date give the same
+bytes: every timestamp is fixed and entries are sorted, so an auditor can rebuild the pack
+and compare.
 """
 
 from __future__ import annotations
@@ -23,15 +25,19 @@ from . import clock
 from .config import Config
 from .errors import DoccontrolError
 from .fileio import atomic_write_bytes
+from .model import Document, Finding, Severity, fingerprint
 from .outputs import checked_file
-from .model import Document, Severity, fingerprint
+from .publication import Change, Publication
 from .register import COLUMNS, format_register, register_rows, sort_key
 from .render import docx
 
 REGISTER = "受控文件清单"
+WITHDRAWN = "作废文件"
 MATRIX = "条款对照表"
 MANIFEST = "manifest.json"
-MANIFEST_FORMAT = "doccontrol-audit-pack/1"
+MANIFEST_FORMAT = "doccontrol-audit-pack/2"
+WITHDRAWN_COLUMNS = ["文件编号", "文件名称", "作废日期", "替代文件", "作废原因"]
+UNSIGNED = "签名未经密钥验证：审核、批准签名只记录签署人，未用签署人的密钥核验。"
 
 
 @dataclass
@@ -61,18 +67,19 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
                               fix="run `doccontrol verify` (or `doccontrol check`) and correct them")
     config = publication.config or ws.config  # the approved configuration, never the working files
     documents = sorted(publication.documents, key=sort_key)
-    items = [docx.rendition(config, doc) for doc in documents]
+    items = [docx.rendition(config, doc, unsigned=publication.unsigned) for doc in documents]
     rendered = docx.render(config, items, use_cache=use_cache, progress=_progress(progress))
     stamp = dt.datetime(as_of.year, as_of.month, as_of.day)
     files: dict[str, tuple[bytes, dict]] = {}
     for item, data in zip(items, rendered.files):
         doc = item.doc
         files[f"{item.type_label}/{item.file_name}"] = (data, {
-            "number": doc.number, "revision": doc.revision, "effective": doc.effective.isoformat(),
+            "number": doc.number, "revision": doc.revision,
+            "effective": doc.effective.isoformat() if doc.effective else None,
             "commit": publication.commits.get(doc.number), "fingerprint": fingerprint(doc),
             "signatures": [{"role": sig.role, "name": sig.name, "at": sig.at.isoformat(), "key": sig.key}
                            for sig in doc.approvals]})
-    for name, data in _lists(config, documents, as_of, stamp).items():
+    for name, data in _lists(config, publication, documents, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
     for name, data in record_files(ws.released_sources(publication), publication).items():
         files[f"{RECORD}/{name}"] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
@@ -81,25 +88,59 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
         from .render.redline import pack_files
 
         files.update(pack_files(config, find_redlines(ws, documents, redlines_since, as_of), use_cache))
-    files[MANIFEST] = (_manifest(config, as_of, files, publication.unsigned, redlines_since), {})
+    files[MANIFEST] = (_manifest(config, publication, files, redlines_since), {})
     out = Path(out)
     atomic_write_bytes(out, _zip(files, stamp))
     return PackResult(out, len(documents), rendered.converted, publication.notice)
 
 
-def _lists(config: Config, documents: list[Document], as_of: dt.date, stamp: dt.datetime) -> dict[str, bytes]:
-    """The register as .docx and .csv, and the clause matrix as .docx."""
+def _lists(config: Config, publication: Publication, documents: list[Document],
+           stamp: dt.datetime) -> dict[str, bytes]:
+    """The register (with the withdrawn documents) as .docx and .csv, and the clause matrix as .docx."""
+    as_of = publication.as_of
     rows = register_rows(config, documents)
     values = [[getattr(row, key) for key, _ in COLUMNS] for row in rows]
-    lines = [config.company, f"{as_of.isoformat()} 现行有效文件，共 {len(documents)} 份"]
-    register_docx = docx.table_document(REGISTER, lines, [label for _, label in COLUMNS], values,
-                                        [0.12, 0.26, 0.09, 0.09, 0.07, 0.13, 0.12, 0.12], stamp, config.company)
-    matrix_docx = docx.table_document(MATRIX, [config.company, f"{as_of.isoformat()} 现行有效文件"],
-                                      ["条款", "标准", "条款名称", "必须", "响应文件"], clause_rows(config, documents),
-                                      [0.12, 0.2, 0.18, 0.06, 0.44], stamp, config.company)
-    return {f"{REGISTER}.docx": register_docx,
-            f"{REGISTER}.csv": ("\ufeff" + format_register(rows, "csv")).encode("utf-8"),
-            f"{MATRIX}.docx": matrix_docx}
+    withdrawn = withdrawn_rows(publication.withdrawn)
+    lines = [config.company, f"{as_of.isoformat()} 现行有效文件，共 {len(documents)} 份；作废 {len(withdrawn)} 份",
+             f"{docx.UNCONTROLLED}：{docx.UNCONTROLLED_NOTE}"]
+    note = "\n".join([*([UNSIGNED] if publication.unsigned else []), *held_back_lines(publication.held_back)])
+    tables = [docx.ListTable("现行有效文件", [label for _, label in COLUMNS], values,
+                             [0.11, 0.27, 0.08, 0.1, 0.06, 0.14, 0.12, 0.12])]
+    if withdrawn:
+        tables.append(docx.ListTable(WITHDRAWN, WITHDRAWN_COLUMNS, withdrawn, [0.12, 0.3, 0.12, 0.16, 0.3]))
+    register_docx = docx.table_document(REGISTER, lines, tables, stamp, config.company, note)
+    matrix = docx.ListTable("", ["条款", "标准", "条款名称", "必须", "响应文件"], clause_rows(config, documents),
+                            [0.12, 0.2, 0.18, 0.06, 0.44])
+    matrix_docx = docx.table_document(MATRIX, [config.company, f"{as_of.isoformat()} 现行有效文件"], [matrix], stamp,
+                                      config.company)
+    files = {f"{REGISTER}.docx": register_docx,
+             f"{REGISTER}.csv": ("\ufeff" + format_register(rows, "csv")).encode("utf-8"),
+             f"{MATRIX}.docx": matrix_docx}
+    if withdrawn:
+        files[f"{WITHDRAWN}.csv"] = csv_bytes(WITHDRAWN_COLUMNS, withdrawn)
+    return files
+
+
+def withdrawn_rows(withdrawn: list[Change]) -> list[list[str]]:
+    return [[c.number, c.title, c.date.isoformat(), c.superseded_by or "", c.reason]
+            for c in sorted(withdrawn, key=lambda c: c.number)]
+
+
+def held_back_lines(held_back: list[Finding]) -> list[str]:
+    if not held_back:
+        return []
+    return [f"以下 {len(held_back)} 份文件的发布记录未通过核验，未收入本文件包："] + \
+        [f"{f.path}：{f.message}" for f in held_back]
+
+
+def csv_bytes(headers: list[str], rows: list[list[str]]) -> bytes:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def clause_rows(config: Config, documents: list[Document]) -> list[list[str]]:
@@ -160,14 +201,21 @@ Compare the trust anchor (configuration version 1) printed by verify-pack with t
 """
 
 
-def _manifest(config: Config, as_of: dt.date, files: dict[str, tuple[bytes, dict]], unsigned: bool = False,
+def _manifest(config: Config, publication: Publication, files: dict[str, tuple[bytes, dict]],
               redlines_since: dt.date | None = None) -> bytes:
     entries = [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **meta}
                for name, (data, meta) in sorted(files.items())]
-    manifest = {"format": MANIFEST_FORMAT, "company": config.company, "as_of": as_of.isoformat(),
+    manifest = {"format": MANIFEST_FORMAT, "company": config.company, "as_of": publication.as_of.isoformat(),
+                "copy": f"{docx.UNCONTROLLED}（{docx.UNCONTROLLED_NOTE}）",
+                "signatures": "not key-verified (签名未经密钥验证): the policy is unsigned, signatures are names only"
+                if publication.unsigned else "key-verified: SSH signatures checked against the roster in force "
+                                             "when each was made",
                 "documents": sum(1 for e in entries if e["number"] and "compared_with" not in e),
-                "signatures": "names only, not verified with keys (policy unsigned)" if unsigned else
-                "SSH signatures verified against the roster in force when each was made",
+                "withdrawn": [{"number": number, "title": title, "date": date, "superseded_by": successor or None,
+                               "reason": reason} for number, title, date, successor, reason
+                              in withdrawn_rows(publication.withdrawn)],
+                "held_back": [{"path": f.path, "line": f.line, "message": f.message, "fix": f.fix}
+                              for f in publication.held_back],
                 "files": entries}
     if redlines_since:
         manifest["redlines_since"] = redlines_since.isoformat()

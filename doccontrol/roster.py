@@ -90,15 +90,23 @@ class Roster:
         return list(self.model.policy.countersign.get(doc_type, []))  # type: ignore[call-overload]
 
 
-def configuration_content(model: ConfigModel, catalogue: CatalogueModel) -> dict:
-    """The configuration as a statement holds it: both files' validated values, in JSON form."""
-    return {"doccontrol": model.model_dump(mode="json"), "clauses": catalogue.model_dump(mode="json")}
+def configuration_content(model: ConfigModel, catalogue: CatalogueModel, site: dict | None = None) -> dict:
+    """The configuration as a statement holds it: the files' validated values, in JSON form (the site options
+    with the sha256 of the logo they name)."""
+    content = {"doccontrol": model.model_dump(mode="json"), "clauses": catalogue.model_dump(mode="json")}
+    if site is not None:
+        content["site"] = site
+    return content
 
 
 def roster_of(content: dict, version: int = 0, since: dt.datetime | None = None) -> Roster:
     """The roster in a configuration content; ValueError when the content is not a valid configuration."""
+    from .site_options import site_options_of
+
     model = ConfigModel.model_validate(content.get("doccontrol"))
     CatalogueModel.model_validate(content.get("clauses"))
+    if "site" in content:
+        site_options_of(content["site"])
     return Roster(version, content_fingerprint(content), model, since)
 
 

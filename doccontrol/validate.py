@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 import unicodedata
-import urllib.parse
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .config import Config
 from .loader import FILE_NAME, MANUAL_INDEX
+from .markdown_checks import check_markdown
 from .model import Document, Finding, Revision, RevisionError, Severity
 
 WARN = Severity.WARNING
@@ -290,102 +289,6 @@ def check_clauses(ctx: Context) -> Iterator[Finding]:
             yield Finding(ctx.config.model.clause_catalogue, 1, "clause-uncovered",
                           f"required clause {clause.id} ({clause.title}) is answered by no document",
                           "list it in the `clauses:` of the document that answers it", WARN)
-
-
-LIST_ITEM = re.compile(r"^( *)(?:[-*+]|\d+[.)])\s")
-RAW_HTML = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?\s*>")
-# A line that opens an HTML block needs no closing > on the same line (<script, <div ...).
-HTML_BLOCK_START = re.compile(r"^ {0,3}<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)(?=[\s/>]|$)")
-HTML_DANGEROUS = re.compile(r"<\s*/?\s*(script|style|iframe|object|embed|frame|frameset|meta|link|base|form|svg|math|"
-                            r"textarea)(?=[\s/>]|$)", re.IGNORECASE)
-HTML_COMMENT = re.compile(r"<!--|<!\[CDATA\[|<![A-Za-z]|<\?")
-LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)")
-AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
-LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?([^\s>]+)")
-SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
-CODE_FENCE = re.compile(r"^\s*(```|~~~)")
-ATTRIBUTE_LIST = re.compile(r"\{:?([^{}]*)\}")
-UNSAFE_ATTRIBUTE = re.compile(r"(?:^|[\s'\"])(on[a-z]+|style|src|href|srcdoc|formaction|action)\s*=", re.IGNORECASE)
-
-
-def check_markdown(ctx: Context) -> Iterator[Finding]:
-    for doc in ctx.documents:
-        yield from _markdown_findings(doc.path, doc.body, doc.body_line)
-        for part in doc.parts:
-            yield from _markdown_findings(part.path, part.text, 1)
-
-
-def _markdown_findings(path: str, text: str, first_line: int) -> Iterator[Finding]:
-    in_code = False
-    stack: list[int] = []
-    for offset, line in enumerate(text.split("\n")):
-        number = first_line + offset
-        if CODE_FENCE.match(line):
-            in_code = not in_code
-            continue
-        if in_code:
-            continue
-        item = LIST_ITEM.match(line)
-        if item:
-            indent = len(item.group(1))
-            while stack and stack[-1] > indent:
-                stack.pop()
-            if stack and indent > stack[-1] and indent - stack[-1] != 4:
-                yield Finding(path, number, "list-indent",
-                              f"nested list item indented by {indent - stack[-1]} spaces; the site and Word read it differently",
-                              "indent nested list items by exactly 4 spaces", WARN)
-            if not stack or indent > stack[-1]:
-                stack.append(indent)
-        elif line.strip() == "":
-            pass
-        elif not line.startswith(" "):
-            stack = []
-        stripped = _strip_inline_code(line)
-        tag = RAW_HTML.search(stripped) or HTML_BLOCK_START.match(stripped) or HTML_DANGEROUS.search(stripped)
-        if tag:
-            yield Finding(path, number, "raw-html", f"raw HTML <{tag.group(1)}> is not allowed in controlled documents",
-                          "write it in Markdown; tables, lists and emphasis cover what documents need")
-        elif HTML_COMMENT.search(stripped):
-            yield Finding(path, number, "raw-html", "an HTML comment or declaration (<!-- -->, <!...>) is not allowed: "
-                          "readers of the site and the Word file would not see it",
-                          "delete it, or write the note as visible text")
-        for attributes in ATTRIBUTE_LIST.finditer(stripped):
-            unsafe = UNSAFE_ATTRIBUTE.search(attributes.group(1))
-            if unsafe:
-                yield Finding(path, number, "attribute-list",
-                              f"the attribute list {attributes.group(0)!r} sets {unsafe.group(1)}=, which could run "
-                              "script or load content in the site", "remove it; only ids and classes may be set")
-        targets = [m.group(1) for pattern in (LINK, AUTOLINK) for m in pattern.finditer(stripped)]
-        definition = LINK_DEFINITION.match(stripped)
-        if definition:
-            targets.append(definition.group(1))
-        for target in targets:
-            problem = _unsafe_link(target)
-            if problem:
-                yield Finding(path, number, "link-target", f"link to {target!r} {problem}",
-                              "link only to web addresses (https://) or to other documents by number")
-
-
-def _strip_inline_code(line: str) -> str:
-    return re.sub(r"`[^`]*`", "", line)
-
-
-def _unsafe_link(target: str) -> str | None:
-    # Read the target as a browser would: entities and %-escapes decoded, blanks and controls dropped.
-    target = re.sub(r"[\x00-\x20\x7f]", "", urllib.parse.unquote(html.unescape(target)))
-    lowered = target.lower()
-    if lowered.startswith(SAFE_SCHEMES) or lowered.startswith("#"):
-        return None
-    if lowered.startswith(("javascript:", "data:", "vbscript:")):
-        return "uses a script or data scheme"
-    if lowered.startswith("file:") or target.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:[\\/]", target):
-        return "points outside the repository (absolute path or file://)"
-    if ".." in re.split(r"[\\/]", target):
-        return "points outside the document's folder (..)"
-    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", lowered)
-    if scheme:
-        return f"uses the {scheme.group(1)}: scheme, which points outside the repository"
-    return None
 
 
 VALIDATORS: list[Validator] = [

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import clock, frontmatter
-from .config import CONFIG_FILE
+from .config import CONFIG_FILE, ConfigError
+from .site_options import OPTIONS_FILE
 from .errors import DoccontrolError
 from .ledger import CONFIGURATION, Entry, ledger_path, parse_ledger, to_line
 from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
@@ -387,6 +388,8 @@ class ChangeControl:
         chain = self.ws.evaluate().chain
         try:
             working = self.config.roster()
+        except ConfigError as error:
+            raise DoccontrolError("the configuration is not valid", findings=error.findings) from None
         except ValueError as error:
             raise DoccontrolError(f"the configuration is not valid: {error}") from None
         latest = chain.latest
@@ -412,12 +415,17 @@ class ChangeControl:
             raise DoccontrolError(problems[0].message, path=CONFIG_FILE, fix=problems[0].fix)
         line = to_line(statement, self._sign(actor, statement))
         files = [CONFIG_FILE, self.config.model.clause_catalogue]
+        site = statement.content.get("site", {})
+        files += [name for name in (OPTIONS_FILE, site.get("logo")) if name and (self.ws.root / name).is_file()]
         with self._locked_repo() as repo:
-            texts = {name: (self.ws.root / name).read_text(encoding="utf-8") for name in files}
+            texts = {name: (self.ws.root / name).read_text(encoding="utf-8") for name in files
+                     if name != site.get("logo")}
             full = self.ws.root / path
             texts[path] = (full.read_text(encoding="utf-8") if full.is_file() else "") + line + "\n"
+            logo = [site["logo"]] if site.get("logo") in files else []
             _write_and_commit(repo, self.ws.root, texts,
-                              f"config: approve configuration version {statement.version} by {actor.name}\n")
+                              f"config: approve configuration version {statement.version} by {actor.name}\n",
+                              also=logo)
         self.ws.forget()
         return self.ws.approved_roster()
 
@@ -608,7 +616,7 @@ def _require_clean(repo: Repo, touched: list[str], docs: list[Document], allowed
 
 
 def _write_and_commit(repo: Repo, root: Path, texts: dict[str, str], subject: str,
-                      removed: list[str] = ()) -> str:
+                      removed: list[str] = (), also: list[str] = ()) -> str:
     """Write the texts and commit them (with the removal of removed files); on failure, put everything back."""
     from .fileio import atomic_write_text
 
@@ -619,9 +627,9 @@ def _write_and_commit(repo: Repo, root: Path, texts: dict[str, str], subject: st
     try:
         for path, text in texts.items():
             atomic_write_text(root / path, text)
-        return repo.commit([*texts, *removed], subject + "\n")
+        return repo.commit([*texts, *removed, *also], subject + "\n")
     except BaseException as error:
-        repo.unstage([*texts, *removed])
+        repo.unstage([*texts, *removed, *also])
         _put_back(root, originals)
         if isinstance(error, RepoError):
             raise DoccontrolError(f"the commit failed, so nothing was changed: {error}",

@@ -159,7 +159,7 @@ class Workspace:
     def _working_roster(self):
         try:
             return self.config.roster()
-        except ValueError:
+        except (ValueError, ConfigError):
             return None
 
     def approved_roster(self):
@@ -228,6 +228,18 @@ class Workspace:
                                    allow_no_history)
         self.keep_verified(verifier)
         return selected
+
+    def site_options(self, working: bool = False):
+        """The options of the website: those of the approved configuration (and the logo's approved sha256), or
+        with working=True (a preview, `check`) the working mkdocs.yml's; ConfigError when they are not valid."""
+        from .site_options import SiteOptions, read_site_options, site_options_of
+
+        if working:
+            return read_site_options(self.root), None
+        latest = self.evaluate().chain
+        if latest.latest is None:
+            return SiteOptions(), None
+        return site_options_of(latest.entries[-1].statement.content.get("site", {}))
 
     def preview(self):
         """The working tree as published by `build --preview` (see `publication.preview_documents`)."""

@@ -222,7 +222,7 @@ def release_all(runner: CliRunner, root: Path, numbers=("QP-SH-001", "QR-SH-001"
     invoke(runner, root, "release", *numbers)
 
 
-SIGNING_COMMANDS = {"submit", "approve", "return", "release", "obsolete", "approve-config"}
+SIGNING_COMMANDS = {"submit", "approve", "return", "release", "obsolete", "config", "issue", "recall", "revise"}
 
 
 def invoke(runner: CliRunner, root: Path, *args: str, expect: int = 0):

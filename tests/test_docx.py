@@ -11,12 +11,11 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import invoke, write
 from docx.oxml.ns import qn
 
 from doccontrol.render import docx as render_docx
 from doccontrol.workspace import Workspace
-
-from conftest import invoke
 
 COMPANY = "测试电器有限公司"
 PROCEDURE_TEXT = [
@@ -64,11 +63,13 @@ def test_procedure_export_reads_back_as_a_controlled_document(runner, released_r
     text = header_text(header)
     for value in (COMPANY, "客户投诉处理程序", "QP-SH-001", "A/0", "第", "页 共"):
         assert value in text
+    assert "生效日期：2026-11-20" in text
     instructions = [el.text.strip() for el in header._element.iter(qn("w:instrText"))]
     assert instructions == ["PAGE", "NUMPAGES"]
     kinds = [el.get(qn("w:fldCharType")) for el in header._element.iter(qn("w:fldChar"))]
     assert kinds == list(FIELD_CHARS) * 2
-    assert "受控状态：受控" in document.sections[-1].footer.paragraphs[0].text
+    footer = document.sections[-1].footer.paragraphs[0].text
+    assert footer.startswith("受控状态：非受控") and "只供参考" in footer
     assert "@@" not in part_xml(path, "word/")
 
     text = all_text(document)
@@ -77,8 +78,17 @@ def test_procedure_export_reads_back_as_a_controlled_document(runner, released_r
     assert "周立新" in text and "陈国华" in text and "孙小雨" in text
 
     approval = next(t for t in document.tables if t.rows[0].cells[1].text == "签名")
+    from doccontrol.signing import load_signer
+
+    from conftest import KEYS
+
+    def key(name):
+        return load_signer(str(KEYS[name])).public.fingerprint[:19]
+
     assert [[c.text for c in row.cells] for row in approval.rows[1:]] == [
-        ["编制", "孙小雨", "2026-11-16"], ["审核", "周立新", "2026-11-20"], ["批准", "陈国华", "2026-11-20"]]
+        ["编制", "孙小雨", "2026-11-16", ""], ["审核", "周立新", "2026-11-20 10:00", key("周立新")],
+        ["批准", "陈国华", "2026-11-20 10:00", key("陈国华")]]
+    assert "非受控 只供参考，使用前请与受控文件网站核对版本" in [p.text for p in document.paragraphs]
     record = next(t for t in document.tables if t.rows[0].cells[0].text == "版本/修改码")
     assert [c.text for c in record.rows[0].cells] == ["版本/修改码", "日期", "修订章节", "修订内容摘要", "编制", "批准"]
     assert [c.text for c in record.rows[1].cells] == ["A/0", "2026-11-16", "全文", "首次发布", "孙小雨", "陈国华"]
@@ -127,15 +137,22 @@ def test_form_prints_as_a_bordered_form_with_blank_cells_and_check_boxes(runner,
     assert "顾客问题处理表" in [p.text for p in document.paragraphs]
 
 
-def test_landscape_form_gets_a_landscape_section_after_a_portrait_cover(runner, repo, tmp_path):
+def test_landscape_form_is_landscape_from_its_first_page(runner, repo, tmp_path):
     form = repo / "forms/QR-SH-001-顾客问题处理表.md"
     form.write_text(form.read_text(encoding="utf-8").replace("orientation: portrait", "orientation: landscape"),
                     encoding="utf-8")
     document = docx.Document(export(runner, repo, tmp_path, "QR-SH-001", "--revision", "A/0"))
-    cover, body = document.sections[0], document.sections[-1]
-    assert cover.page_width < cover.page_height
+    assert len(document.sections) == 1
+    body = document.sections[0]
     assert body.page_width > body.page_height
     assert round(body.page_width.cm, 1) == 29.7
+
+
+def test_a_procedure_with_a_landscape_page_setup_keeps_a_portrait_cover(runner, released_repo, tmp_path):
+    document = docx.Document(export(runner, released_repo, tmp_path, "QP-SH-001"))
+    cover, body = document.sections[0], document.sections[-1]
+    assert cover.page_width < cover.page_height and body.page_width < body.page_height
+    assert len(document.sections) == 2
 
 
 def test_manual_export_holds_every_chapter(runner, released_repo, tmp_path):
@@ -231,13 +248,14 @@ def test_pdf_shows_header_page_numbers_and_chinese_text(runner, released_repo, t
         pdf = tmp_path / "pdf" / path.with_suffix(".pdf").name
         pages, text = pdf_pages(pdf), pdf_text(pdf)
         number = path.name.split("-A0-")[0]
-        flat = squeeze(text)
-        assert pages >= 3
+        flat = squeeze(text).replace("\u2011", "-")
+        assert pages >= (1 if number.startswith("QR") else 3)
         assert re.search(rf"第\s*1\s*页\s*共\s*{pages}\s*页", text), text[:2000]
         assert re.search(rf"第\s*{pages}\s*页\s*共\s*{pages}\s*页", text)
-        for value in (COMPANY, f"文件编号：{number}", "版本/修改码：A/0", "受控状态：受控", "审批", "修订记录",
-                      "周立新", "陈国华"):
+        for value in (COMPANY, f"文件编号：{number}", "版本/修改码：A/0", "生效日期：2026-11-20", "受控状态：非受控",
+                      "修订记录", "周立新", "陈国华"):
             assert squeeze(value) in flat, (number, value)
+        assert "受控状态：受控" not in flat
         for value in expected[number]:
             assert squeeze(value) in flat, (number, value)
         shutil.copy(pdf, artifacts / pdf.name)
@@ -320,3 +338,105 @@ def test_a_shallow_clone_exports_the_approved_revision_and_says_so(runner, relea
                  expect=1)
     assert "A/0 cannot be read here" in old.output and "git fetch --unshallow" in old.output
     assert sorted(p.name for p in out.iterdir()) == [draft.name, path.name]
+
+
+# -- forms to fill in, the manual's contents, tables that read well ---------------------------------
+
+def blank_of(released_repo, number: str) -> bytes:
+    ws = Workspace(released_repo)
+    doc = next(d for d in ws.documents() if d.number == number)
+    return render_docx.render(ws.config, [render_docx.blank_form(ws.config, doc)], use_cache=False).files[0]
+
+
+def test_a_blank_form_starts_with_the_form_and_carries_no_approvals(released_repo, tmp_path):
+    path = tmp_path / "blank.docx"
+    path.write_bytes(blank_of(released_repo, "QR-SH-001"))
+    document = docx.Document(path)
+    assert len(document.sections) == 1
+    assert document.paragraphs[0].text == "顾客问题处理表"
+    header = header_text(document.sections[0].header)
+    for value in ("QR-SH-001", "A/0", "生效日期：2026-11-20", "第"):
+        assert value in header
+    text = all_text(document)
+    for absent in ("签名", "审批", "修订记录", "非受控", "受控状态", "孙小雨"):
+        assert absent not in text, absent
+    assert document.sections[0].footer.paragraphs[0].text.strip() == ""
+    form = document.tables[0]
+    assert [c.text for c in form.rows[0].cells] == ["项目", "内容", "项目", "内容"]
+
+
+@pytest.mark.office
+def test_a_blank_form_prints_the_form_on_page_one(released_repo, tmp_path):
+    path = tmp_path / "QR-SH-001-blank.docx"
+    path.write_bytes(blank_of(released_repo, "QR-SH-001"))
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True,
+                   timeout=180)
+    pdf = path.with_suffix(".pdf")
+    first = squeeze(subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True,
+                                   text=True).stdout).replace("\u2011", "-")
+    for value in ("顾客问题处理表", "客户姓名", "联系电话", "填表人", "QR-SH-001", "版本/修改码：A/0", "第1页共1页"):
+        assert value in first, value
+    assert "非受控" not in first and "修订记录" not in first
+
+
+def test_the_manual_has_a_table_of_contents_and_chapters_on_new_pages(runner, repo, tmp_path):
+    write(repo, "docs/QM-SH-01-售后服务手册/02-组织机构.md", "## 2 组织机构\n\n### 2.1 职责\n\n总经理负责。\n")
+    path = export(runner, repo, tmp_path, "QM-SH-01", "--revision", "A/0")
+    xml = part_xml(path, "word/document.xml")
+    body = xml[xml.index("目录"):]
+    entries = re.findall(r'<w:hyperlink w:anchor="(dc-h-\d+)"[^>]*><w:r><w:t[^>]*>([^<]*)</w:t>', body)
+    assert [text for _, text in entries] == ["1 颁布令", "2 组织机构", "2.1 职责"]
+    for anchor, _ in entries:
+        assert f"PAGEREF {anchor} " in body and f'w:name="{anchor}"' in body
+    for anchor, title in entries[:2]:
+        heading = body.index(f'w:name="{anchor}"')
+        page_break = body.rindex('w:type="page"', 0, heading)
+        assert "<w:t" not in body[page_break:heading], f"{title} does not start a new page"
+
+
+@pytest.mark.office
+def test_the_manuals_contents_print_with_page_numbers(runner, repo, tmp_path):
+    write(repo, "docs/QM-SH-01-售后服务手册/02-组织机构.md", "## 2 组织机构\n\n总经理负责。\n")
+    path = export(runner, repo, tmp_path, "QM-SH-01", "--revision", "A/0")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True,
+                   timeout=180)
+    pdf = path.with_suffix(".pdf")
+    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"], check=True, capture_output=True,
+                            text=True).stdout for n in range(1, pdf_pages(pdf) + 1)]
+    contents = next(n for n, text in enumerate(pages, 1) if "目录" in text)
+    listed = dict(re.findall(r"^(\d 颁布令|\d 组织机构)\.+\s*(\d+)$", pages[contents - 1], re.M))
+    for title, number in listed.items():
+        assert title in pages[int(number) - 1], (title, number)
+    assert set(listed) == {"1 颁布令", "2 组织机构"}
+
+
+WIDE_TABLE = """
+| 手册章节 / 过程 | 总经理办公室 | 质量部 | 售后服务部 | 客服中心 | 技术部 | 行政人事部 | 仓储物流部 | 销售部 |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| 14.1 服务改进（纠正和预防措施） | ○ | ● | ○ | ○ | ○ | ○ | ○ | ○ |
+| 9.2 服务网点（自建与委外） | ○ | ○ | ● | ○ | ○ | ○ | ○ | ○ |
+
+| 日期 | 文件编号 | 说明 |
+| --- | --- | --- |
+| 2026-11-16 | QP-SH-001 | 首次发布，覆盖全部售后服务网点和委外维修商的投诉受理、调查、答复和结案要求 |
+"""
+
+
+def test_table_columns_follow_their_content_and_rows_and_dates_stay_whole(runner, repo, tmp_path):
+    proc = repo / "procedures/QP-SH-001-客户投诉处理程序.md"
+    proc.write_text(proc.read_text(encoding="utf-8") + WIDE_TABLE, encoding="utf-8")
+    document = docx.Document(export(runner, repo, tmp_path, "QP-SH-001", "--revision", "A/0"))
+    wide = next(t for t in document.tables if t.rows[0].cells[0].text == "手册章节 / 过程")
+    widths = [int(col.get(qn("w:w"))) for col in wide._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert widths[0] > 2 * max(widths[2], widths[5]), widths
+    assert widths[1] > widths[2]
+    dated = next(t for t in document.tables if t.rows[0].cells[0].text == "日期")
+    dated_widths = [int(col.get(qn("w:w"))) for col in dated._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert dated_widths[2] > dated_widths[0] and dated_widths[0] >= 0.12 * sum(dated_widths)
+    assert dated.rows[1].cells[0].text == "2026-11-16"
+    assert '<w:noBreakHyphen/>' in dated.rows[1].cells[0]._tc.xml
+    rows = document.element.body.iter(qn("w:tr"))
+    assert all(tr.find(qn("w:trPr")) is not None and tr.find(qn("w:trPr")).find(qn("w:cantSplit")) is not None
+               for tr in rows)

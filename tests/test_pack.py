@@ -12,12 +12,12 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import git, invoke
+from docx.oxml.ns import qn
 
 from doccontrol.pack import build_pack
 from doccontrol.render import docx as render_docx
 from doccontrol.workspace import Workspace
-
-from conftest import git, invoke
 
 PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
 DOCUMENTS = {
@@ -154,3 +154,58 @@ def test_conversions_of_another_renderer_version_are_dropped(runner, released_re
     versions = [p.name for p in (released_repo / ".doccontrol-cache" / "docx").iterdir()]
     assert versions == [render_docx.renderer_version()]
     assert len(cache_files(released_repo)) == 3
+
+
+def test_every_document_in_the_pack_is_marked_uncontrolled(runner, released_repo, tmp_path):
+    files = entries(pack(runner, released_repo, tmp_path / "pack.zip"))
+    for name in DOCUMENTS:
+        document = docx.Document(io.BytesIO(files[name]))
+        footers = [p.text for s in document.sections for p in s.footer.paragraphs + s.first_page_footer.paragraphs]
+        assert any(f.startswith("受控状态：非受控") for f in footers), (name, footers)
+        assert not any("受控状态：受控" in f for f in footers), name
+        text = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+            c.text for t in document.tables for r in t.rows for c in r.cells)
+        assert "非受控" in text, name
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["copy"].startswith("非受控")
+
+
+def test_the_register_lists_withdrawals_and_every_list_page_is_numbered(runner, released_repo, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from doccontrol.model import Finding
+    from doccontrol.publication import Change
+    from doccontrol.workspace import Workspace as RealWorkspace
+
+    real = RealWorkspace.in_force
+    withdrawal = Change("QR-SH-009", "旧派工单", "", "withdrawal", dt.date(2026, 11, 18), "QR-SH-001", "合并")
+    held = Finding("procedures/QP-SH-002-x.md", 1, "release-signature", "the 批准 signature does not verify", "sign again")
+
+    def in_force(self, as_of, use_cache=None):
+        pub = real(self, as_of, use_cache)
+        pub.withdrawn, pub.held_back, pub.unsigned = [withdrawal], [held], True
+        return pub
+
+    monkeypatch.setattr(RealWorkspace, "in_force", in_force)
+    files = entries(pack(runner, released_repo, tmp_path / "pack.zip"))
+    register = docx.Document(io.BytesIO(files["受控文件清单.docx"]))
+    withdrawn = register.tables[1]
+    assert [[c.text for c in row.cells] for row in withdrawn.rows] == [
+        ["文件编号", "文件名称", "作废日期", "替代文件", "作废原因"], ["QR-SH-009", "旧派工单", "2026-11-18", "QR-SH-001", "合并"]]
+    text = "\n".join(p.text for p in register.paragraphs)
+    assert "签名未经密钥验证" in text and "the 批准 signature does not verify" in text
+    rows = list(csv.reader(io.StringIO(files["作废文件.csv"].decode("utf-8-sig"))))
+    assert rows[1] == ["QR-SH-009", "旧派工单", "2026-11-18", "QR-SH-001", "合并"]
+    for name in ("受控文件清单.docx", "条款对照表.docx"):
+        header = docx.Document(io.BytesIO(files[name])).sections[0].header
+        assert name.removesuffix(".docx") in header.paragraphs[0].text and "页 共" in header.paragraphs[0].text
+        assert [el.text.strip() for el in header._element.iter(qn("w:instrText"))] == ["PAGE", "NUMPAGES"]
+        table_rows = docx.Document(io.BytesIO(files[name])).element.body.iter(qn("w:tr"))
+        assert all(tr.find(qn("w:trPr")).find(qn("w:cantSplit")) is not None for tr in table_rows)
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["withdrawn"] == [{"number": "QR-SH-009", "title": "旧派工单", "date": "2026-11-18",
+                                      "superseded_by": "QR-SH-001", "reason": "合并"}]
+    assert manifest["signatures"].startswith("not key-verified")
+    assert manifest["held_back"][0]["message"] == "the 批准 signature does not verify"
+    cover = docx.Document(io.BytesIO(files["程序文件/QP-SH-001-A0-客户投诉处理程序.docx"]))
+    assert any(p.text.startswith("签名未经密钥验证") for p in cover.paragraphs)

@@ -396,7 +396,8 @@ def test_manual_chapters_are_compared_and_exported(runner, tmp_path):
     assert "本手册自[-发布-]{+批准+}之日起{+三十日后+}实施" in out and "== 1 颁布令 ==" in out
     redline = export_number(runner, root, tmp_path / "out", "QM-SH-01", "--redline")
     a1 = export_number(runner, root, tmp_path / "a1", "QM-SH-01", "--revision", "A/1")
-    assert body_paragraphs(redline, "accept") == body_paragraphs(a1, "none")
+    # The manual's chapters start on new pages in the normal copy: those empty break paragraphs are layout.
+    assert [p for p in body_paragraphs(redline, "accept") if p] == [p for p in body_paragraphs(a1, "none") if p]
     site = tmp_path / "site"
     invoke(runner, root, "build", "--out", str(site))
     page = (site / "QM-SH-01" / "redline" / "index.html").read_text(encoding="utf-8")

@@ -8,9 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from lxml import html as lxml_html
-
 from conftest import front, git, init_repo, invoke, release_all, write
+from lxml import html as lxml_html
 
 DRAFT_MARKER = "DRAFTMARK7731"
 
@@ -55,7 +54,8 @@ def search_text(site: Path) -> str:
 
 def register_numbers(site: Path) -> list[str]:
     doc = page(site, "register/index.html")
-    return [row.xpath("./td")[0].text_content().strip() for row in find(doc, "//article//table/tbody/tr")]
+    return [row.xpath("./td")[0].text_content().strip()
+            for row in find(doc, f"//article//table[{cls('dc-register')}]/tbody/tr")]
 
 
 def leftovers(parent: Path) -> list[str]:
@@ -71,19 +71,25 @@ def site(runner, released_repo, tmp_path) -> Path:
 
 def test_procedure_page_shows_its_control_block(site):
     doc = page(site, "QP-SH-001/index.html")
-    assert header_values(doc) == {
+    from doccontrol.signing import load_signer
+
+    from conftest import KEYS
+
+    values = header_values(doc)
+    assert values == {
         "number": "QP-SH-001",
         "revision": "A/0",
         "status": "生效",
-        "title": "客户投诉处理程序",
         "effective": "2026-11-20",
         "department": "质量部",
         "type": "程序文件",
         "next_review": "2027-11-20",
         "prepared": "孙小雨 2026-11-16",
-        "reviewed": "周立新 2026-11-20",
-        "approved": "陈国华 2026-11-20",
+        "reviewed": f"周立新 2026-11-20 10:00 {load_signer(str(KEYS['周立新'])).public.fingerprint[:19]}",
+        "approved": f"陈国华 2026-11-20 10:00 {load_signer(str(KEYS['陈国华'])).public.fingerprint[:19]}",
     }
+    labels = [dt.text_content() for dt in find(doc, f"//section[{cls('dc-header')}]//dt")]
+    assert labels[:6] == ["文件编号", "版本/修改码", "状态", "生效日期", "审核", "批准"]
     assert text_of(doc, "//h1") == "QP-SH-001 客户投诉处理程序"
     link = find(doc, f"//section[{cls('dc-header')}]//a[{cls('dc-history-link')}]")[0]
     assert link.text_content() == "修订记录"
@@ -100,7 +106,8 @@ def test_manual_chapters_carry_the_manual_header(site):
     chapter_links = [a.get("href") for a in find(index, f"//*[{cls('dc-body')}]//a") if a.text_content() == "1 颁布令"]
     assert chapter_links == ["01/"]
     chapter = page(site, "QM-SH-01/01/index.html")
-    assert header_values(chapter)["title"] == "售后服务手册"
+    assert header_values(chapter)["number"] == "QM-SH-01"
+    assert text_of(chapter, "//h1") == "QM-SH-01 售后服务手册 1 颁布令"
     assert "本手册自发布之日起实施" in chapter.text_content()
     assert find(chapter, f"//a[{cls('dc-history-link')}]/@href") == ["../#dc-history"]
 
@@ -122,6 +129,9 @@ def test_register_lists_exactly_the_effective_documents(runner, released_repo, t
     result = build(runner, released_repo, out)
     assert "built 2 documents" in result.output
     assert register_numbers(out) == ["QM-SH-01", "QP-SH-001"]
+    withdrawn = [[td.text_content() for td in tr.xpath("./td")]
+                 for tr in find(page(out, "register/index.html"), f"//table[{cls('dc-withdrawn')}]/tbody/tr")]
+    assert [row[:4] for row in withdrawn] == [["QR-SH-001", "顾客问题处理表", "作废", "2026-11-20"]]
     assert not (out / "QR-SH-001").exists() and not (out / "QP-SH-002").exists()
     assert "QR-SH-001" not in " ".join(d["location"] for d in search_docs(out))
     for rel in ("index.html", "QP-SH-001/index.html"):
@@ -134,17 +144,25 @@ def test_register_lists_exactly_the_effective_documents(runner, released_repo, t
 def test_clause_matrix_maps_clauses_to_documents(site):
     doc = page(site, "clauses/index.html")
     rows = {tr.xpath("./td")[0].text_content(): [(a.text_content(), a.get("href")) for a in tr.xpath("./td[3]//a")]
-            for tr in find(doc, "//article//table/tbody/tr")}
+            for tr in find(doc, f"//article//table[{cls('dc-clauses')}]/tbody/tr")}
     assert rows["GB27922-6.3"] == [("QM-SH-01", "../QM-SH-01/"), ("QP-SH-001", "../QP-SH-001/")]
     assert rows["ISO9001-7.5"] == [("QP-SH-001", "../QP-SH-001/")]
     assert "客户投诉处理程序" in text_of(doc, "//article//table/tbody/tr[td[1]='ISO9001-7.5']/td[3]")
 
 
-def test_home_page_counts_documents_by_tier(site):
+def test_home_page_shows_changes_first_then_the_shelves(site):
     doc = page(site, "index.html")
-    tiers = {text_of(a, f".//*[{cls('dc-tier__label')}]"): text_of(a, f".//*[{cls('dc-tier__count')}]")
-             for a in find(doc, f"//a[{cls('dc-tier')}]")}
-    assert tiers == {"手册": "1", "程序文件": "1", "记录表单": "1"}
+    headings = [h.text_content().strip("¶ ") for h in find(doc, "//article//h2")]
+    assert headings == ["最近变更", "文件目录"]
+    changes = [[td.text_content() for td in tr.xpath("./td")]
+               for tr in find(doc, f"//table[{cls('dc-changes')}]/tbody/tr")]
+    assert changes == [["2026-11-20", "QR-SH-001", "顾客问题处理表", "首次发布 A/0"],
+                       ["2026-11-20", "QP-SH-001", "客户投诉处理程序", "首次发布 A/0"],
+                       ["2026-11-20", "QM-SH-01", "售后服务手册", "首次发布 A/0"]]
+    shelves = {text_of(a, f".//*[{cls('dc-shelf__label')}]"): (a.get("href"), text_of(a, f".//*[{cls('dc-shelf__count')}]"))
+               for a in find(doc, f"//ul[{cls('dc-shelf')}]//a")}
+    assert shelves == {"手册": ("manual/", "1 份"), "程序文件": ("procedure/", "1 份"), "记录表单": ("form/", "1 份"),
+                       "受控文件清单": ("register/", "共 3 份"), "条款对照": ("clauses/", "标准与文件")}
     assert "测试电器有限公司" in text_of(doc, "//h1")
     tabs = [a.text_content().strip() for a in find(doc, f"//a[{cls('md-tabs__link')}]")]
     assert tabs == ["首页", "手册", "程序文件", "记录表单"]
@@ -172,7 +190,7 @@ def test_a_draft_revision_stays_out_of_the_controlled_site(runner, released_repo
     values = header_values(draft)
     assert (values["revision"], values["status"], values["effective"]) == ("A/1", "草稿", "—")
     for html_file in html_pages(preview):
-        if html_file.name == "index.html":
+        if html_file.name == "index.html" and html_file.parent.name != "search":
             banner = text_of(page(preview, html_file.relative_to(preview)), f"//*[{cls('dc-draft-banner')}]")
             assert "草稿/未批准" in banner, html_file
     assert "草稿" in text_of(page(preview, "index.html"), "//title")
@@ -223,12 +241,12 @@ def assert_title_is_text(out: Path, title: str) -> None:
         assert not any("alert" in (s.text or "") for s in find(doc, "//script")), html_file
         assert not find(doc, "//img[@onerror] | //*[@onmouseover]"), html_file
     doc = page(out, "QP-SH-002/index.html")
-    assert header_values(doc)["title"] == " ".join(title.split())
+    assert text_of(doc, f"//span[{cls('dc-title__text')}]") == " ".join(title.split())
     assert find(doc, "//title")[0].text_content().startswith("QP-SH-002 " + title)
     assert {a.get("title") for a in find(doc, f"//a[{cls('dc-ref')}]") if a.text_content() == "QP-SH-002"} == {title}
     register = page(out, "register/index.html")
     assert title in [td.text_content() for td in find(register, "//td")]
-    assert title in find(page(out, "index.html"), f"//*[{cls('md-content')}]")[0].text_content()
+    assert title in [td.text_content() for td in find(page(out, "procedure/index.html"), "//td")]
     nav_titles = [a.text_content().strip() for a in find(doc, f"//nav[{cls('md-nav--primary')}]//a")]
     assert f"QP-SH-002 {title}" in nav_titles
 
@@ -326,7 +344,7 @@ def test_a_failed_build_keeps_the_previous_site(runner, site, released_repo, mon
 
 
 def test_a_failed_swap_puts_the_previous_site_back(runner, site, released_repo, monkeypatch):
-    from doccontrol.render import site as site_module
+    from doccontrol.render import site_output as site_module
 
     before = (site / "index.html").read_text(encoding="utf-8")
     real_rename = site_module.os.rename
@@ -359,3 +377,330 @@ def test_a_body_opening_with_a_rule_is_text_not_page_metadata(runner, repo, tmp_
     doc = page(out, "QP-SH-002/index.html")
     assert "说明: 本段不是元数据" in text_of(doc, f"//*[{cls('dc-body')}]")
     assert header_values(doc)["number"] == "QP-SH-002"
+
+
+# -- navigation by number, list pages, withdrawals, changes --------------------------------------
+
+def test_each_type_has_a_list_page_and_the_navigation_follows_number_order(runner, released_repo, tmp_path):
+    for title, department in (("维修服务程序", "售后服务部"), ("备件管理程序", "仓储物流部")):
+        invoke(runner, released_repo, "new", "procedure", title, "--author", "孙小雨", "--department", department)
+    git(released_repo, "add", "-A")
+    git(released_repo, "commit", "-qm", "two procedures")
+    invoke(runner, released_repo, "submit", "QP-SH-002", "QP-SH-003")
+    release_all(runner, released_repo, ("QP-SH-003", "QP-SH-002"))
+    out = tmp_path / "site"
+    build(runner, released_repo, out)
+    listing = page(out, "procedure/index.html")
+    rows = [[td.text_content() for td in tr.xpath("./td")] for tr in find(listing, "//article//table/tbody/tr")]
+    assert [row[0] for row in rows] == ["QP-SH-001", "QP-SH-002", "QP-SH-003"]
+    assert rows[1] == ["QP-SH-002", "维修服务程序", "A/0", "2026-11-20", "售后服务部"]
+    assert [th.text_content() for th in find(listing, "//article//table/thead//th")] == \
+        ["文件编号", "文件名称", "版本/修改码", "生效日期", "编制部门"]
+    procedure = page(out, "QP-SH-002/index.html")
+    tab = find(procedure, f"//a[{cls('md-tabs__link')} and normalize-space()='程序文件']/@href")
+    assert tab == ["../procedure/"]
+    sidebar = [a.text_content().strip() for a in
+               find(procedure, f"//nav[{cls('md-nav--primary')}]//li[{cls('md-nav__item--active')}]//nav//a")]
+    assert [entry for entry in sidebar if entry.startswith("QP-SH")] == \
+        ["QP-SH-001 客户投诉处理程序", "QP-SH-002 维修服务程序", "QP-SH-003 备件管理程序"]
+    footer = {a.get("rel") or a.xpath("./@class")[0]: a.get("href")
+              for a in find(procedure, f"//nav[{cls('md-footer__inner')}]/a")}
+    assert sorted(footer.values()) == ["../QP-SH-001/", "../QP-SH-003/"]
+
+
+def forged_publication(monkeypatch, **changes):
+    """Make every build see the real publication with these fields replaced (what the verified record will give)."""
+    from doccontrol.workspace import Workspace
+
+    real = Workspace.in_force
+
+    def in_force(self, as_of, use_cache=None):
+        pub = real(self, as_of, use_cache)
+        for name, value in changes.items():
+            setattr(pub, name, value(pub) if callable(value) else value)
+        return pub
+
+    monkeypatch.setattr(Workspace, "in_force", in_force)
+
+
+def test_withdrawals_and_coming_revisions_show_with_dates_and_successors(runner, released_repo, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from doccontrol.publication import Change
+
+    withdrawal = Change("QR-SH-009", "旧派工单", "", "withdrawal", dt.date(2026, 11, 18), "QR-SH-001", "与问题处理表合并")
+    coming = Change("QP-SH-001", "客户投诉处理程序", "A/1", "release", dt.date(2026, 12, 1))
+    forged_publication(monkeypatch, withdrawn=[withdrawal], upcoming=[coming],
+                       changes=lambda pub: sorted([*pub.changes, withdrawal], key=lambda c: c.date, reverse=True))
+    out = tmp_path / "site"
+    build(runner, released_repo, out)
+    register = page(out, "register/index.html")
+    rows = [[td.text_content() for td in tr.xpath("./td")] for tr in find(register, f"//table[{cls('dc-withdrawn')}]//tbody/tr")]
+    assert rows == [["QR-SH-009", "旧派工单", "作废", "2026-11-18", "QR-SH-001", "与问题处理表合并"]]
+    successor = find(register, f"//table[{cls('dc-withdrawn')}]//a")[0]
+    assert successor.get("href") == "../QR-SH-001/"
+    notice = page(out, "withdrawn/index.html")
+    assert "QR-SH-009 旧派工单（已作废）" in text_of(notice, "//article//h2")
+    assert "于 2026-11-18 作废" in text_of(notice, "//article")
+    home = page(out, "index.html")
+    changes = [[td.text_content() for td in tr.xpath("./td")] for tr in find(home, f"//table[{cls('dc-changes')}]/tbody/tr")]
+    assert ["2026-11-18", "QR-SH-009", "旧派工单", "作废，由 QR-SH-001 替代"] in changes
+    upcoming = find(home, "//h2[starts-with(normalize-space(), '即将生效')]/following::table[1]/tbody/tr")
+    assert [[td.text_content() for td in tr.xpath("./td")] for tr in upcoming] == \
+        [["2026-12-01", "QP-SH-001", "客户投诉处理程序", "修订 A/1"]]
+    listing = text_of(page(out, "form/index.html"), "//article")
+    assert "本类已作废 1 份" in listing
+
+
+def test_held_back_documents_and_unverified_signatures_are_said_plainly(runner, released_repo, tmp_path, monkeypatch):
+    import dataclasses
+
+    from doccontrol.model import Finding
+
+    held = Finding("procedures/QP-SH-002-维修服务程序.md", 1, "release-signature",
+                   "QP-SH-002 A/0: the 批准 signature does not verify", "sign it again with the roster's key")
+
+    def keyed(pub):
+        return [dataclasses.replace(doc, approvals=tuple(dataclasses.replace(sig, key="SHA256:4Zq0w9c1Lx")
+                                                         for sig in doc.approvals)) for doc in pub.documents]
+
+    forged_publication(monkeypatch, held_back=[held], unsigned=True, documents=keyed)
+    out = tmp_path / "site"
+    build(runner, released_repo, out)
+    for rel in ("index.html", "register/index.html"):
+        doc = page(out, rel)
+        assert "未发布的文件" in text_of(doc, "//article//h2")
+        assert "QP-SH-002 A/0: the 批准 signature does not verify" in text_of(doc, f"//table[{cls('dc-held-back')}]")
+        assert "签名未经密钥验证" in text_of(doc, f"//*[{cls('dc-unsigned')}]")
+    procedure = page(out, "QP-SH-001/index.html")
+    assert header_values(procedure)["approved"] == "陈国华 2026-11-20 10:00 SHA256:4Zq0w9c1Lx"
+    assert "签名未经密钥验证" in text_of(procedure, f"//section[{cls('dc-header')}]")
+
+
+def test_signatures_render_from_the_approvals_whatever_their_roles():
+    import datetime as dt
+
+    from doccontrol.model import Document, Prepared, Signature
+    from doccontrol.render.site import signatures
+
+    at = dt.datetime(2026, 11, 20, 9, 30)
+    doc = Document("procedures/x.md", "QP-SH-001", "x", "procedure", "质量部", "A/0", "review", Prepared("孙小雨", at.date()),
+                   "", (), approvals=(Signature("会签", "郑海", at, "", "sha256:0", "SHA256:abc"),
+                                      Signature("审核", "林慧", at, "", "sha256:0")))
+    assert [(s["role"], s["name"], s["time"], s["fingerprint"]) for s in signatures(doc)] == [
+        ("审核", "林慧", "09:30", ""), ("批准", "", "", ""), ("会签", "郑海", "09:30", "SHA256:abc")]
+
+
+def test_the_404_page_is_chinese_and_shows_the_ways_to_a_document(site):
+    doc = page(site, "404.html")
+    assert text_of(doc, "//article//h1") == "找不到此页面"
+    links = {a.text_content(): a.get("href") for a in find(doc, "//article//a")}
+    assert links["受控文件清单"].endswith("register/") and links["首页"]
+    assert "Not found" not in doc.text_content()
+
+
+# -- forms as forms ------------------------------------------------------------------------------
+
+def test_dates_in_a_documents_text_stay_on_one_line(runner, repo, tmp_path):
+    path = repo / "forms/QR-SH-001-顾客问题处理表.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n| 日期 | 说明 |\n| --- | --- |\n| 2026-11-16 | 首次发布 |\n",
+                    encoding="utf-8")
+    build(runner, repo, tmp_path / "preview", "--preview")
+    doc = page(tmp_path / "preview", "QR-SH-001/index.html")
+    assert [s.text_content() for s in find(doc, f"//td//span[{cls('dc-nowrap')}]")] == ["2026-11-16"]
+
+
+def test_every_form_page_offers_its_blank_form(site):
+    doc = page(site, "QR-SH-001/index.html")
+    link = find(doc, f"//a[{cls('dc-download')}]")[0]
+    assert link.text_content() == "下载空白表单（Word）" and link.get("download") is not None
+    blank = site / "QR-SH-001" / link.get("href")
+    import docx
+
+    document = docx.Document(blank)
+    assert document.paragraphs[0].text == "顾客问题处理表"
+    assert "QR-SH-001" in "".join(c.text for t in document.sections[0].header.tables for r in t.rows for c in r.cells)
+    assert not find(page(site, "QP-SH-001/index.html"), f"//a[{cls('dc-download')}]")
+
+
+def test_fill_in_blanks_are_text_on_the_site_as_in_word(runner, repo, tmp_path):
+    path = repo / "forms/QR-SH-001-顾客问题处理表.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n| 整机保修期 | ____年 | 主要部件保修期 | ____年（部件名称：____） |\n"
+                    "| --- | --- | --- | --- |\n| 购买日期 | ____年__月__日 |  |  |\n\n**用户联**\n", encoding="utf-8")
+    out = tmp_path / "preview"
+    build(runner, repo, out, "--preview")
+    doc = page(out, "QR-SH-001/index.html")
+    cells = [th.text_content() for th in find(doc, f"//*[{cls('dc-body')}]//table//th")]
+    assert "____年（部件名称：____）" in cells
+    assert [b.text_content() for b in find(doc, f"//*[{cls('dc-body')}]//strong")] == ["用户联"]
+
+
+def test_a_forms_table_words_are_searchable_but_kept_out_of_snippets(site):
+    entries = [d for d in search_docs(site) if d["location"] == "QR-SH-001/"]
+    assert entries and "项目" not in entries[0]["text"] and "____" not in entries[0]["text"]
+    assert {"客户", "姓名", "联系电话", "已", "解决"} <= set(entries[0]["cells"].split())
+    procedure = next(d for d in search_docs(site) if d["location"].startswith("QP-SH-001/#4"))
+    assert procedure["keys"].split() == ["24小时内响", "24小时", "5个工作日"]
+    assert procedure["text"].replace("\u200b", "").startswith("<p>4.1 客服专员接到投诉后 24 小时内响应")
+    assert next(d for d in search_docs(site) if d["location"] == "QP-SH-001/")["number"] == "QP-SH-001 QP SH 001"
+
+
+# -- the site's configuration belongs to doccontrol ------------------------------------------------
+
+def test_site_options_are_shown_as_text(runner, released_repo, tmp_path):
+    write(released_repo, "mkdocs.yml", textwrap.dedent("""\
+        title: '<img src=x onerror=alert(1)> 受控文件'
+        footer: '</div><script>alert(2)</script>'
+        colors: {primary: "#00796B", accent: "#FF5722"}
+        links:
+          - {title: '内网 <b>首页</b>', url: "https://intranet.example.com/"}
+        logo: assets/logo.svg
+        """))
+    write(released_repo, "assets/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>')
+    out = tmp_path / "site"
+    build(runner, released_repo, out)
+    assert "受控文件" not in text_of(page(out, "QP-SH-001/index.html"), f"//*[{cls('md-copyright__highlight')}]") \
+        or "alert(2)" not in (out / "QP-SH-001" / "index.html").read_text(encoding="utf-8")  # not yet approved
+    git(released_repo, "add", "-A")
+    invoke(runner, released_repo, "config", "approve", "--as", "陈国华")
+    build(runner, released_repo, out)
+    raw = (out / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in raw and "<img src=x" not in raw and "<b>首页" not in raw
+    doc = page(out, "QP-SH-001/index.html")
+    assert "<img src=x onerror=alert(1)> 受控文件" in text_of(doc, f"//*[{cls('md-header__topic')}]")
+    assert text_of(doc, f"//*[{cls('md-copyright__highlight')}]") == "</div><script>alert(2)</script>"
+    assert [(a.text_content(), a.get("href")) for a in find(doc, f"//ul[{cls('dc-links')}]//a")] == \
+        [("内网 <b>首页</b>", "https://intranet.example.com/")]
+    assert "--md-primary-fg-color:#00796b" in (out / "assets/doccontrol/site-options.css").read_text(encoding="utf-8")
+    assert set(find(doc, "//img[@alt='logo']/@src")) == {"../assets/doccontrol/logo.svg"}
+
+
+def test_site_options_take_effect_only_when_approved(runner, released_repo, tmp_path):
+    """mkdocs.yml and the logo it names are part of the controlled configuration."""
+    write(released_repo, "mkdocs.yml", "title: 未经批准的标题\nlogo: assets/logo.svg\n")
+    write(released_repo, "assets/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>')
+    out = tmp_path / "site"
+    build(runner, released_repo, out)
+    assert "未经批准的标题" not in (out / "index.html").read_text(encoding="utf-8")
+    assert "[configuration-unapproved]" in invoke(runner, released_repo, "check").output
+    git(released_repo, "add", "-A")
+    invoke(runner, released_repo, "config", "approve", "--as", "陈国华")
+    build(runner, released_repo, out)
+    assert "未经批准的标题" in (out / "index.html").read_text(encoding="utf-8")
+    write(released_repo, "assets/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>')
+    refused = build(runner, released_repo, tmp_path / "other", expect=1).output
+    assert "the logo assets/logo.svg is not the image the configuration approved" in refused
+
+
+def test_every_page_carries_a_content_security_policy_and_no_inline_script(site):
+    pages = html_pages(site)
+    assert len(pages) > 8
+    for html_file in pages:
+        doc = page(site, html_file.relative_to(site))
+        policy = find(doc, "//meta[@http-equiv='Content-Security-Policy']/@content")
+        assert policy and "script-src 'self'" in policy[0] and "style-src 'self'" in policy[0], html_file
+        assert "'unsafe-inline'" not in policy[0]
+        for script in find(doc, "//script"):
+            assert script.get("src") or script.get("type") == "application/json", (html_file, script.text)
+        assert not find(doc, "//style"), html_file
+        assert not [e for e in find(doc, "//*") if any(a.lower().startswith("on") for a in e.attrib)], html_file
+
+
+def test_the_company_name_is_escaped_everywhere(runner, tmp_path):
+    root = init_repo(tmp_path / "hostile-company")
+    config = root / "doccontrol.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "company: 测试电器有限公司", "company: '<script>alert(\"公司\")</script>测试'"), encoding="utf-8")
+    git(root, "commit", "-qam", "hostile company")
+    release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001"))
+    out = tmp_path / "site"
+    build(runner, root, out)
+    for html_file in html_pages(out):
+        raw = html_file.read_text(encoding="utf-8")
+        assert "<script>alert" not in raw, html_file
+    assert '<script>alert("公司")</script>测试' in text_of(page(out, "index.html"), "//article//h1")
+
+
+ATTACKS = {
+    "python-tag": ("site_name: !!python/object/apply:os.system ['touch {canary}']\n", 1, "YAML tags"),
+    "copyright-html": ("copyright: <img src=x onerror=alert(1)>\n", 1, "write it as `footer:`"),
+    "extra-javascript": ("extra_javascript:\n  - 'data:text/javascript,alert(1)'\n", 1, "doccontrol builds the site"),
+    "snippets-passwd": ("markdown_extensions:\n  - pymdownx.snippets:\n      auto_append: [/etc/passwd]\n", 1,
+                        "Markdown extensions"),
+    "env-secret": ("title: !ENV [CI_DEPLOY_TOKEN]\n", 1, "YAML tags (!ENV)"),
+    "alias-bomb": ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                   "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n", 1, "anchors and aliases"),
+    "hooks": ("title: 受控文件\nhooks:\n  - hooks.py\n", 2, "remove `hooks`"),
+    "custom-dir": ("theme:\n  name: material\n  custom_dir: overrides\n", 1, "remove `theme`"),
+    "plugins": ("plugins:\n  - search\n  - macros\n", 1, "remove `plugins`"),
+    "inherit": ("INHERIT: ../other.yml\n", 1, "remove `INHERIT`"),
+    "logo-outside": ("logo: ../../etc/passwd.png\n", 1, "without .. or a leading /"),
+    "link-javascript": ("links:\n  - {title: x, url: 'javascript:alert(1)'}\n", 2, "is not a web address"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_the_site_options_cannot_run_or_load_anything(runner, released_repo, tmp_path, attack, monkeypatch):
+    text, line, says = ATTACKS[attack]
+    canary = tmp_path / "canary"
+    monkeypatch.setenv("CI_DEPLOY_TOKEN", "s3cret-token")
+    write(released_repo, "mkdocs.yml", text.replace("{canary}", str(canary)))
+    site_dir = tmp_path / "site"
+    result = build(runner, released_repo, site_dir, "--preview", expect=1)  # a preview reads the working file
+    assert f"mkdocs.yml:{line}: error:" in result.output and says in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not canary.exists() and not site_dir.exists()
+    checked = invoke(runner, released_repo, "check", expect=1)
+    assert f"mkdocs.yml:{line}: error:" in checked.output
+    refused = invoke(runner, released_repo, "config", "approve", "--as", "陈国华", expect=1)
+    assert "mkdocs.yml" in refused.output and "Traceback" not in refused.output
+    build(runner, released_repo, site_dir)  # the controlled site uses the approved options only
+    assert not canary.exists() and "s3cret-token" not in (site_dir / "index.html").read_text(encoding="utf-8")
+
+
+def test_without_site_options_the_site_is_built_with_the_defaults(runner, released_repo, tmp_path):
+    (released_repo / "mkdocs.yml").unlink(missing_ok=True)
+    out = tmp_path / "site"
+    build(runner, released_repo, out)
+    assert text_of(page(out, "index.html"), f"//*[{cls('md-header__topic')}]").startswith("测试电器有限公司 受控文件")
+
+
+def test_a_document_the_renderers_cannot_read_in_bounded_time_is_refused_quickly(runner, released_repo, tmp_path):
+    """The renderers' own limits stand behind `check`: a draft (in a preview, or exported by name) beyond them
+    is refused before anything is converted; the controlled site never had it (only signed releases publish)."""
+    import time
+
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "x", "--author", "孙小雨")
+    path = next((released_repo / "procedures").glob("QP-SH-001-*.md"))
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + "[" * 5_000 + "\n", encoding="utf-8")
+    started = time.monotonic()
+    result = build(runner, released_repo, tmp_path / "preview", "--preview", expect=1)
+    exported = invoke(runner, released_repo, "export", "QP-SH-001", "--revision", "A/1", "--out",
+                      str(tmp_path / "docx"), expect=1)
+    assert time.monotonic() - started < 60, "hang guard"
+    for output in (result.output, exported.output):
+        assert "[ not closed by ]" in output and "markdown-limit" in output and "Traceback" not in output
+    assert not (tmp_path / "preview").exists()
+    assert not list(tmp_path.glob("docx/*.docx"))
+    assert "built 3 documents" in build(runner, released_repo, tmp_path / "site").output
+
+
+AT_EVERY_LIMIT = "\n\n".join(["[" * 64 + "x"] * 2 + ["[](" * 64] * 2 + ["<x " * 500] * 2 + ["&#" * 500] * 4
+                             + ["`" * 1000] * 5 + ["<x " + "回访" * 100] * 40
+                             + ["回访记录，客服中心在规定时限内处理。" * 200] * 40) + "\n"
+
+
+def test_a_document_at_every_limit_at_once_builds_and_exports_in_seconds(runner, repo, tmp_path):
+    """A hang guard, not a speed test: the slowest text `check` lets through still converts."""
+    import time
+
+    from doccontrol.markdown_checks import limit_text
+
+    assert list(limit_text("x.md", AT_EVERY_LIMIT, 1)) == []
+    write(repo, "procedures/QP-SH-002-极限.md", front("QP-SH-002", "极限", "procedure") + "\n" + AT_EVERY_LIMIT)
+    started = time.monotonic()
+    build(runner, repo, tmp_path / "preview", "--preview")
+    invoke(runner, repo, "export", "QP-SH-002", "--revision", "A/0", "--out", str(tmp_path / "docx"))
+    assert time.monotonic() - started < 120, "hang guard"
+    assert (tmp_path / "preview" / "QP-SH-002" / "index.html").is_file()
+    assert list((tmp_path / "docx").glob("QP-SH-002-*.docx"))

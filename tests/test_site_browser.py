@@ -12,9 +12,9 @@ from urllib.parse import quote, urlparse
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import expect, sync_playwright
-
 from conftest import front, git, init_repo, invoke, release_all, write
+from playwright.sync_api import expect, sync_playwright
+from shipped_build import shipped_outputs  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -90,9 +90,9 @@ def test_procedure_page_shows_its_control_block(reader, base_url, artifacts):
     expect(header).to_be_visible()
     expect(reader.locator("h1.dc-title")).to_have_text(re.compile(r"QP-SH-001\s+客户投诉处理程序"))
     expected = {
-        "number": "QP-SH-001", "revision": "A/0", "status": "生效", "title": "客户投诉处理程序",
+        "number": "QP-SH-001", "revision": "A/0", "status": "生效",
         "effective": "2026-11-20", "department": "质量部",
-        "prepared": "孙小雨 2026-11-16", "reviewed": "周立新 2026-11-20", "approved": "陈国华 2026-11-20",
+        "prepared": "孙小雨 2026-11-16", "reviewed": "周立新 2026-11-20 10:00", "approved": "陈国华 2026-11-20 10:00",
     }
     for key, value in expected.items():
         cell = header.locator(f'[data-dc="{key}"]')
@@ -112,7 +112,8 @@ def test_home_page(reader, base_url, artifacts):
     reader.goto(f"{base_url}/")
     expect(reader.locator("h1")).to_contain_text("测试电器有限公司")
     expect(reader.locator(".md-tabs")).to_contain_text("程序文件")
-    expect(reader.locator("a.dc-tier")).to_have_count(3)
+    expect(reader.locator("ul.dc-shelf a")).to_have_count(5)
+    expect(reader.locator("h2").first).to_have_text(re.compile("最近变更"))
     reader.screenshot(path=str(artifacts / "site-home.png"), full_page=True)
 
 
@@ -159,6 +160,9 @@ def test_a_form_prints_as_a_bordered_form(reader, base_url):
     assert border == "solid"
     empty = reader.locator(".dc-body--form table td:empty").first
     assert empty.bounding_box()["height"] >= 24
+    for furniture in (".dc-header", ".dc-history", ".dc-print-notice"):
+        expect(reader.locator(furniture)).to_be_hidden()
+    expect(reader.locator("h1.dc-title")).to_be_visible()
 
 
 HOSTILE = front("QP-SH-003", "<script>console.log('pwned:title')</script>", "procedure", status="draft") + textwrap.dedent("""\
@@ -227,3 +231,214 @@ def test_no_script_from_a_document_runs_in_the_browser(chromium, hostile_preview
         context.close()
         server.shutdown()
         server.server_close()
+
+
+# -- the shipped document set, as staff use it on a phone, in print and in search --------------------
+
+@pytest.fixture(scope="module")
+def shipped_site(shipped_outputs) -> Path:
+    """The repository's own document set, built as it stood on shipped_build.AS_OF."""
+    return shipped_outputs["site"]
+
+
+@pytest.fixture(scope="module")
+def shipped_url(shipped_site):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(QuietHandler, directory=str(shipped_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  e => window.__violations.push(e.violatedDirective + " " + (e.blockedURI || "inline")));
+"""
+
+
+def test_the_pages_run_under_their_policy_without_a_violation(chromium, shipped_url):
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.add_init_script(VIOLATIONS)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        for path in ("/", "/QP-SH-011/", "/QR-SH-009/", "/QM-SH-01/04/", "/register/", "/procedure/", "/withdrawn/"):
+            page.goto(shipped_url + path)
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("window.__violations") == [], path
+            assert page.evaluate("typeof window.__md_get") == "function", path
+        page.goto(f"{shipped_url}/?q={quote('投诉')}")
+        expect(page.locator(".md-search-result__item").first).to_be_visible(timeout=15000)
+        assert page.evaluate("window.__violations") == []
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_policy_stops_a_script_that_got_into_a_page(chromium, shipped_site, shipped_url):
+    """Were a script ever to slip into a page (all text is escaped and sanitised before), the browser refuses it."""
+    original = (shipped_site / "QP-SH-011" / "index.html").read_text(encoding="utf-8")
+    injected = shipped_site / "injected.html"
+    injected.write_text(original.replace("</article>", '<script>window.__ran = true</script>'
+                                         '<img src="x" onerror="window.__ran = true"></article>'), encoding="utf-8")
+    context = chromium.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.add_init_script(VIOLATIONS)
+    try:
+        page.goto(f"{shipped_url}/injected.html")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__ran === undefined")
+        assert any(v.startswith("script-src") for v in page.evaluate("window.__violations"))
+    finally:
+        context.close()
+        injected.unlink()
+
+
+PHONE = {"width": 390, "height": 844}
+PHONE_PAGES = ["/", "/QP-SH-011/", "/QR-SH-009/", "/QM-SH-01/04/", "/QE-SH-005/", "/register/", "/procedure/",
+               "/form/", "/clauses/", "/withdrawn/", "/404.html"]
+
+
+@pytest.fixture(scope="module")
+def phone(chromium):
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                   locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_no_page_scrolls_sideways_on_a_phone(phone, shipped_url, path, artifacts):
+    phone.goto(shipped_url + path)
+    phone.wait_for_load_state("networkidle")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{path} is {width} px wide"
+    for box in phone.locator(".dc-table-box, .md-typeset__scrollwrap").all():
+        assert box.evaluate("el => getComputedStyle(el).overflowX") == "auto"
+    name = path.strip("/").replace("/", "-").replace(".html", "") or "home"
+    phone.screenshot(path=str(artifacts / f"phone-{name}.png"))
+
+
+@pytest.mark.parametrize("path", ["/QP-SH-011/", "/QR-SH-009/", "/QM-SH-01/04/", "/QE-SH-005/"])
+def test_a_phone_shows_status_dates_and_approvals_in_the_first_view(phone, shipped_url, path):
+    phone.goto(shipped_url + path)
+    for key in ("number", "revision", "status", "effective", "reviewed", "approved"):
+        cell = phone.locator(f'.dc-header [data-dc="{key}"]')
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box["y"] + box["height"] <= PHONE["height"], f"{key} is below the first view on {path}"
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"{key} is cut off on {path}"
+
+
+def test_a_wide_table_scrolls_inside_its_own_box_on_a_phone(phone, shipped_url):
+    phone.goto(f"{shipped_url}/register/")
+    box = phone.locator(".dc-table-box").first
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert "gradient" in box.evaluate("el => getComputedStyle(el).backgroundImage")
+
+
+def pdf_page_texts(pdf: Path) -> list[str]:
+    import subprocess
+
+    count = int(re.search(r"^Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True,
+                                                              text=True).stdout, re.M).group(1))
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout for n in range(1, count + 1)]
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text).replace("\u2011", "-")
+
+
+@pytest.fixture(scope="module")
+def printer(chromium):
+    context = chromium.new_context(locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def printed(printer, url: str, pdf: Path) -> list[str]:
+    printer.goto(url)
+    printer.wait_for_load_state("networkidle")
+    printer.pdf(path=str(pdf), format="A4")
+    return pdf_page_texts(pdf)
+
+
+def test_every_printed_page_names_the_document_its_revision_and_page(printer, shipped_url, tmp_path, artifacts):
+    pages = printed(printer, f"{shipped_url}/QP-SH-011/", artifacts / "print-QP-SH-011.pdf")
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, start=1):
+        flat = squeeze(text)
+        assert "QP-SH-011客户投诉处理程序" in flat, number
+        assert "版本/修改码A/0" in flat and "生效日期2026-11-23" in flat, number
+        assert f"第{number}页共{len(pages)}页" in flat, number
+        assert "打印件为非受控文件" in flat, number
+
+
+def test_headings_stay_with_what_follows_in_print(printer, shipped_url, tmp_path):
+    printer.goto(f"{shipped_url}/QP-SH-011/")
+    headings = [squeeze(h) for h in printer.locator(".dc-body h2, .dc-body h3").all_inner_texts()]
+    pages = printed(printer, f"{shipped_url}/QP-SH-011/", tmp_path / "headings.pdf")
+    for text in pages:
+        lines = [squeeze(line) for line in text.splitlines() if line.strip()]
+        body = [line for line in lines if not re.search(r"第\d+页共\d+页|打印件为非受控文件", line)]
+        assert body and body[-1] not in headings, f"a page ends with the heading {body[-1]}"
+
+
+def test_a_form_prints_as_just_the_form(printer, shipped_url, artifacts):
+    pages = printed(printer, f"{shipped_url}/QR-SH-009/", artifacts / "print-QR-SH-009.pdf")
+    flat = squeeze("".join(pages))
+    for absent in ("非受控", "修订记录", "审核", "批准", "下载空白表单"):
+        assert absent not in flat, absent
+    for number, text in enumerate(pages, start=1):
+        assert "QR-SH-009质量保修卡" in squeeze(text) and f"第{number}页共{len(pages)}页" in squeeze(text)
+    assert "保修卡编号" in squeeze(pages[0]) and "版本/修改码A/0" in squeeze(pages[0])
+
+
+def test_a_wide_table_prints_every_column(printer, shipped_url, artifacts):
+    pages = printed(printer, f"{shipped_url}/QM-SH-01/04/", artifacts / "print-QM-SH-01-04.pdf")
+    flat = squeeze("".join(pages))
+    for column in ("手册章节/过程", "总经理办公室", "质量部", "售后服务部", "客服中心", "技术部", "行政人事部", "仓储物流部", "销售部"):
+        assert column in flat, column
+
+
+SEARCHES = [
+    # what staff type, and the page that must come first
+    ("2小时", "QP-SH-004/"), ("48小时", "QP-SH-004/"), ("4小时内", "QP-SH-011/"), ("7日内", "QP-SH-006/"),
+    ("5000元", "QP-SH-011/"), ("投诉", "QP-SH-011/"), ("三包", "QE-SH-005/"), ("保修卡", "QR-SH-009/"),
+    ("QP-SH-011", "QP-SH-011/"), ("QR-SH-009", "QR-SH-009/"), ("QE-SH-005", "QE-SH-005/"),
+    ("QR-SH-028", "withdrawn/"), ("满意度", "QP-SH-012/"), ("退换货", "QP-SH-006/"), ("召回", "QP-SH-007/"),
+    ("报修登记表", "QR-SH-015/"), ("不满意", "QP-SH-012/"),
+]
+
+
+@pytest.fixture(scope="module")
+def searcher(chromium, shipped_url):
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(shipped_url + "/")
+    page.wait_for_load_state("networkidle")
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("query, first", SEARCHES, ids=[q for q, _ in SEARCHES])
+def test_search_finds_what_staff_look_up_first(searcher, shipped_url, query, first):
+    box = searcher.locator(".md-search__input")
+    box.fill(query)
+    box.press("End")
+    results = searcher.locator(".md-search-result__item > a.md-search-result__link")
+    expect(results.first).to_be_visible(timeout=15000)
+    expect(searcher.locator(".md-search-result__meta")).not_to_have_text(re.compile("正在初始化"))
+    searcher.wait_for_timeout(300)
+    href = results.first.get_attribute("href")
+    assert urlparse(href).path == "/" + first, [a.get_attribute("href") for a in results.all()[:4]]
+    snippets = searcher.locator(".md-search-result__teaser").all_inner_texts()
+    assert not [s for s in snippets if s.startswith(("、", "，", "：", "；", "。")) or "____" in s]

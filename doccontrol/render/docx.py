@@ -37,13 +37,18 @@ from ..config import Config
 from ..errors import DoccontrolError
 from ..outputs import checked_file
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
-from ..model import Document, Revision, RevisionError, fingerprint
+from ..markdown_checks import refuse_beyond_limits
+from ..model import ROLES, Document, Revision, RevisionError, fingerprint
 from . import docx_reference as reference
 from . import docx_split
+from .markdown_ext import literal_blanks
 
 LUA_SCRIPT = Path(__file__).with_name("docx.lua")
+# What pandoc reads in a document's text: the Markdown both renderers agree on. No raw HTML or TeX
+# (check refuses them; pandoc would scan the rest of the text from every `<`), no smart quotes.
 BODY_FORMAT = ("markdown+east_asian_line_breaks-yaml_metadata_block-citations-tex_math_dollars"
-               "-raw_tex-raw_attribute-implicit_figures")
+               "-raw_tex-raw_attribute-implicit_figures-smart-raw_html-native_divs-native_spans"
+               "-markdown_in_html_blocks")
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
 MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
@@ -52,20 +57,38 @@ BATCH_SIZE = 20
 Progress = Callable[[int, int], None]
 
 
+# What a Word copy made by doccontrol says about control. QP-SH-001 4.5.2 and 4.5.5: files exported
+# or downloaded, and texts given to outside parties (the audit pack), are uncontrolled copies (非受控),
+# for reference only; a controlled paper copy is stamped 受控 and numbered by hand.
+UNCONTROLLED = "非受控"
+UNCONTROLLED_NOTE = "只供参考，使用前请与受控文件网站核对版本"
+
+
 @dataclass(frozen=True)
 class Rendition:
-    """A document as its Word file shows it: the content, and the mark across every page."""
+    """A document as its Word file shows it: the content, its layout, and the mark across every page.
+
+    layout: "document" (cover with approvals, revision record, then the text; a form: its approval
+    data compactly above the form, the revision record after it), or "blank" (a form to fill in:
+    the form from page 1, number and revision in the header, no approvals, no 非受控 stamp).
+    """
 
     doc: Document
     company: str
     type_label: str
     mark: str | None = None
     comparison: tuple[tuple[str, str, str], ...] = ()  # a redline's cover rows: item, old, new
+    layout: str = "document"
+    unsigned: bool = False
+
+    @property
+    def blank(self) -> bool:
+        return self.layout == "blank"
 
     @property
     def control(self) -> str:
-        """What the footer and cover say about control: 受控, or the mark."""
-        return self.mark or "受控"
+        """What the footer and cover say about control: 非受控, or the mark (草稿, 作废, 未生效)."""
+        return self.mark or UNCONTROLLED
 
     @property
     def status(self) -> str:
@@ -79,7 +102,8 @@ class Rendition:
     @property
     def file_name(self) -> str:
         title = UNSAFE_FILE_CHARS.sub("", self.doc.title)
-        return f"{self.doc.number}-{self.doc.revision.replace('/', '')}-{title}.docx"
+        suffix = "-空白表单" if self.blank else ""
+        return f"{self.doc.number}-{self.doc.revision.replace('/', '')}-{title}{suffix}.docx"
 
     @property
     def landscape(self) -> bool:
@@ -88,15 +112,20 @@ class Rendition:
     def key(self, renderer: str) -> str:
         """Content key for the cache: everything the file shows, and the renderer version."""
         doc = self.doc
-        signatures = [[s.role, s.name, s.at.date().isoformat()] for s in doc.approvals]
+        signatures = [[s.role, s.name, s.at.isoformat(), s.key] for s in doc.approvals]
         payload = [renderer, fingerprint(doc), doc.revision, str(doc.effective), doc.status,
-                   self.company, self.type_label, self.mark, signatures,
+                   self.company, self.type_label, self.mark, self.layout, self.unsigned, signatures,
                    [row.approved_by for row in doc.history], [list(row) for row in self.comparison]]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
-def rendition(config: Config, doc: Document, mark: str | None = None) -> Rendition:
-    return Rendition(doc, config.company, config.type_label(doc.type), mark)
+def rendition(config: Config, doc: Document, mark: str | None = None, *, unsigned: bool = False) -> Rendition:
+    return Rendition(doc, config.company, config.type_label(doc.type), mark, unsigned=unsigned)
+
+
+def blank_form(config: Config, doc: Document, mark: str | None = None) -> Rendition:
+    """The form to fill in: just the form, with its number and revision in the running header."""
+    return Rendition(doc, config.company, config.type_label(doc.type), mark, layout="blank")
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -130,12 +159,25 @@ class Rendered:
     converted: int
 
 
-def render(config: Config, items: list[Rendition], *, use_cache: bool = True,
+def render(config: Config, items: list[Rendition], *, use_cache: bool = True, write_cache: bool = True,
            progress: Progress | None = None) -> Rendered:
-    """The finished .docx bytes of each item; converts only what the cache does not hold."""
-    version = renderer_version()
-    cache = config.cache_dir / "docx" / version
+    """The finished .docx bytes of each item; converts only what the cache does not hold.
+
+    With write_cache=False nothing is written under the repository's cache folder (the reference
+    documents are built in a temporary folder and the conversions are not kept). A document beyond
+    the Markdown limits is refused before anything is converted."""
+    refuse_beyond_limits((item.doc for item in items), "convert to Word")
+    if not write_cache:
+        with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-refs-") as scratch:
+            return _render(scratch / "docx", items, use_cache=False, store=False, progress=progress)
+    cache = config.cache_dir / "docx" / renderer_version()
     drop_other_versions(cache)
+    return _render(cache, items, use_cache=use_cache, store=True, progress=progress)
+
+
+def _render(cache: Path, items: list[Rendition], *, use_cache: bool, store: bool,
+            progress: Progress | None) -> Rendered:
+    version = cache.name
     results: list[bytes | None] = [None] * len(items)
     todo = []
     for index, item in enumerate(items):
@@ -151,7 +193,8 @@ def render(config: Config, items: list[Rendition], *, use_cache: bool = True,
     def finished(index: int, parts: dict[str, bytes]):
         nonlocal done
         data = finish(parts, items[index])
-        atomic_write_bytes(cache / f"{items[index].key(version)}.docx", data)
+        if store:
+            atomic_write_bytes(cache / f"{items[index].key(version)}.docx", data)
         results[index] = data
         done += 1
         if progress:
@@ -178,7 +221,8 @@ def drop_other_versions(cache: Path) -> None:
 def renderer_version() -> str:
     """Changes whenever the layout code or pandoc changes, so the cache never serves an old layout."""
     digest = hashlib.sha256(pypandoc.get_pandoc_version().encode())
-    for source in (Path(__file__), Path(reference.__file__), Path(docx_split.__file__), LUA_SCRIPT):
+    for source in (Path(__file__), Path(reference.__file__), Path(docx_split.__file__), LUA_SCRIPT,
+                   Path(__file__).with_name("markdown_ext.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -227,8 +271,7 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[bool, Reference],
             for w, share in enumerate(shares):
                 jobs = {"body_format": BODY_FORMAT, "batches": [
                     {"reference": str(refs[landscape].path), "out": f"{tmp}/{w}-{b}.docx",
-                     "docs": [{"front": front_markdown(item, refs[landscape].cover_break), "body": item.doc.full_text}
-                              for _, item in batch]}
+                     "docs": [job(item, refs[landscape].cover_break) for _, item in batch]}
                     for b, (landscape, batch) in enumerate(share)]}
                 _start(tmp, w, jobs, events, processes)
             running = len(processes)
@@ -293,39 +336,107 @@ def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue, processes: l
 
 # -- the controlled-document furniture, as pandoc Markdown -------------------------------------
 
-def front_markdown(item: Rendition, cover_break: str) -> str:
-    """Cover (company, title, identity, approval block), then the revision record, then a page break."""
+def job(item: Rendition, cover_break: str) -> dict:
+    """What docx.lua converts for one item: the furniture before and after the text, and the text's files.
+
+    The manual gets a table of contents (目录) and starts each chapter file on a new page."""
     doc = item.doc
-    reviewer, approver = doc.reviewer, doc.approver
+    manual = doc.type == "manual" and not item.blank
+    return {"front": front_markdown(item, cover_break), "parts": body_parts(doc), "tail": tail_markdown(item),
+            "toc": manual, "breaks": manual}
+
+
+def body_parts(doc: Document) -> list[str]:
+    """The document's text files in reading order: the main body, then each part by file name."""
+    texts = [doc.body, *(part.text for part in sorted(doc.parts, key=lambda p: p.path))]
+    return [literal_blanks(text) for text in texts]
+
+
+def front_markdown(item: Rendition, cover_break: str) -> str:
+    """What comes before the text: a form's title (and, for its master, its approval data); any other
+    document's cover with its approval block, then its revision record (and the manual's 目录)."""
+    doc = item.doc
+    if item.blank:
+        return _styled("Form Title", doc.title) + "\n"
+    if doc.type == "form":
+        parts = [_table(None, compact_control(item), [12, 21, 12, 21, 12, 22]), _styled("Form Title", doc.title)]
+        return "\n\n".join(parts) + "\n"
     identity = [
         ["文件编号", doc.number], ["版本/修改码", doc.revision],
         ["生效日期", doc.effective.isoformat() if doc.effective else "—"],
-        ["编制部门", doc.department], ["受控状态", item.control],
+        ["编制部门", doc.department], ["受控状态", control_line(item)],
     ]
-    approvals = [
-        ["编制", doc.prepared.name, doc.prepared.date.isoformat()],
-        ["审核", reviewer.name if reviewer else "", reviewer.at.date().isoformat() if reviewer else ""],
-        ["批准", approver.name if approver else "", approver.at.date().isoformat() if approver else ""],
-    ]
-    record = [[row.revision, row.date.isoformat(), row.section, row.summary, row.by, row.approved_by or ""]
-              for row in doc.history]
+    if doc.source:
+        identity.insert(1, ["标准号/来源", doc.source])
+    rows, widths = approval_rows(item)
     parts = [
         _styled("Cover Company", item.company),
         _styled("Cover Type", item.type_label),
         _styled("Cover Title", doc.title),
         _table(None, identity, [30, 70]),
         _styled("Cover Caption", "审批"),
-        _table(["", "签名", "日期"], approvals, [20, 40, 40]),
+        _table(["", "签名", "时间", *(["密钥指纹"] if len(widths) == 4 else [])], rows, widths),
+        *([_styled("Cover Note", UNSIGNED_NOTE)] if item.unsigned else []),
+        *([] if item.mark else [_styled("Cover Stamp", f"{UNCONTROLLED}　{UNCONTROLLED_NOTE}")]),
         _raw(cover_break),
         _styled("Record Heading", "修订记录"),
-        _table(["版本/修改码", "日期", "修订章节", "修订内容摘要", "编制", "批准"], record, [17, 20, 13, 26, 12, 12]),
+        record_table(doc),
         *([_styled("Record Heading", "修订对比"), _table(["", "原", "新"], [list(r) for r in item.comparison], [20, 40, 40])]
           if item.comparison else []),
         _raw(PAGE_BREAK),
     ]
-    if doc.type == "form":
-        parts.append(_styled("Form Title", doc.title))
+    if doc.type == "manual":
+        parts += [_styled("TOC Heading", "目录"), "::: {custom-style=\"dc-toc\"}\n&nbsp;\n:::", _raw(PAGE_BREAK)]
     return "\n\n".join(parts) + "\n"
+
+
+UNSIGNED_NOTE = "签名未经密钥验证：以上签名只记录签署人，未用签署人的密钥核验。"
+
+
+def control_line(item: Rendition) -> str:
+    return item.control if item.mark else f"{UNCONTROLLED}（{UNCONTROLLED_NOTE}）"
+
+
+def approval_rows(item: Rendition) -> tuple[list[list[str]], list[int]]:
+    """编制, then every signature (审核 and 批准 always, marked 未签 when missing; any other role as signed),
+    with the time and, when signatures carry one, the key fingerprint."""
+    doc = item.doc
+    signatures = [(role, doc.signature(role)) for role in ROLES]
+    signatures += [(sig.role, sig) for sig in doc.approvals if sig.role not in ROLES]
+    keyed = any(sig and sig.key for _, sig in signatures)
+    rows = [["编制", doc.prepared.name, doc.prepared.date.isoformat(), *([""] if keyed else [])]]
+    for role, sig in signatures:
+        when = sig.at.strftime("%Y-%m-%d %H:%M") if sig else ""
+        rows.append([role, sig.name if sig else "未签", when, *([sig.key if sig else ""] if keyed else [])])
+    return rows, ([14, 22, 26, 38] if keyed else [20, 40, 40])
+
+
+def compact_control(item: Rendition) -> list[list[str]]:
+    """A form master's control data in three rows, above the form."""
+    doc = item.doc
+    reviewer, approver = doc.reviewer, doc.approver
+
+    def who(sig) -> str:
+        return f"{sig.name} {sig.at.strftime('%Y-%m-%d')}" if sig else "未签"
+
+    return [
+        ["文件编号", doc.number, "版本/修改码", doc.revision, "生效日期", doc.effective.isoformat() if doc.effective else "—"],
+        ["编制", f"{doc.prepared.name} {doc.prepared.date.isoformat()}", "审核", who(reviewer), "批准", who(approver)],
+        ["保存期限", doc.retention or "—", "编制部门", doc.department, "受控状态", control_line(item)],
+    ]
+
+
+def record_table(doc: Document) -> str:
+    record = [[row.revision, row.date.isoformat(), row.section, row.summary, row.by, row.approved_by or ""]
+              for row in doc.history]
+    return _table(["版本/修改码", "日期", "修订章节", "修订内容摘要", "编制", "批准"], record, [14, 16, 14, 32, 12, 12])
+
+
+def tail_markdown(item: Rendition) -> str:
+    """What follows the text: a form master's revision record; nothing for others."""
+    if item.blank or item.doc.type != "form":
+        return ""
+    return "\n\n".join([_styled("Record Heading", "修订记录"), record_table(item.doc)]) + "\n"
 
 
 def md_text(text: str) -> str:
@@ -338,7 +449,8 @@ def _styled(style: str, text: str) -> str:
 
 
 def _table(header: list[str] | None, rows: list[list[str]], widths: list[int]) -> str:
-    """A pipe table; the separator is longer than 72 characters so pandoc keeps the relative widths."""
+    """A pipe table (no header row when header is None); the separator is longer than 72 characters
+    so pandoc keeps the relative widths."""
     def line(cells):
         return "| " + " | ".join(md_text(cell) for cell in cells) + " |"
 
@@ -356,23 +468,49 @@ MARK_XML = f"<w:r><w:t>{reference.MARK_RUN}</w:t></w:r>".encode()
 
 
 def finish(parts: dict[str, bytes], item: Rendition) -> bytes:
-    """Fill in header and footer values, draw the mark, set core properties, fix the timestamps."""
+    """Fill in header and footer values, draw the mark, keep rows and numbers whole, set core properties,
+    fix the timestamps."""
     doc = item.doc
     values = {"COMPANY": item.company, "TITLE": doc.title, "NUMBER": doc.number, "REVISION": doc.revision,
-              "CONTROL": item.control}
+              "EFFECTIVE": doc.effective.isoformat() if doc.effective else "—",
+              "CONTROL_LABEL": "" if item.blank and not item.mark else "受控状态：",
+              "CONTROL": (item.mark or "") if item.blank else item.control,
+              "CONTROL_NOTE": "" if item.blank or item.mark else f"\u3000{UNCONTROLLED_NOTE}"}
     shapes = iter(range(1, 100))
 
     def fill(name: str, data: bytes) -> bytes:
         if name == "docProps/core.xml":
             return core_properties(item)
+        if name == "word/document.xml":
+            return keep_whole(data)
         if name.startswith(("word/header", "word/footer")):
             for key, value in values.items():
                 data = data.replace(f"@@{key}@@".encode(), escape(value).encode())
             if MARK_XML in data:
                 data = data.replace(MARK_XML, watermark(item.mark, next(shapes)) if item.mark else b"")
+            return keep_whole(data)
         return data
 
     return package({name: fill(name, data) for name, data in sorted(parts.items())}, item.stamp)
+
+
+TABLE_ROW = re.compile(rb"<w:tr>(<w:trPr>)?")
+TEXT = re.compile(rb"(<w:t(?: [^>]*)?>)([^<]*)(</w:t>)")
+UNBROKEN = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}|[A-Z]{2,4}-[A-Z]{1,4}-[0-9]{2,4}")
+
+
+def keep_whole(xml: bytes) -> bytes:
+    """No table row splits across pages, and no date or document number breaks at its hyphens."""
+    xml = TABLE_ROW.sub(lambda m: b"<w:tr><w:trPr><w:cantSplit/>" + (b"" if m.group(1) else b"</w:trPr>"), xml)
+    return TEXT.sub(_no_break_hyphens, xml)
+
+
+def _no_break_hyphens(match: re.Match) -> bytes:
+    opening, text, closing = match.groups()
+    if not UNBROKEN.search(text):
+        return match.group(0)
+    hyphen = closing + b"<w:noBreakHyphen/>" + opening
+    return opening + UNBROKEN.sub(lambda m: m.group(0).replace(b"-", hyphen), text) + closing
 
 
 def package(parts: dict[str, bytes], stamp: dt.datetime) -> bytes:
@@ -433,19 +571,35 @@ def watermark(text: str, n: int) -> bytes:
 
 # -- lists and matrices (python-docx) ----------------------------------------------------------
 
-def table_document(title: str, lines: list[str], headers: list[str], rows: list[list[str]],
-                   widths: list[float], stamp: dt.datetime, company: str) -> bytes:
-    """A landscape A4 document holding one bordered table (the register, the clause matrix)."""
+@dataclass(frozen=True)
+class ListTable:
+    """One table of a list document: an optional heading, the column labels, the rows, each column's share."""
+
+    heading: str
+    headers: list[str]
+    rows: list[list[str]]
+    widths: list[float]
+
+
+def table_document(title: str, lines: list[str], tables: list[ListTable], stamp: dt.datetime, company: str,
+                   note: str = "") -> bytes:
+    """A landscape A4 document of bordered tables (the register, the clause matrix), with a running
+    header (company, title, 第X页 共Y页) on every page; rows never split and header rows repeat."""
     import docx
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
     from docx.shared import Pt
-    from docx.table import _Cell
 
     document = docx.Document()
     section = document.sections[0]
     reference.set_page(section, landscape=True)
     reference.set_east_asian_fonts(document)
     document.styles["Normal"].font.size = Pt(10.5)
+    total = reference.text_width(section)
+    header = section.header.paragraphs[0]
+    header.paragraph_format.tab_stops.add_tab_stop(total, WD_TAB_ALIGNMENT.RIGHT)
+    for text in (f"{company}　{title}", "\t"):
+        reference.east_asian(header.add_run(text), reference.BODY_FONT)
+    reference.page_of(header)
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = heading.add_run(title)
@@ -453,23 +607,16 @@ def table_document(title: str, lines: list[str], headers: list[str], rows: list[
     reference.east_asian(run, reference.HEADING_FONT)
     for line in lines:
         document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
-    table = document.add_table(rows=len(rows) + 1, cols=len(headers))
-    table.style = document.styles["Table Grid"]
-    table.autofit = False
-    total = reference.text_width(section)
-    widths = [int(total * share) for share in widths]
-    for column, width in zip(table.columns, widths):
-        column.width = width
-    for tr, values in zip(table._tbl.tr_lst, [headers, *rows]):
-        for tc, text, width in zip(tr.tc_lst, values, widths):
-            tc.width = width
-            _Cell(tc, table).text = text
-    for cell in table.rows[0].cells:
-        cell.paragraphs[0].runs[0].font.bold = True
-    _repeat_header(table.rows[0])
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    reference.page_of(footer)
+    if note:
+        reference.east_asian(document.add_paragraph().add_run(note), reference.BODY_FONT)
+    for table in tables:
+        if table.heading:
+            paragraph = document.add_paragraph()
+            paragraph.paragraph_format.keep_with_next = True
+            run = paragraph.add_run(table.heading)
+            run.font.bold, run.font.size = True, Pt(12)
+            reference.east_asian(run, reference.HEADING_FONT)
+        _list_table(document, table, [int(total * share) for share in table.widths])
     props = document.core_properties
     props.title, props.author, props.last_modified_by, props.subject = title, company, company, company
     props.created = props.modified = stamp
@@ -478,7 +625,27 @@ def table_document(title: str, lines: list[str], headers: list[str], rows: list[
     with interrupts_held():
         document.save(out)
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as saved:
-        return package({name: saved.read(name) for name in saved.namelist()}, stamp)
+        parts = {name: saved.read(name) for name in saved.namelist()}
+    parts = {name: keep_whole(data) if name == "word/document.xml" or name.startswith("word/header") else data
+             for name, data in parts.items()}
+    return package(parts, stamp)
+
+
+def _list_table(document, spec: ListTable, widths: list[int]) -> None:
+    from docx.table import _Cell
+
+    table = document.add_table(rows=len(spec.rows) + 1, cols=len(spec.headers))
+    table.style = document.styles["Table Grid"]
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = width
+    for tr, values in zip(table._tbl.tr_lst, [spec.headers, *spec.rows]):
+        for tc, text, width in zip(tr.tc_lst, values, widths):
+            tc.width = width
+            _Cell(tc, table).text = text
+    for cell in table.rows[0].cells:
+        cell.paragraphs[0].runs[0].font.bold = True
+    _repeat_header(table.rows[0])
 
 
 def _repeat_header(row):

@@ -50,8 +50,11 @@ COVER_STYLES = {
     "Cover Caption": (HEADING_FONT, 12, True, 30, 6),
     "Record Heading": (HEADING_FONT, 16, True, 6, 12),
     "Form Title": (HEADING_FONT, 16, True, 6, 12),
+    "Cover Note": (BODY_FONT, 10.5, False, 12, 0),
+    "Cover Stamp": (HEADING_FONT, 12, True, 24, 0),
 }
-HEADING_STYLE_IDS = ("Heading", "Title", "Subtitle", "Cover", "RecordHeading", "FormTitle")
+HEADING_STYLE_IDS = ("Heading", "Title", "Subtitle", "Cover", "RecordHeading", "FormTitle", "TOCHeading")
+TOC_STYLES = {1: "toc 1", 2: "toc 2"}
 
 
 def pandoc_default_reference() -> bytes:
@@ -170,6 +173,32 @@ def _add_styles(document):
         fmt.space_before, fmt.space_after = Pt(before), Pt(after)
         fmt.keep_with_next = True
     _bordered_table_style(styles["Table"])
+    stamp = styles["Cover Stamp"]
+    stamp.font.color.rgb = RED
+    _box(stamp.element.get_or_add_pPr())
+    for level, name in TOC_STYLES.items():
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles["Normal"]
+        fmt = style.paragraph_format
+        fmt.left_indent = Pt(0 if level == 1 else 21)
+        fmt.space_before, fmt.space_after = Pt(3 if level == 1 else 0), Pt(2)
+        style.font.bold = level == 1
+
+
+def _box(ppr):
+    """A red border around the paragraph (the 非受控 stamp)."""
+    borders = OxmlElement("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        border = OxmlElement(f"w:{side}")
+        for attr, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "4"), ("w:color", "C00000")):
+            border.set(qn(attr), value)
+        borders.append(border)
+    ppr.insert_element_before(borders, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+                              "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+                              "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                              "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+                              "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+                              "w:pPrChange")
 
 
 def _bordered_table_style(style):
@@ -220,7 +249,7 @@ def _furniture(section, width):
 
 
 def _header_table(header, width):
-    table = header.add_table(rows=3, cols=3, width=width)
+    table = header.add_table(rows=4, cols=3, width=width)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_borders(table._tbl.tblPr, size=8)
     shares = (0.32, 0.38, 0.30)
@@ -228,13 +257,14 @@ def _header_table(header, width):
         column.width = int(width * share)
         for cell in column.cells:
             cell.width = int(width * share)
-    company = table.cell(0, 0).merge(table.cell(2, 0))
-    title = table.cell(0, 1).merge(table.cell(2, 1))
+    company = table.cell(0, 0).merge(table.cell(3, 0))
+    title = table.cell(0, 1).merge(table.cell(3, 1))
     _cell_text(company, [("@@COMPANY@@", True)], size=11)
     _cell_text(title, [("@@TITLE@@", True)], size=14)
     _cell_text(table.cell(0, 2), [("文件编号：", False), ("@@NUMBER@@", False)], center=False)
     _cell_text(table.cell(1, 2), [("版本/修改码：", False), ("@@REVISION@@", False)], center=False)
-    pages = table.cell(2, 2).paragraphs[0]
+    _cell_text(table.cell(2, 2), [("生效日期：", False), ("@@EFFECTIVE@@", False)], center=False)
+    pages = table.cell(3, 2).paragraphs[0]
     page_of(pages)
     _tight(pages)
     mark = header.paragraphs[0]
@@ -262,12 +292,15 @@ def _tight(paragraph):
 
 
 def _footer(paragraph, with_pages: bool):
+    """受控状态：非受控　只供参考… (the labels are placeholders: a blank form's footer says nothing)."""
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    label = paragraph.add_run("受控状态：")
+    label = paragraph.add_run("@@CONTROL_LABEL@@")
     label.font.size = Pt(HEADER_SIZE)
     status = paragraph.add_run("@@CONTROL@@")
     status.font.size, status.font.bold, status.font.color.rgb = Pt(HEADER_SIZE), True, RED
-    for run in (label, status):
+    note = paragraph.add_run("@@CONTROL_NOTE@@")
+    note.font.size = Pt(9)
+    for run in (label, status, note):
         east_asian(run, BODY_FONT)
     if with_pages:
         paragraph.add_run("\u3000\u3000")

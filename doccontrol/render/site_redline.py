@@ -209,7 +209,7 @@ def checked_content(diff: DocumentDiff) -> str:
     """The page content, refused like any page of the site when it would load something from another host
     (an image in a withdrawn paragraph, say): the shell is checked with the site, each content here."""
     from ..errors import DoccontrolError
-    from .site import remote_in
+    from .site_output import remote_in
 
     content = page_content(diff)
     remote = remote_in(content)

@@ -573,3 +573,62 @@ case("ledger-config-forged-anchor", {"signatures/configuration.jsonl": '{"statem
                                      '"version":1,"fingerprint":"sha256:' + "1" * 64 + '","content":{},"name":"王五",'
                                      '"at":"2026-11-20T10:00:00+08:00","config":1}}\n'},
      "signatures/configuration.jsonl:1", "its fingerprint does not match its content")
+
+# -- the site's options (mkdocs.yml): inert values only, read with the strict reader -----------------------
+
+SITE = "mkdocs.yml"
+case("site-options-python-tag", {SITE: "title: !!python/object/apply:os.system ['touch /tmp/dc-pwned']\n"},
+     f"{SITE}:1", "YAML tags (!!python/object/apply:os.system) are not allowed")
+case("site-options-env-tag", {SITE: "footer: !ENV [CI_DEPLOY_TOKEN]\n"}, f"{SITE}:1", "YAML tags (!ENV)")
+case("site-options-copyright-html", {SITE: "copyright: <img src=x onerror=alert(1)>\n"}, f"{SITE}:1",
+     "write it as `footer:`")
+case("site-options-extra-javascript", {SITE: "extra_javascript:\n  - 'data:text/javascript,alert(1)'\n"},
+     f"{SITE}:1", "doccontrol builds the site's MkDocs configuration itself")
+case("site-options-snippets", {SITE: "markdown_extensions:\n  - pymdownx.snippets:\n      auto_append: [/etc/passwd]\n"},
+     f"{SITE}:1", "remove `markdown_extensions`")
+case("site-options-hooks", {SITE: "title: 受控文件\nhooks: [hooks.py]\n"}, f"{SITE}:2", "remove `hooks`")
+case("site-options-plugins", {SITE: "plugins:\n  - search\n  - macros\n"}, f"{SITE}:1", "remove `plugins`")
+case("site-options-theme-custom-dir", {SITE: "theme:\n  name: material\n  custom_dir: overrides\n"}, f"{SITE}:1",
+     "remove `theme`")
+case("site-options-alias-bomb", {SITE: "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                                       "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"}, f"{SITE}:1", "anchors and aliases")
+case("site-options-unknown-key", {SITE: "titel: 受控文件\n"}, f"{SITE}:1", "correct its spelling to `title`")
+case("site-options-colour", {SITE: "colors:\n  primary: red\n"}, f"{SITE}:2", "six hexadecimal digits")
+case("site-options-link-script", {SITE: "links:\n  - {title: 首页, url: 'javascript:alert(1)'}\n"}, f"{SITE}:2",
+     "is not a web address")
+case("site-options-title-line-break", {SITE: "title: \"受控\\n文件\"\n"}, f"{SITE}:1", "write it on one line")
+case("site-options-logo-outside", {SITE: "logo: ../../etc/passwd.png\n"}, f"{SITE}:1", "without .. or a leading /")
+case("site-options-logo-missing", {SITE: "logo: assets/logo.png\n"}, f"{SITE}:1", "logo: assets/logo.png does not exist")
+case("site-options-logo-link", {SITE: "logo: assets/logo.png\n", "assets/logo.png": Link("/etc/passwd")}, f"{SITE}:1",
+     "is a symbolic link")
+case("site-options-gbk", {SITE: "title: 受控文件\n".encode("gbk")}, f"{SITE}:1", "save it as UTF-8")
+case("site-options-list", {SITE: "- title: 受控文件\n"}, f"{SITE}:1", "expected a mapping of options")
+case("site-options-fifo", {SITE: Fifo()}, f"{SITE}:1", "is not a regular file")
+
+# -- one text, two renderers: what the site would show and Word hide, or the reverse -----------------------
+
+case("two-renderers-comment", body("[//]: # (审核意见：暂不发布)"), N, "a comment written as a link definition")
+case("two-renderers-unused-definition", body("[附件]: https://example.com/attachment"), N,
+     "the link definition [附件] that no link uses")
+case("two-renderers-unreferenced-footnote", body("[^1]: 只在一份副本中出现的注释。"), N,
+     "the footnote [^1] that nothing refers to")
+case("two-renderers-link-title", body('见 [标准](https://openstd.samr.gov.cn/ "仅站点可见的提示")。'), N,
+     "a link title (shown as a tooltip on the site, dropped in Word)")
+case("two-renderers-toggle-class", body("本段在站点上被隐藏。", "{: .md-toggle }"), f"{DOC}:{BODY_END + 1}",
+     "sets classes or attributes")
+case("two-renderers-toc-label", body('## 3 职责 {: data-toc-label="另一个名称" }'), N, "sets classes or attributes")
+case("two-renderers-bidi-override", body("回访\u202e录记户客"), N, "invisible direction control (U+202E)")
+case("two-renderers-image", body("![流程图](flow.png)"), N, "the Word copy would show the description")
+case("image-backslash-host", body("![x](http:/\\evil.example/x.gif)"), N, "would be loaded from another host")
+
+# -- Markdown the renderers cannot read in bounded time ------------------------------------------------------
+
+case("limit-long-line-after-lt", body("<a" + " " * 160_000), N, "line of 160,002 characters")
+case("limit-lt-spaces-under-line-limit", body("<a" + " " * 9_000), N, "raw HTML <a>")
+case("limit-unclosed-brackets", body("[" * 5_000), N, "more than 64 [ not closed by ]")
+case("limit-unclosed-link-addresses", body("[](" * 100), N, "link addresses ]( not closed by )")
+case("limit-angle-brackets", body("<x " * 600), N, "more than 500 < characters")
+case("limit-nested-quotes", body("> " * 12 + "回访"), N, "nested 12 deep")
+case("limit-nested-list", body(*("    " * level + "- 层级" for level in range(10))), f"{DOC}:{BODY_END + 8}",
+     "nested 9 deep")
+case("limit-long-paragraph", body(*["回访记录。"] * 1_002), f"{DOC}:{BODY_END - 1}", "a paragraph, list or table of more than 1,000 lines")

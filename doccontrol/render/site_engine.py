@@ -1,0 +1,141 @@
+"""The MkDocs configuration of the controlled site, built in code, and the one in-process build.
+
+Nothing of it comes from the repository but the inert site options (site_options.py): the
+theme, its templates (`custom_dir`), the search plugin, the Markdown extensions (only those
+pandoc reads the same way) and every page's metadata are set here. Strings the repository
+chose (company, site title, footer) are handed to the templates already escaped, as Markup,
+so a template that prints them raw and one that escapes them both show text.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+from markupsafe import Markup, escape
+from mkdocs.plugins import BasePlugin, event_priority
+
+from ..config import Config
+from ..errors import DoccontrolError
+from ..publication import Publication
+from .markdown_ext import LiteralRuns, NumberLinks
+from .sanitize import Sanitize
+from ..site_options import SiteOptions
+
+HERE = Path(__file__).parent
+THEME_DIR = HERE / "theme"
+USER_DICT = HERE / "jieba_user_dict.txt"
+
+# No "-" here: a document number (QP-SH-011) or a date stays one search term.
+SEARCH_SEPARATOR = r"[\s\u200b\u3000、。，．？！；：“”‘’《》〈〉（）【】「」,:;!?()\[\]\"'/|]+|\.(?!\d)"
+FEATURES = ("navigation.prune", "navigation.tabs", "navigation.indexes", "navigation.top",
+            "navigation.footer", "search.highlight", "toc.follow")
+
+# The Content-Security-Policy of every page: scripts, styles, images and fonts from the site itself.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; worker-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
+       "form-action 'none'")
+
+
+def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path, site_dir: Path,
+               staged) -> dict[str, str]:
+    """ONE in-process MkDocs build of the staged pages; returns the words of each form's tables, by page URL."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    quiet_jieba()
+    try:
+        cfg = load_config(io.StringIO("{}"), config_file_path=str(docs_dir.parent / "mkdocs.yml"),
+                          **mkdocs_settings(config, options, pub, docs_dir, site_dir, staged.nav))
+        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(staged.targets), Sanitize()])
+        meta = StagedMeta(staged.meta, staged.forms)
+        cfg.plugins["doccontrol/meta"] = meta
+        cfg.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(cfg)
+        finally:
+            cfg.plugins.on_shutdown()
+    except MkDocsException as error:
+        raise DoccontrolError(f"the site build failed: {error}") from None
+    return meta.form_words
+
+
+def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path, site_dir: Path,
+                    nav: list) -> dict:
+    """The whole MkDocs configuration; only the site options' values come from the repository."""
+    from pymdownx.slugs import slugify
+
+    company = config.company
+    default_name = f"{company} 文件预览（草稿/未批准）" if pub.preview else f"{company} 受控文件"
+    name = f"{options.title}（草稿预览）" if options.title and pub.preview else options.title or default_name
+    footer = options.footer or f"© {company} · 受控文件，打印件为非受控文件"
+    return {
+        "site_name": shown(name),
+        "site_url": options.site_url,
+        "copyright": shown(footer),
+        "docs_dir": str(docs_dir),
+        "site_dir": str(site_dir),
+        "nav": nav,
+        "use_directory_urls": True,
+        "strict": False,
+        "theme": {"name": "material", "custom_dir": str(THEME_DIR), "language": "zh", "font": False,
+                  "features": list(FEATURES), "palette": {"primary": "custom", "accent": "custom"},
+                  **({"logo": f"assets/doccontrol/logo{Path(options.logo).suffix.lower()}"} if options.logo else {})},
+        "plugins": {"search": {"lang": ["zh"], "separator": SEARCH_SEPARATOR, "jieba_dict_user": str(USER_DICT),
+                               "fields": {"title": {"boost": 1000}, "text": {"boost": 1}, "keys": {"boost": 20},
+                                          "cells": {"boost": 1}, "number": {"boost": 100000}}}},
+        "markdown_extensions": [
+            {"tables": {"use_align_attribute": True}}, "attr_list", "def_list", "footnotes",
+            {"toc": {"permalink": True, "slugify": slugify(case="lower")}},
+        ],
+        "extra": {
+            "generator": False,
+            "doccontrol": {"preview": pub.preview, "company": company, "system": config.model.system,
+                           "as_of": pub.as_of.isoformat(), "csp": CSP, "unsigned": pub.unsigned,
+                           "links": [{"title": link.title, "url": link.url} for link in options.links]},
+        },
+        "validation": {"links": {"absolute_links": "relative_to_docs"}},
+    }
+
+
+def shown(text: str) -> Markup:
+    """Text the templates may print raw or escaped: escaped once, either way."""
+    return Markup(escape(text))
+
+
+class StagedMeta(BasePlugin):
+    """A MkDocs plugin that gives each staged page its metadata (title, control block) before anything reads it,
+    and keeps a form's tables out of the search snippets (their words go to the index's `keys` instead)."""
+
+    def __init__(self, meta: dict[str, dict], forms: set[str]):
+        super().__init__()
+        self.meta = meta
+        self.forms = forms
+        self.form_words: dict[str, str] = {}
+
+    @event_priority(100)
+    def on_page_markdown(self, markdown, *, page, config, files):
+        page.meta.update(self.meta.get(page.file.src_uri, {}))
+        return markdown
+
+    def on_page_content(self, html, *, page, config, files):
+        if page.file.src_uri not in self.forms:
+            return html
+        self.form_words[page.url] = " ".join(TAG.sub(" ", table) for table in FORM_TABLES.findall(html))
+        return FORM_TABLE.sub(r"<table data-search-exclude\1>", html)
+
+
+FORM_TABLE = re.compile(r"<table(?=[\s>])([^>]*)>")
+FORM_TABLES = re.compile(r"<table(?=[\s>]).*?</table>", re.S)
+TAG = re.compile(r"<[^>]*>")
+
+
+def quiet_jieba() -> None:
+    try:
+        import jieba
+    except ImportError:
+        return
+    jieba.setLogLevel(logging.WARNING)

@@ -1,0 +1,39 @@
+"""Print style sheets: every printed page of a document names it, its revision and 第X页 共Y页.
+
+Chromium prints CSS `@page` margin boxes, so the running header and footer need no script.
+Margin boxes cannot show text from the page, so each document gets a small style sheet of
+its own holding its number, title and revision as CSS strings (every character that is not
+an ASCII letter, digit or space written as an escape, so no title can end the string).
+"""
+
+from __future__ import annotations
+
+from ..model import Document
+
+
+def css_string(text: str) -> str:
+    """text as a CSS string literal that nothing in text can end or escape from."""
+    return '"' + "".join(c if (c.isascii() and (c.isalnum() or c == " ")) else f"\\{ord(c):06x}" for c in text) + '"'
+
+
+def print_css(doc: Document, preview: bool) -> str:
+    """The @page rules of one document's printed pages (forms: just the form, no 非受控 stamp)."""
+    title = f"{doc.number} {doc.title}"
+    state = f"版本/修改码 {doc.revision}"
+    if doc.effective:
+        state += f"\u3000生效日期 {doc.effective.isoformat()}"
+    if preview:
+        state = "草稿/未批准\u3000" + state
+    box = "font-size: 8pt; color: #222;"
+    margins = [f"@top-left {{ content: {css_string(title)}; {box} }}",
+               f"@top-right {{ content: {css_string(state)}; {box} }}",
+               f"@bottom-right {{ {page_counter()} {box} }}"]
+    if doc.type != "form":
+        margins.append(f"@bottom-left {{ content: {css_string('打印件为非受控文件，使用前请核对版本')}; {box} }}")
+    size = "size: A4 landscape; " if doc.orientation == "landscape" else ""
+    return "@page { " + size + " ".join(margins) + " }\n"
+
+
+def page_counter() -> str:
+    """第 X 页 共 Y 页 with the page and pages counters."""
+    return f'content: {css_string("第 ")} counter(page) {css_string(" 页 共 ")} counter(pages) {css_string(" 页")};'

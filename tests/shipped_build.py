@@ -1,0 +1,20 @@
+"""The repository's own document set, built once per test session: its site and its audit pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, invoke
+
+AS_OF = "2026-11-29"  # after the set's release (2026-11-23), before QP-SH-011 A/1 takes effect (2026-12-01)
+
+
+@pytest.fixture(scope="session")
+def shipped_outputs(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("shipped")
+    runner = CliRunner()
+    invoke(runner, ROOT, "build", "--as-of", AS_OF, "--out", str(out / "site"))
+    invoke(runner, ROOT, "pack", "--as-of", AS_OF, "--out", str(out / "pack.zip"))
+    return {"site": out / "site", "pack": out / "pack.zip"}
