@@ -41,9 +41,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
 
 from doccontrol.ledger import to_line  # noqa: E402
 from doccontrol.model import Document, HistoryRow, Part, Prepared, fingerprint  # noqa: E402
-from doccontrol.roster import roster_of  # noqa: E402
+from doccontrol.roster import configuration_content, roster_of  # noqa: E402
 from doccontrol.schema import CatalogueModel, ConfigModel  # noqa: E402
 from doccontrol.signing import PublicKey, load_signer  # noqa: E402
+from doccontrol.site_options import SiteOptions, site_content  # noqa: E402
 from doccontrol.statements import ROLE_MEANINGS, content_fingerprint, parse_statement, statement_bytes  # noqa: E402
 from doccontrol.yamlread import read_yaml  # noqa: E402
 
@@ -490,7 +491,7 @@ def _at(moment: dt.datetime) -> str:
 def anchor_line(signatures: Signatures, config: str, when: dt.datetime) -> str:
     model = ConfigModel.model_validate(read_yaml(config).data)
     catalogue = CatalogueModel.model_validate(read_yaml(CLAUSES).data)
-    content = {"doccontrol": model.model_dump(mode="json"), "clauses": catalogue.model_dump(mode="json")}
+    content = configuration_content(model, catalogue, site_content(Path("."), SiteOptions()))
     roster_of(content)
     return signatures.line({"kind": "configuration", "version": 1, "fingerprint": content_fingerprint(content),
                             "content": content, "name": "陈国华", "at": _at(when), "config": 1})
