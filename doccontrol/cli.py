@@ -392,6 +392,29 @@ def obsolete(ctx, number, reason, superseded_by, date, key, as_name):
     click.echo(f"{doc.number} is withdrawn (作废)")
 
 
+@cli.command("issue", context_settings=CONTEXT)
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.option("--holder", required=True, help="Who receives the copies (a holder from doccontrol.yml `holders:`).")
+@click.option("--copies", "count", type=click.IntRange(1, 50), default=1, show_default=True,
+              help="How many copies of each document.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist/copies"),
+              show_default=True)
+@click.option("--force", is_flag=True, help="Replace an existing file that doccontrol did not write.")
+@signing_options
+@click.pass_context
+def issue_command(ctx, numbers, holder, count, out, force, key, as_name):
+    """发放: numbered controlled copies (分发号) of the revisions in force, recorded in the signed register."""
+    from .copies import copy_id, write_copies
+
+    control = _control(ctx, key, as_name)
+    statements = control.issue(list(numbers), holder, count)
+    for statement in statements:
+        click.echo(f"{copy_id(statement.number, statement.serial)}  {statement.number} {statement.revision} "
+                   f"{statement.title} → {holder}")
+    for path in write_copies(control.ws, statements, out, force=force):
+        click.echo(str(path))
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option("--holder", help="Only the copies of this holder.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table", show_default=True)

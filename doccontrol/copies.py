@@ -119,17 +119,63 @@ COLUMNS = ["序号", "分发号", "文件编号", "文件名称", "版本/修改
            "文控员", "状态"]
 
 
+REGISTER_TITLE = "文件发放回收登记表"
+
+
+def register_values(rows: list[CopyRow]) -> list[list[str]]:
+    return [[str(index), f"{row.serial:02d}", row.number, row.title, row.revision, row.holder,
+             row.issued.isoformat(), row.returned.isoformat() if row.returned else "",
+             OUTCOME_LABELS.get(row.outcome, ""), row.issued_by, row.state]
+            for index, row in enumerate(rows, start=1)]
+
+
 def register_table(rows: list[CopyRow], fmt: str) -> str:
     """The distribution register in the layout of QR-SH-002 (文件发放回收登记表)."""
     from .tables import format_table
 
-    values = [[str(index), f"{row.serial:02d}", row.number, row.title, row.revision, row.holder,
-               row.issued.isoformat(), row.returned.isoformat() if row.returned else "",
-               OUTCOME_LABELS.get(row.outcome, ""), row.issued_by, row.state]
-              for index, row in enumerate(rows, start=1)]
+    values = register_values(rows)
     records = [{"copy": row.copy_id, "number": row.number, "title": row.title, "revision": row.revision,
                 "serial": row.serial, "holder": row.holder, "issued": row.issued.isoformat(),
                 "issued_by": row.issued_by, "returned": row.returned.isoformat() if row.returned else None,
                 "outcome": row.outcome or None, "recall_by": row.recall_by.isoformat() if row.recall_by else None,
                 "state": row.state} for row in rows]
     return format_table(COLUMNS, values, records, fmt)
+
+
+def write_copies(ws, statements: list, out_dir, *, force: bool = False) -> list:
+    """The numbered controlled copies just issued, as .docx (and PDF where LibreOffice is installed), marked
+    受控 with 分发号, holder and issue date on every page. Returns the files written."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from . import clock
+    from .fileio import atomic_write_bytes
+    from .outputs import checked_file
+    from .render import docx
+
+    publication = ws.in_force(clock.today())
+    config = publication.config or ws.config
+    by_number = {doc.number: doc for doc in publication.documents}
+    items = [docx.Rendition(by_number[s.number], config.company, config.type_label(by_number[s.number].type),
+                            copy=docx.CopyMark(s.serial, s.holder, s.time.date()), unsigned=publication.unsigned)
+             for s in statements]
+    rendered = docx.render(config, items, use_cache=ws.use_cache)
+    written = []
+    for item, data in zip(items, rendered.files):
+        path = checked_file(config, Path(out_dir) / item.file_name, "docx", force)
+        atomic_write_bytes(path, data)
+        written.append(path)
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office and written:
+        with tempfile.TemporaryDirectory(prefix="doccontrol-pdf-") as work:
+            subprocess.run([office, "--headless", f"-env:UserInstallation=file://{work}/profile", "--convert-to", "pdf",
+                            "--outdir", work, *map(str, written)], capture_output=True, timeout=600, check=False)
+            for path in list(written):
+                pdf = Path(work) / (path.stem + ".pdf")
+                if pdf.is_file():
+                    target = path.with_suffix(".pdf")
+                    atomic_write_bytes(target, pdf.read_bytes())
+                    written.append(target)
+    return written

@@ -81,6 +81,7 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
                            for sig in doc.approvals]})
     for name, data in _lists(config, publication, documents, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
+    files.update(_distribution(config, ws.copy_rows(), as_of, stamp))
     for name, data in record_files(ws.released_sources(publication), publication).items():
         files[f"{RECORD}/{name}"] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
     if redlines_since:
@@ -155,6 +156,23 @@ def clause_rows(config: Config, documents: list[Document]) -> list[list[str]]:
         rows.append([clause_id, clause.standard if clause else "（不在条款目录中）", clause.title if clause else "",
                      "是" if clause and clause.required else "", "\n".join(answering)])
     return rows
+
+
+def _distribution(config: Config, rows: list, as_of: dt.date, stamp: dt.datetime) -> dict[str, tuple[bytes, dict]]:
+    """The distribution register of controlled copies (QR-SH-002's layout), as .docx and .csv."""
+    from .copies import COLUMNS as COPY_COLUMNS
+    from .copies import REGISTER_TITLE, register_values
+
+    issued = [row for row in rows if row.issued <= as_of]
+    if not issued:
+        return {}
+    values = register_values(issued)
+    table = docx.ListTable("", COPY_COLUMNS, values, [0.04, 0.05, 0.09, 0.18, 0.06, 0.14, 0.09, 0.09, 0.08, 0.08, 0.1])
+    meta = {"number": None, "revision": None, "effective": None, "commit": None}
+    document = docx.table_document(REGISTER_TITLE, [config.company, f"{as_of.isoformat()} 受控副本发放与回收"],
+                                   [table], stamp, config.company)
+    return {f"{REGISTER_TITLE}.docx": (document, meta),
+            f"{REGISTER_TITLE}.csv": (csv_bytes(COPY_COLUMNS, values), meta)}
 
 
 def record_files(sources: dict[str, bytes], publication) -> dict[str, bytes]:

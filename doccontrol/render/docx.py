@@ -65,6 +65,23 @@ UNCONTROLLED_NOTE = "只供参考，使用前请与受控文件网站核对版�
 
 
 @dataclass(frozen=True)
+class CopyMark:
+    """A numbered controlled copy (QP-SH-001 4.5.3): marked 受控 with its 分发号, holder and issue date on
+    every page."""
+
+    serial: int
+    holder: str
+    issued: dt.date
+
+    @property
+    def text(self) -> str:
+        return f"分发号 {self.serial:02d}　持有人 {self.holder}　发放日期 {self.issued.isoformat()}"
+
+
+CONTROLLED = "受控"
+
+
+@dataclass(frozen=True)
 class Rendition:
     """A document as its Word file shows it: the content, its layout, and the mark across every page.
 
@@ -80,6 +97,7 @@ class Rendition:
     comparison: tuple[tuple[str, str, str], ...] = ()  # a redline's cover rows: item, old, new
     layout: str = "document"
     unsigned: bool = False
+    copy: CopyMark | None = None
 
     @property
     def blank(self) -> bool:
@@ -87,8 +105,8 @@ class Rendition:
 
     @property
     def control(self) -> str:
-        """What the footer and cover say about control: 非受控, or the mark (草稿, 作废, 未生效)."""
-        return self.mark or UNCONTROLLED
+        """What the footer and cover say about control: 非受控, 受控 for an issued copy, or the mark (草稿 …)."""
+        return self.mark or (CONTROLLED if self.copy else UNCONTROLLED)
 
     @property
     def status(self) -> str:
@@ -102,7 +120,7 @@ class Rendition:
     @property
     def file_name(self) -> str:
         title = UNSAFE_FILE_CHARS.sub("", self.doc.title)
-        suffix = "-空白表单" if self.blank else ""
+        suffix = "-空白表单" if self.blank else (f"-受控-分发号{self.copy.serial:02d}" if self.copy else "")
         return f"{self.doc.number}-{self.doc.revision.replace('/', '')}-{title}{suffix}.docx"
 
     @property
@@ -115,7 +133,8 @@ class Rendition:
         signatures = [[s.role, s.name, s.at.isoformat(), s.key] for s in doc.approvals]
         payload = [renderer, fingerprint(doc), doc.revision, str(doc.effective), doc.status,
                    self.company, self.type_label, self.mark, self.layout, self.unsigned, signatures,
-                   [row.approved_by for row in doc.history], [list(row) for row in self.comparison]]
+                   [row.approved_by for row in doc.history], [list(row) for row in self.comparison],
+                   self.copy.text if self.copy else None]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -377,7 +396,8 @@ def front_markdown(item: Rendition, cover_break: str) -> str:
         _styled("Cover Caption", "审批"),
         _table(["", "签名", "时间", *(["密钥指纹"] if len(widths) == 4 else [])], rows, widths),
         *([_styled("Cover Note", UNSIGNED_NOTE)] if item.unsigned else []),
-        *([] if item.mark else [_styled("Cover Stamp", f"{UNCONTROLLED}　{UNCONTROLLED_NOTE}")]),
+        *([] if item.mark else [_styled("Cover Stamp", f"{CONTROLLED}　{item.copy.text}" if item.copy
+                                        else f"{UNCONTROLLED}　{UNCONTROLLED_NOTE}")]),
         _raw(cover_break),
         _styled("Record Heading", "修订记录"),
         record_table(doc),
@@ -394,7 +414,11 @@ UNSIGNED_NOTE = "签名未经密钥验证：以上签名只记录签署人，未
 
 
 def control_line(item: Rendition) -> str:
-    return item.control if item.mark else f"{UNCONTROLLED}（{UNCONTROLLED_NOTE}）"
+    if item.mark:
+        return item.control
+    if item.copy:
+        return f"{CONTROLLED}（{item.copy.text}）"
+    return f"{UNCONTROLLED}（{UNCONTROLLED_NOTE}）"
 
 
 def approval_rows(item: Rendition) -> tuple[list[list[str]], list[int]]:
@@ -475,7 +499,8 @@ def finish(parts: dict[str, bytes], item: Rendition) -> bytes:
               "EFFECTIVE": doc.effective.isoformat() if doc.effective else "—",
               "CONTROL_LABEL": "" if item.blank and not item.mark else "受控状态：",
               "CONTROL": (item.mark or "") if item.blank else item.control,
-              "CONTROL_NOTE": "" if item.blank or item.mark else f"\u3000{UNCONTROLLED_NOTE}"}
+              "CONTROL_NOTE": "" if item.blank or item.mark else
+              f"\u3000{item.copy.text if item.copy else UNCONTROLLED_NOTE}"}
     shapes = iter(range(1, 100))
 
     def fill(name: str, data: bytes) -> bytes:
