@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .config import Config
+from .images import check_images
 from .loader import FILE_NAME, MANUAL_INDEX
 from .model import Document, Finding, Revision, RevisionError, Severity
 
@@ -397,4 +398,5 @@ VALIDATORS: list[Validator] = [
     check_clauses,
     check_markdown,
     check_text_fields,
+    check_images,
 ]

@@ -17,6 +17,7 @@ from . import clock
 from .cache import ParseCache, code_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
+from .images import images_state
 from .loader import (
     MANUAL_INDEX,
     private_key_finding,
@@ -234,6 +235,7 @@ class Workspace:
         for doc in documents:  # the signatures that count come from the ledgers
             digest.update(repr(doc.approvals).encode())
         digest.update(repr(list(cache.used)).encode())
+        digest.update(images_state(self.root))  # the image check reads the files under images/
         return digest.hexdigest()
 
     def documents(self) -> list[Document]:
