@@ -741,3 +741,18 @@ def test_windows_line_ends_and_unknown_status(runner, repo, tmp_path):
     assert "status 'frozen' is not one import knows: imported as a draft" in out
     doc = Workspace(repo).find("QP-SH-002")
     assert doc.status == "draft" and "\r" not in (repo / doc.path).read_text(encoding="utf-8")
+
+
+def test_pictures_outside_the_source_or_behind_a_link_are_not_copied(runner, repo, tmp_path):
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(png())
+    src = tmp_path / "src"
+    write(src, "a.md", "# Alpha Procedure\n\n![one](../private/secret.png) ![two](linked/secret.png)\n\n"
+                       "The 售后 team reads this.\n\n!!! note\n    Keep it short.\n")
+    os.symlink(outside, src / "linked")
+    out = run_import(runner, repo, src).output
+    assert "the picture ../private/secret.png is outside the imported folder: not copied" in out
+    assert "the picture linked/secret.png is in linked, a symbolic link: not copied" in out
+    assert not (repo / "images").exists()
+    assert "**Note:** Keep it short." in Workspace(repo).find("QP-SH-002").body  # English, a Chinese word or not

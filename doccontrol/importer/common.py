@@ -20,6 +20,7 @@ from ..errors import DoccontrolError
 
 MAX_SOURCE_BYTES = 1024 * 1024
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CONVERTED, ATTENTION = "converted", "attention"
 
 
@@ -67,8 +68,9 @@ class SourceDoc:
 
 
 def is_chinese(text: str) -> bool:
-    """Whether a document reads as Chinese (labels and separators written by import follow it)."""
-    return len(CJK.findall(text)) >= 2
+    """Whether a document reads as Chinese (labels and separators written by import follow it): more Han
+    characters than half its Latin words, and at least two."""
+    return len(CJK.findall(text)) >= max(2, len(LATIN_WORD.findall(text)) // 2)
 
 
 def read_text_file(path: Path, shown: str, notes: list[Note]) -> str:

@@ -138,7 +138,7 @@ def read_legacy(meta: dict, *, as_drafts: bool, author: str, today: dt.date, chi
                     history=[], notes=notes)
     legacy.title = one_line(pick(meta, "title")[0] or "", 200)
     legacy.old_number = one_line(pick(meta, "id")[0] or "", 40)
-    legacy.department = one_line(pick(meta, "department")[0] or "")
+    legacy.department = one_line(pick(meta, "department")[0] or "").replace("<", "〈").replace(">", "〉")
     legacy.source = one_line(pick(meta, "source")[0] or "")
     left = [key for key in meta if not any(key in names for names in KEYS.values())]
     if left:

@@ -408,7 +408,7 @@ class _Resolver:
             doc.note(ATTENTION, f"the picture {target} is outside the imported folder: not copied; copy it to "
                                 f"{IMAGE_FOLDER}/{self.item.number}/ and refer to it there", origin)
             return LinkChoice("keep")
-        problem = _picture_problem(Path(full))
+        problem = _linked_folder(full, doc.root) or _picture_problem(Path(full))
         if problem:
             doc.note(ATTENTION, f"the picture {target} {problem}: not copied", origin)
             return LinkChoice("keep")
@@ -435,6 +435,15 @@ class _Resolver:
 def _inside(path: str, root: Path) -> bool:
     root_text = os.path.normpath(root)
     return path == root_text or path.startswith(root_text.rstrip(os.sep) + os.sep)
+
+
+def _linked_folder(path: str, root: Path) -> str:
+    """Why a picture is reached through a symbolic link to a folder ("" when it is not)."""
+    rel = os.path.relpath(path, root).split(os.sep)[:-1]
+    for end in range(1, len(rel) + 1):
+        if os.path.islink(os.path.join(root, *rel[:end])):
+            return f"is in {'/'.join(rel[:end])}, a symbolic link"
+    return ""
 
 
 def _picture_problem(path: Path) -> str:
