@@ -695,11 +695,11 @@ def test_inline_html_and_line_breaks_become_markdown(runner, repo, tmp_path):
     write(tmp_path / "src", "a.md", textwrap.dedent("""\
         # Handling Procedure
 
-        Press <code>Reset</code>, read the <i>manual</i>, <em>then</em> visit <a href="https://example.com/help">the help page</a>.
+        Press <code>Reset</code>, read the <i>manual</i>, <em>then</em> visit {link}.
         First line<br>second line<br/>
-        ![]({pic}) <img src="pic.png" alt="Panel">
+        ![](pic.png) <img src="pic.png" alt="Panel">
         <p>One paragraph.</p><p>Another paragraph.</p>
-        """).replace("{pic}", "pic.png"))
+        """).replace("{link}", '<a href="https://example.com/help">the help page</a>'))
     (tmp_path / "src" / "pic.png").write_bytes(png())
     run_import(runner, repo, tmp_path / "src")
     body = Workspace(repo).find("QP-SH-002").body
