@@ -138,6 +138,7 @@ revision: A/1
 status: Effective
 effective: 2024-05-01
 author: Jane Roe
+reviewed_by: Sam Poe
 history:
   - version: A/0
     date: 2023-01-10
@@ -252,7 +253,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def test_dry_run_prints_the_plan_and_writes_nothing(runner, repo, sources):
     before = snapshot(repo)
-    out = run_import(runner, repo, sources["legacy"], sources["site"], sources["docx"], "--dry-run").output
+    out = run_import(runner, repo, sources["legacy"], sources["site"], sources["docx"].parent, "--dry-run").output
     assert snapshot(repo) == before
     assert out.rstrip().endswith("dry run: nothing was written")
     legacy, site = sources["legacy"], sources["site"]
@@ -380,8 +381,9 @@ def test_the_legacy_record_is_kept_and_marked_imported_never_as_a_signature(runn
     training = ws.find("QP-SH-003")
     assert [(r.revision, r.date, r.by, r.summary, r.imported) for r in training.history] == [
         ("A/0", dt.date(2023, 1, 10), "Jane Roe", "(imported) First issue", True),
-        ("A/1", dt.date(2024, 4, 20), "Jane Roe", "(imported) Annual review; old number QMS-PR-07; status Effective",
-         True)]
+        ("A/1", dt.date(2024, 4, 20), "Jane Roe",
+         "(imported) Annual review; old number QMS-PR-07; reviewed by Sam Poe; status Effective", True)]
+    assert [row.approved_by for row in training.history] == [None, None]  # the source names no approver
     assert not (repo / "signatures" / "QP-SH-002.jsonl").exists()
     history = invoke(runner, repo, "history", "QP-SH-002").output
     assert "李明" in history
@@ -699,6 +701,20 @@ def test_inline_html_and_line_breaks_become_markdown(runner, repo, tmp_path):
         First line<br>second line<br/>
         ![](pic.png) <img src="pic.png" alt="Panel">
         <p>One paragraph.</p><p>Another paragraph.</p>
+        <hr>
+        A <strong>strong</strong> word.
+
+        <ol>
+        <li>Unplug</li>
+        <li>Wait</li>
+        </ol>
+
+        | Step | Notes |
+        | --- | --- |
+        | Check | cable<br>fuse |
+
+        ??? tip
+            Label the cable.
         """).replace("{link}", '<a href="https://example.com/help">the help page</a>'))
     (tmp_path / "src" / "pic.png").write_bytes(png())
     run_import(runner, repo, tmp_path / "src")
@@ -706,7 +722,10 @@ def test_inline_html_and_line_breaks_become_markdown(runner, repo, tmp_path):
     assert "Press `Reset`, read the *manual*, *then* visit [the help page](https://example.com/help)." in body
     assert "First line  \nsecond line\n" in body
     assert "![](images/QP-SH-002/pic.png) ![Panel](images/QP-SH-002/pic.png)" in body
-    assert "One paragraph.\n\nAnother paragraph." in body
+    assert "One paragraph.\n\nAnother paragraph.\n\n***\n\nA **strong** word." in body
+    assert "1. Unplug\n2. Wait" in body
+    assert "| Check | cable; fuse |" in body
+    assert "**Tip:** Label the cable." in body
     assert invoke(runner, repo, "check").output.rstrip().endswith("0 errors, 0 warnings")
 
 
@@ -751,8 +770,55 @@ def test_pictures_outside_the_source_or_behind_a_link_are_not_copied(runner, rep
     write(src, "a.md", "# Alpha Procedure\n\n![one](../private/secret.png) ![two](linked/secret.png)\n\n"
                        "The 售后 team reads this.\n\n!!! note\n    Keep it short.\n")
     os.symlink(outside, src / "linked")
+    os.symlink(src / "a.md", src / "b.md")
     out = run_import(runner, repo, src).output
+    assert f"{src}/b.md: a symbolic link, not followed" in out and "→ QP-SH-003" not in out
     assert "the picture ../private/secret.png is outside the imported folder: not copied" in out
     assert "the picture linked/secret.png is in linked, a symbolic link: not copied" in out
     assert not (repo / "images").exists()
     assert "**Note:** Keep it short." in Workspace(repo).find("QP-SH-002").body  # English, a Chinese word or not
+
+
+def test_without_a_heading_the_title_comes_from_the_front_matter_or_the_file_name(runner, repo, tmp_path):
+    write(tmp_path / "src", "a.md", "---\ntitle: 备件管理程序\n---\n备件按月盘点。\n")
+    write(tmp_path / "src", "设备维护表.md", "每周检查一次。\n")
+    out = run_import(runner, repo, tmp_path / "src", "--dry-run").output
+    assert f"{tmp_path / 'src'}/a.md → QP-SH-002 procedure “备件管理程序”" in out
+    assert f"{tmp_path / 'src'}/设备维护表.md → QR-SH-002 form “设备维护表”" in out
+
+
+def test_a_history_that_does_not_run_in_sequence_is_kept_as_text_in_one_row(runner, repo, tmp_path):
+    write(tmp_path / "src", "a.md", textwrap.dedent("""\
+        ---
+        version: "3.0"
+        history:
+          - {version: "1.0", date: 2020-01-02, author: 张三, changes: 初版}
+          - {version: "3.0", date: 2022-05-06, author: 李四, changes: 改版}
+        ---
+        # 培训程序
+
+        正文。
+        """))
+    out = run_import(runner, repo, tmp_path / "src").output
+    assert "the source's revision record does not run in sequence to the current revision" in out
+    (row,) = Workspace(repo).find("QP-SH-002").history
+    assert (row.revision, row.imported) == ("C/0", True)
+    assert row.summary == "（导入）原版本 3.0；原修订记录：1.0 2020-01-02 张三 初版；3.0 2022-05-06 李四 改版"
+
+
+def test_import_waits_for_the_repository_lock(runner, repo, sources):
+    import fcntl
+    import threading
+    import time
+
+    head = git(repo, "rev-parse", "HEAD")
+    with open(repo / ".git" / "doccontrol.lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        done = threading.Thread(target=run_import, args=(runner, repo, sources["legacy"]))
+        done.start()
+        time.sleep(1.0)
+        assert git(repo, "rev-parse", "HEAD") == head and not (repo / "images").exists()
+        fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+    done.join(timeout=60)
+    assert git(repo, "rev-parse", "HEAD") != head
+    assert Workspace(repo).find("QP-SH-002").title == "客户投诉处理程序"
