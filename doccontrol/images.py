@@ -134,12 +134,16 @@ def image_problem(root: Path, target: str) -> tuple[str, str] | None:
 def _content_matches(path: Path, suffix: str) -> bool:
     try:
         with open(path, "rb") as handle:
-            head = handle.read(12)
+            return content_matches(handle.read(12), suffix)
     except OSError:
         return False
+
+
+def content_matches(head: bytes, suffix: str) -> bool:
+    """Whether a file's first 12 bytes are those of the picture type its suffix names."""
     if suffix == ".webp":
         return head.startswith(b"RIFF") and head[8:12] == b"WEBP"
-    return head.startswith(SIGNATURES[suffix])
+    return head.startswith(SIGNATURES.get(suffix, (b"\0" * 13,)))
 
 
 def images_state(root: Path) -> bytes:

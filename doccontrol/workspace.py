@@ -214,8 +214,8 @@ class Workspace:
         today = today or clock.today()
         cache = self.parse_cache(use_cache, autosave=False)
         loaded = self._load(cache, use_cache)
-        # validate() is a pure function of the configuration, the documents and today, so its
-        # result is memoised on exactly those inputs (documents by their files' blob ids).
+        # validate() is a function of the configuration, the documents, today and the files under
+        # images/, so its result is memoised on exactly those inputs (documents by their files' blob ids).
         inputs = self._validate_inputs(cache, today, loaded.documents) if cache is not None else None
         found = cache.recall(inputs) if cache is not None else None
         if found is None:
@@ -235,7 +235,7 @@ class Workspace:
         for doc in documents:  # the signatures that count come from the ledgers
             digest.update(repr(doc.approvals).encode())
         digest.update(repr(list(cache.used)).encode())
-        digest.update(images_state(self.root))  # the image check reads the files under images/
+        digest.update(images_state(self.root))
         return digest.hexdigest()
 
     def documents(self) -> list[Document]:

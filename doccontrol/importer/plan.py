@@ -1,5 +1,5 @@
 """The import plan: every source document with its number, type, title, converted text and pictures,
-what was converted and what needs attention; and writing the plan as one commit.
+what was converted and what needs attention. Nothing is written here (see `write`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import clock
 from ..errors import DoccontrolError
-from ..images import IMAGE_FOLDER, MAX_IMAGE_BYTES, SIGNATURES
+from ..images import IMAGE_FOLDER, MAX_IMAGE_BYTES, SIGNATURES, content_matches
 from ..loader import Source, parse_source
 from ..model import NUMBER_IN_TEXT
 from ..workspace import UNSAFE_FILE_CHARS, Workspace
@@ -418,7 +418,7 @@ class _Resolver:
         doc = self.item.source
         if key not in self.names:
             suffix = Path(key).suffix.lower()
-            if suffix not in SIGNATURES or (data is not None and not _signature_matches(data[:12], suffix)):
+            if suffix not in SIGNATURES or (data is not None and not content_matches(data[:12], suffix)):
                 doc.note(ATTENTION, f"the picture {shown} is not a PNG, JPEG, GIF or WebP file: not copied; convert "
                                     "it to PNG", origin)
                 return LinkChoice("keep")
@@ -466,15 +466,9 @@ def _picture_problem(path: Path) -> str:
             head = handle.read(12)
     except OSError as error:
         return f"cannot be read ({error.strerror})"
-    if not _signature_matches(head, suffix):
+    if not content_matches(head, suffix):
         return f"is not really a {suffix[1:].upper()} file"
     return ""
-
-
-def _signature_matches(head: bytes, suffix: str) -> bool:
-    if suffix == ".webp":
-        return head.startswith(b"RIFF") and head[8:12] == b"WEBP"
-    return head.startswith(SIGNATURES[suffix])
 
 
 def _unique_name(name: str, used: set[str]) -> str:
