@@ -822,3 +822,25 @@ def test_import_waits_for_the_repository_lock(runner, repo, sources):
     done.join(timeout=60)
     assert git(repo, "rev-parse", "HEAD") != head
     assert Workspace(repo).find("QP-SH-002").title == "客户投诉处理程序"
+
+
+def test_hostile_or_broken_sources_in_a_folder_are_listed_and_the_rest_comes_in(runner, repo, tmp_path):
+    src = tmp_path / "src"
+    bomb = "tags: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"t{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]\n"
+        for i in range(1, 10))
+    write(src, "a-bomb.md", f"---\n{bomb}date: 2024-13-45\n---\n# 甲程序\n\n正文甲。\n")
+    write(src, "b-broken.md", "---\ntitle: [unclosed\n---\n# 乙程序\n\n正文乙。\n")
+    write(src, "c-large.md", "# 丙程序\n\n" + "很长的内容。\n" * 120_000)
+    write(src, "d-bad.docx", "not a zip")
+    (src / "e-binary.md").write_bytes(b"\xff\xfe\x00\x00binary")
+    out = run_import(runner, repo, src).output
+    assert f"{src}/a-bomb.md: front matter not carried over: tags: x、x、x、x、x、x、x、x、x, t1: x、x、x" in out
+    assert f"{src}/a-bomb.md: date: '2024-13-45' is not a date that import can read; it is left out" in out
+    assert f"{src}/b-broken.md:1: the front matter could not be read as metadata (line 1: expected ',' or ']'" in out
+    assert f"{src}/c-large.md is larger than 1024 KiB: not imported (split it, or leave it out of the import)" in out
+    assert f"{src}/d-bad.docx is not a Word .docx file (an old .doc, or damaged?): not imported" in out
+    assert f"{src}/e-binary.md" in out.split("not imported:", 1)[1]
+    ws = Workspace(repo)
+    assert [ws.find(n).title for n in ("QP-SH-002", "QP-SH-003")] == ["甲程序", "乙程序"]
+    assert invoke(runner, repo, "check").output.rstrip().endswith("0 errors, 0 warnings")

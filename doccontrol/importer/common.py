@@ -11,6 +11,7 @@ import os
 import re
 import stat
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,17 @@ class SourceDoc:
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
+
+
+def read_or_skip(read: Callable[[], SourceDoc], shown: str, skipped: list[str]) -> list[SourceDoc]:
+    """A file found in a folder, read; one that cannot be read is listed as not imported (with why and how
+    to fix it) so that the rest can still come in."""
+    try:
+        return [read()]
+    except DoccontrolError as error:
+        message = error.message if error.message.startswith(shown) else f"{shown}: {error.message}"
+        skipped.append(f"{message}: not imported" + (f" ({error.fix})" if error.fix else ""))
+        return []
 
 
 def is_chinese(text: str) -> bool:
@@ -127,6 +139,15 @@ def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node):
     return loader.construct_scalar(node)
 
 
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node):
+    """A date, or the text as written when it is no real date (2024-13-45)."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+_TolerantLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _TolerantLoader.add_multi_constructor("!", _untagged)
 _TolerantLoader.add_multi_constructor("tag:", _untagged)
 
@@ -138,8 +159,8 @@ def read_foreign_yaml(text: str):
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         raise ValueError(f"line {mark.line + 1 if mark else 1}: {error.problem or error}") from None
-    except (yaml.YAMLError, RecursionError) as error:
-        raise ValueError(str(error)) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise ValueError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
 
 
 FRONT_MATTER_END = ("---", "...")

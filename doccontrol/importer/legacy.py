@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..model import Revision, RevisionError
@@ -71,14 +72,48 @@ def pick(meta: dict, what: str):
 
 
 def one_line(value, limit: int = 400) -> str:
-    """A metadata value as one line of plain text (lists joined), within limit."""
-    if isinstance(value, (list, tuple)):
-        value = "、".join(one_line(item) for item in value if item not in (None, ""))
-    elif isinstance(value, dict):
-        value = "，".join(f"{key}: {one_line(item)}" for key, item in value.items())
-    text = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in str(value))
+    """A metadata value as one line of plain text (lists and mappings joined), within limit."""
+    pieces: list[str] = []
+    size = 0
+    for piece in _texts(value, [MAX_NODES]):
+        pieces.append(piece[: limit + 1])
+        size += len(piece)
+        if size > limit:
+            break
+    text = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in "".join(pieces))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+MAX_NODES = 10_000
+
+
+def _texts(value, budget: list[int], depth: int = 0) -> Iterator[str]:
+    """The scalars of a value in order (mappings as `key: value`), walked lazily and within a budget of
+    nodes: YAML aliases can make a small text describe an enormous value."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 20:
+        return
+    if isinstance(value, (list, tuple)):
+        first = True
+        for item in value:
+            if budget[0] < 0:
+                return
+            texts = _texts(item, budget, depth + 1)
+            head = next(texts, "")
+            if not head:
+                continue
+            yield head if first else "、" + head
+            first = False
+            yield from texts
+    elif isinstance(value, dict):
+        for index, (key, item) in enumerate(value.items()):
+            if budget[0] < 0:
+                return
+            yield ("，" if index else "") + f"{key}: "
+            yield from _texts(item, budget, depth + 1)
+    elif value is not None:
+        yield str(value)
 
 
 def map_revision(value) -> str | None:

@@ -6,11 +6,12 @@ MkDocs' own loader, which would run what such tags name.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DoccontrolError
-from .common import SourceDoc, read_foreign_yaml, read_regular_file
+from .common import SourceDoc, read_foreign_yaml, read_or_skip, read_regular_file
 from .markdown import read_markdown, shown_path, walk_files
 
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
@@ -72,8 +73,9 @@ def read_site(folder: Path, shown: str, skipped: list[str]) -> list[SourceDoc]:
             skipped.append(f"{docs_shown}/{page.path}: not imported (an index page; name the file on its own to "
                            "import it)")
             continue
-        docs.append(read_markdown(found[0], f"{docs_shown}/{page.path}", docs_dir, page.sections, "mkdocs",
-                                  page.title))
+        name = f"{docs_shown}/{page.path}"
+        docs += read_or_skip(functools.partial(read_markdown, found[0], name, docs_dir, page.sections, "mkdocs",
+                                               page.title), name, skipped)
     if nav is not None:
         skipped.extend(f"{docs_shown}/{rel}: not imported (not in the nav)" for rel in pages
                        if rel not in seen and not _is_index(rel))

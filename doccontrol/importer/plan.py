@@ -5,6 +5,7 @@ what was converted and what needs attention. Nothing is written here (see `write
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from ..images import IMAGE_FOLDER, MAX_IMAGE_BYTES, SIGNATURES, content_matches
 from ..loader import Source, parse_source
 from ..model import NUMBER_IN_TEXT
 from ..workspace import UNSAFE_FILE_CHARS, Workspace
-from .common import ATTENTION, CONVERTED, Line, Note, SourceDoc, is_chinese, lost_words, words
+from .common import ATTENTION, CONVERTED, Line, Note, SourceDoc, is_chinese, lost_words, read_or_skip, words
 from .convert import (
     LinkChoice,
     demote_headings,
@@ -160,10 +161,11 @@ def _folder(folder: Path, shown: str, skipped: list[str]) -> list[SourceDoc]:
     wanted = {path for path, _ in markdown_files(folder, skipped, shown)}
     for path, groups in walk_files(folder, [], shown):
         suffix = path.suffix.lower()
+        name = shown_path(shown, folder, path)
         if path in wanted:
-            docs.append(read_markdown(path, shown_path(shown, folder, path), folder, groups))
+            docs += read_or_skip(functools.partial(read_markdown, path, name, folder, groups), name, skipped)
         elif suffix == ".docx" and not path.name.startswith("~$"):
-            docs.append(read_docx(path, shown_path(shown, folder, path), groups))
+            docs += read_or_skip(functools.partial(read_docx, path, name, groups), name, skipped)
         elif suffix in NOT_READ:
             skipped.append(f"{shown_path(shown, folder, path)}: not imported (only .md and .docx are read; save it "
                            "as .docx)")
