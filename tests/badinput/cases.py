@@ -368,6 +368,34 @@ case("link-reference-definition", body("见 [密码][p]。", "", "[p]: ../../etc
 case("link-smb-share", body("见 [共享](smb://server/share/x.docx)。"), N, "link only to web addresses")
 case("link-in-manual-part", {PART: MANUAL_PART + "\n见 [密码](../../etc/passwd)。\n"}, f"{PART}:5", "(..)")
 
+# -- pictures: only files under images/, of a type both the site and Word show ---------------------
+
+PIC = "images/QP-SH-002"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
+case("image-missing", body("![流程](images/QP-SH-002/flow.png)"), N, "image images/QP-SH-002/flow.png does not exist")
+case("image-outside-images", {DOC: body("![流程](flow.png)"), "procedures/flow.png": PNG}, N,
+     "is not under images/ at the repository root")
+case("image-dotdot-inside-images", body("![流程](images/../doccontrol.yml)"), N, "is not under images/")
+case("image-absolute-outside-images", body("![流程](/etc/passwd)"), N, "is not under images/")
+case("image-remote", body("![流程](https://evil.example/track.png)"), N, "is not in the repository (https:)")
+case("image-data-url", body("![流程](data:image/png;base64,AAAA)"), N, "is not in the repository (data:)")
+case("image-svg", {DOC: body(f"![流程]({PIC}/flow.svg)"), f"{PIC}/flow.svg": "<svg onload='alert(1)'/>"}, N,
+     "convert it to PNG")
+case("image-svg-named-png", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": "<svg onload='alert(1)'/>"},
+     N, "is not a PNG file")
+case("image-other-type", {DOC: body(f"![流程]({PIC}/flow.tiff)"), f"{PIC}/flow.tiff": b"II*\0"}, N,
+     "has type .tiff, which is not allowed")
+case("image-oversized", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": PNG + b"\0" * (5 * 1024 * 1024)},
+     N, "at most 5 MiB are allowed")
+case("image-symlink", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": Link("/etc/passwd")}, N,
+     "is a symbolic link")
+case("image-folder-symlink", {DOC: body(f"![流程]({PIC}/flow.png)"), PIC: Link(OUTSIDE)}, N, "is a symbolic link")
+case("image-fifo", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": Fifo()}, N, "is not a regular file")
+case("image-by-reference", body("![流程][图一]", "", "[图一]: https://evil.example/a.png"), N,
+     "is not in the repository (https:)")
+case("image-in-manual-part", {PART: MANUAL_PART + "![图](images/QM-SH-01/none.png)\n"}, f"{PART}:4",
+     "image images/QM-SH-01/none.png does not exist")
+
 # -- titles --------------------------------------------------------------------------------------
 
 case("title-script", sub("title: 投诉回访程序", 'title: "<script>alert(1)</script>"'), "3", "title contains < or >")
