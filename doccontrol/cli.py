@@ -590,8 +590,9 @@ def verify_pack(ctx, pack_file):
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...",
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
-@click.option("--type", "doc_type", type=click.Choice(DOC_TYPES),
-              help="Import every document as this type (default: guessed from titles and folders).")
+@click.option("--type", "doc_type", metavar="TYPE",
+              help="Import every document as this type, one of doccontrol.yml `types:` (default: guessed from "
+                   "titles and folders).")
 @click.option("--department", help="The owning department of every document (default: the source's, or 质量部).")
 @click.option("--author", help="Who prepares (编制) and later submits the documents; a name from the roster. "
                                "Default: git's user.name.")
