@@ -493,6 +493,8 @@ def test_bad_sources_are_refused_with_a_fix(runner, repo, tmp_path):
     write(tmp_path / "src", "a.md", "# 甲程序\n")
     out = run_import(runner, repo, tmp_path / "src", "--author", "外人", expect=1).output
     assert "外人 is not in the roster" in out
+    out = run_import(runner, repo, tmp_path / "src", "--type", "policy", expect=1).output
+    assert "type policy is not configured" in out and "fix: see `types:` in doccontrol.yml" in out
     fake = write(tmp_path, "fake.docx", "not a zip")
     out = run_import(runner, repo, fake, expect=1).output
     assert "is not a Word .docx file" in out
@@ -691,6 +693,8 @@ def test_the_type_is_the_type_word_that_comes_last(runner):
         "管理者代表任命": "procedure", "Complaint form": "form"}
     assert guess_type("Onboarding", ("records", "2024"), "markdown", configured) == (
         "form", "from the folder word “records”")
+    assert guess_type("Quality Policy", (), "markdown", configured)[0] == "procedure"  # policy is not configured
+    assert guess_type("Quality Policy", (), "markdown", [*configured, "policy"])[0] == "policy"
 
 
 def test_inline_html_and_line_breaks_become_markdown(runner, repo, tmp_path):

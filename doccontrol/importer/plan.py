@@ -180,6 +180,10 @@ TYPE_WORDS: dict[str, list[str]] = {
              r"\brecords?\b", r"\btemplates?\b", r"\bchecklists?\b"],
     "manual": [r"手册", r"\bmanuals?\b", r"\bhandbook\b"],
     "procedure": [r"程序", r"\bprocedures?\b"],
+    # types a configuration may add (guessed only when it does)
+    "policy": [r"方针", r"政策", r"\bpolic(?:y|ies)\b"],
+    "plan": [r"计划", r"\bplans?\b"],
+    "report": [r"报告", r"\breports?\b"],
 }
 
 
