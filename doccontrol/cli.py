@@ -593,7 +593,8 @@ def verify_pack(ctx, pack_file):
 @click.option("--type", "doc_type", metavar="TYPE",
               help="Import every document as this type, one of doccontrol.yml `types:` (default: guessed from "
                    "titles and folders).")
-@click.option("--department", help="The owning department of every document (default: the source's, or 质量部).")
+@click.option("--department", help="The owning department of every document (default: the source's, else the "
+                                   "author's).")
 @click.option("--author", help="Who prepares (编制) and later submits the documents; a name from the roster. "
                                "Default: git's user.name.")
 @click.option("--as-drafts/--keep-status", "as_drafts", default=True, show_default=True,

@@ -431,6 +431,9 @@ def test_type_department_and_author_can_be_given(runner, repo, sources):
     assert "→ QI-SH-001 instruction “Training Procedure”" in out and "type --type" in out
     doc = Workspace(repo).find("QI-SH-002")
     assert (doc.type, doc.department, doc.prepared.name) == ("instruction", "培训部", "林慧")
+    run_import(runner, repo, sources["legacy"], "--author", "赵明")
+    ws = Workspace(repo)
+    assert [ws.find(n).department for n in ("QP-SH-002", "QR-SH-002")] == ["售后服务部", "售后服务部"]
 
 
 # -- adoption into the signed record ------------------------------------------------------------

@@ -50,7 +50,7 @@ FILE_TITLE_LIMIT = 60
 class ImportOptions:
     author: str  # the preparer (编制) of every imported document: the person who brings them in
     doc_type: str | None = None  # every document of this type; None: guessed per document
-    department: str | None = None  # every document's department; None: the source's, or 质量部
+    department: str | None = None  # every document's department; None: the source's, else the author's
     as_drafts: bool = True  # False: what the source says is in force is imported as effective
 
 
@@ -258,7 +258,8 @@ def _prepare(doc: SourceDoc, options: ImportOptions, config, today: dt.date) -> 
         doc_type, reason = options.doc_type, "--type"
     else:
         doc_type, reason = guess_type(title, doc.groups, doc.kind, list(config.types))
-    department = options.department or legacy.department or DEFAULT_DEPARTMENT
+    person = config.model.people.get(options.author)
+    department = options.department or legacy.department or (person and person.department) or DEFAULT_DEPARTMENT
     return Planned(doc, legacy, doc_type, reason, title, department, chinese, lines, options.author)
 
 
