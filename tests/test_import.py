@@ -428,7 +428,7 @@ def test_a_second_import_never_reuses_a_number(runner, repo, sources):
 def test_type_department_and_author_can_be_given(runner, repo, sources):
     out = run_import(runner, repo, sources["site"], "--type", "instruction", "--department", "培训部",
                      "--author", "林慧").output
-    assert "→ QI-SH-001 instruction “Training Procedure”" in out and "type --type" in out
+    assert "→ QI-SH-001 instruction “Training Procedure”" in out and "type given by --type" in out
     doc = Workspace(repo).find("QI-SH-002")
     assert (doc.type, doc.department, doc.prepared.name) == ("instruction", "培训部", "林慧")
     run_import(runner, repo, sources["legacy"], "--author", "赵明")

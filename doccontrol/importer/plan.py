@@ -196,7 +196,7 @@ def guess_type(title: str, groups: tuple[str, ...], kind: str, configured: list[
         if found:
             return found[0], f"from the {what} word “{found[1]}”"
     fallback = "procedure" if "procedure" in configured else configured[0]
-    return fallback, "no hint in its title or folders: correct it with --type if it is wrong"
+    return fallback, "by default (no type word in its title or folders; correct it with --type if it is wrong)"
 
 
 def _last_type_word(text: str, configured: list[str]) -> tuple[str, str] | None:
@@ -255,7 +255,7 @@ def _prepare(doc: SourceDoc, options: ImportOptions, config, today: dt.date) -> 
                          max_modification=config.model.max_modification)
     title = _title(doc, plain_title(heading), legacy, heading_line)
     if options.doc_type:
-        doc_type, reason = options.doc_type, "--type"
+        doc_type, reason = options.doc_type, "given by --type"
     else:
         doc_type, reason = guess_type(title, doc.groups, doc.kind, list(config.types))
     person = config.model.people.get(options.author)
