@@ -647,7 +647,8 @@ def reindent_lists(doc: SourceDoc, lines: list[Line]) -> list[Line]:
         blank_before = False
         index += 1
     if changed:
-        doc.note(CONVERTED, f"nested lists re-indented to 4 spaces a level ({changed} lines)")
+        lines_changed = f"{changed} line" + ("s" if changed > 1 else "")
+        doc.note(CONVERTED, f"nested lists re-indented to 4 spaces a level ({lines_changed})")
     return out
 
 

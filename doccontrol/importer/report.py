@@ -16,7 +16,8 @@ def describe_plan(plan: Plan) -> list[str]:
         lines.append("not imported:")
         lines += [f"  {line}" for line in plan.skipped]
     attention = sum(len(item.attention) for item in plan.documents)
-    lines.append(f"{count} documents, {sum(len(item.images) for item in plan.documents)} pictures; "
+    pictures = [image for item in plan.documents for image in item.images]
+    lines.append(f"{_count(plan.documents, 'document', 'documents')}, {_count(pictures, 'picture', 'pictures')}; "
                  f"{attention} thing{'s' if attention != 1 else ''} to look at")
     return lines
 
@@ -46,18 +47,23 @@ def next_steps(plan: Plan) -> list[str]:
     effective = by_status.get("effective", [])
     if effective:
         numbers = " ".join(effective)
-        lines += [f"next: {len(effective)} documents are marked effective: released before the signed record began. "
-                  "`check` reports them until they are adopted into the record, which signs each as it stands:",
+        lines += [f"next: {_count(effective, 'document is', 'documents are')} marked effective: released before the "
+                  "signed record began. `check` reports them until they are adopted into the record, which signs "
+                  "each as it stands:",
                   f"  doccontrol submit {numbers}    ({author}, the preparer, with their own key)",
                   f"  doccontrol approve {numbers} --role 审核",
                   f"  doccontrol approve {numbers} --role 批准",
                   f"  doccontrol release {numbers}"]
     obsolete = by_status.get("obsolete", [])
     if obsolete:
-        lines.append(f"next: {len(obsolete)} documents are marked withdrawn in their source: record each withdrawal "
-                     "with `doccontrol obsolete NUMBER --reason …` (" + " ".join(obsolete) + ")")
+        lines.append(f"next: {_count(obsolete, 'document is', 'documents are')} marked withdrawn in their source: "
+                     "record each withdrawal with `doccontrol obsolete NUMBER --reason …` (" + " ".join(obsolete) + ")")
     drafts = by_status.get("draft", [])
     if drafts:
-        lines.append(f"next: {len(drafts)} drafts: look at what the plan lists, edit them, then "
+        lines.append(f"next: {_count(drafts, 'draft', 'drafts')}: look at what the plan lists, edit them, then "
                      f"`doccontrol submit {' '.join(drafts)}` ({author}) for review")
     return lines
+
+
+def _count(items: list, one: str, many: str) -> str:
+    return f"{len(items)} {one if len(items) == 1 else many}"
