@@ -851,3 +851,12 @@ def test_hostile_or_broken_sources_in_a_folder_are_listed_and_the_rest_comes_in(
     ws = Workspace(repo)
     assert [ws.find(n).title for n in ("QP-SH-002", "QP-SH-003")] == ["甲程序", "乙程序"]
     assert invoke(runner, repo, "check").output.rstrip().endswith("0 errors, 0 warnings")
+
+
+def test_the_imported_mark_is_part_of_what_is_signed(runner, repo, sources):
+    run_import(runner, repo, sources["legacy"])
+    invoke(runner, repo, "submit", "QP-SH-002", "--as", "孙小雨")
+    path = imported_file(repo, "QP-SH-002")
+    path.write_text(path.read_text(encoding="utf-8").replace("    imported: true\n", ""), encoding="utf-8")
+    out = invoke(runner, repo, "check", expect=1).output
+    assert "content changed after its submission (fingerprint mismatch) [edited-after-approval]" in out
