@@ -463,6 +463,16 @@ def test_a_document_in_force_is_imported_as_effective_then_adopted_and_published
     assert "投诉须在二十四小时内响应" in text and "登记；分派" in text
 
 
+def test_a_document_in_force_without_any_date_stays_a_draft(runner, repo, tmp_path):
+    write(tmp_path / "old", "a.md", "---\nstatus: released\n---\n# 甲程序\n\n正文。\n")
+    write(tmp_path / "old", "b.md", "---\nstatus: released\ndate: 2024-02-03\n---\n# 乙程序\n\n正文。\n")
+    out = run_import(runner, repo, tmp_path / "old", "--keep-status").output
+    assert "the source says released but gives no effective date: imported as a draft" in out
+    ws = Workspace(repo)
+    assert (ws.find("QP-SH-002").status, ws.find("QP-SH-003").status) == ("draft", "effective")
+    assert ws.find("QP-SH-003").effective == dt.date(2024, 2, 3)
+
+
 def test_a_document_withdrawn_in_its_source_is_imported_as_obsolete(runner, repo, tmp_path):
     write(tmp_path / "old", "sop.md", "---\nstatus: withdrawn\n---\n# 旧版退货程序\n\n已由新程序替代。\n")
     out = run_import(runner, repo, tmp_path / "old", "--keep-status").output
