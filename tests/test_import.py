@@ -870,3 +870,25 @@ def test_the_imported_mark_is_part_of_what_is_signed(runner, repo, sources):
     path.write_text(path.read_text(encoding="utf-8").replace("    imported: true\n", ""), encoding="utf-8")
     out = invoke(runner, repo, "check", expect=1).output
     assert "content changed after its submission (fingerprint mismatch) [edited-after-approval]" in out
+
+
+def test_titles_comments_and_styling_that_word_would_not_show_are_text_or_reported(runner, repo, tmp_path):
+    src = tmp_path / "src"
+    (src / "pic.png").parent.mkdir(parents=True)
+    (src / "pic.png").write_bytes(png())
+    write(src, "a.md", textwrap.dedent("""\
+        # Alpha Procedure
+
+        See [the standard](https://example.com/iso "ISO 9001 clause 7.5") and ![Panel](pic.png "front view").
+
+        [//]: # (internal: ask Jane before the audit)
+
+        A highlighted paragraph.
+        {: .warning }
+        """))
+    out = run_import(runner, repo, src).output
+    body = Workspace(repo).find("QP-SH-002").body
+    assert "See [the standard](https://example.com/iso) (ISO 9001 clause 7.5) and " \
+           "![Panel (front view)](images/QP-SH-002/pic.png)." in body
+    assert f"{src}/a.md:5: the link definition [//] is kept: no link uses it" in out
+    assert f"{src}/a.md:8: an attribute list with classes or values ({{: .class }}) is kept" in out

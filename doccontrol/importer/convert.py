@@ -691,7 +691,7 @@ _LABEL = r"(?:[^\[\]\n]|\[[^\[\]\n]*\])*"
 INLINE_LINK = re.compile(r"(!?)\[(" + _LABEL + r")\]\(\s*(<[^<>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
                          r"(?:\s+(\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
 REFERENCE_LINK = re.compile(r"(!?)\[(" + _LABEL + r")\](?:\[([^\[\]\n]*)\])?(?![(:])")
-DEFINITION = re.compile(r"^ {0,3}\[([^\[\]\n]+)\]:\s*(<[^<>\n]*>|\S+)(?:\s+(\"[^\"\n]*\"|'[^'\n]*'))?\s*$")
+DEFINITION = re.compile(r"^ {0,3}\[([^\[\]\n]+)\]:\s*(<[^<>\n]*>|\S+)(?:\s+(\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?\s*$")
 
 
 @dataclass
@@ -727,7 +727,10 @@ def inline_references(doc: SourceDoc, lines: list[Line]) -> list[Line]:
         if found is None:
             return match.group(0)
         used.add(found[0])
-        title = f" {found[2]}" if found[2] else ""
+        title = found[2]
+        if title.startswith("("):
+            title = '"' + title[1:-1].replace('"', "'") + '"'
+        title = f" {title}" if title else ""
         return f"{match.group(1)}[{match.group(2)}]({found[1]}{title})"
 
     out = []
@@ -742,7 +745,9 @@ def inline_references(doc: SourceDoc, lines: list[Line]) -> list[Line]:
 
 
 def rewrite_links(doc: SourceDoc, lines: list[Line], resolve: Resolver, chinese: bool) -> list[Line]:
-    """Every inline link and image passed through resolve: kept, re-pointed, or written as text and number."""
+    """Every inline link and image passed through resolve: kept, re-pointed, or written as text and number.
+    A link's title (a tooltip on the site, dropped in Word) is written as text after it; an image's joins
+    its description."""
     in_code = code_lines(lines)
     out = []
     for index, line in enumerate(lines):
@@ -751,22 +756,39 @@ def rewrite_links(doc: SourceDoc, lines: list[Line], resolve: Resolver, chinese:
             continue
 
         def replace(match: re.Match, origin=line.origin) -> str:
-            image, label, raw_target, title = match.groups()
+            image, label, raw_target, quoted = match.groups()
             target = raw_target[1:-1] if raw_target.startswith("<") else raw_target
             choice = resolve(target, bool(image), origin)
-            if choice.action == "keep":
-                return match.group(0)
-            if choice.action == "target":
-                return f"{image}[{label}]({_destination(choice.target)}" + (f" {title}" if title else "") + ")"
+            title = quoted[1:-1].strip() if quoted else ""
+            if title:
+                doc.note(CONVERTED, "link titles written as text (Word does not show them)", origin)
+            if image:
+                shown = choice.target if choice.action == "target" else target
+                return f"![{_joined(label.strip(), title, chinese)}]({_destination(shown)})"
             words = label.strip()
-            if not choice.number:
-                return words
-            if not words or words == choice.number:
-                return choice.number
-            return f"{words}（{choice.number}）" if chinese else f"{words} ({choice.number})"
+            if choice.action == "keep":
+                return f"[{label}]({raw_target})" + (_aside(title, chinese) if title else "")
+            if choice.number and words != choice.number:
+                words = _joined(words, choice.number, chinese) if words else choice.number
+            elif not words:
+                words = choice.number
+            return words + (_aside(title, chinese) if title and title != label.strip() else "")
 
         out.append(Line(line.origin, outside_inline_code(line.text, lambda part: INLINE_LINK.sub(replace, part))))
     return out
+
+
+def _aside(text: str, chinese: bool) -> str:
+    return f"（{text}）" if chinese else f" ({text})"
+
+
+def _joined(words: str, extra: str, chinese: bool) -> str:
+    """words followed by extra in brackets (either may be empty)."""
+    if not extra or extra == words:
+        return words
+    if not words:
+        return extra
+    return words + _aside(extra, chinese)
 
 
 def replace_old_numbers(doc: SourceDoc, lines: list[Line], numbers: dict[str, str]) -> tuple[list[Line], Counter]:
@@ -823,6 +845,16 @@ def report_remaining(doc: SourceDoc, lines: list[Line]) -> None:
         if line.text.strip() == "[TOC]":
             doc.note(ATTENTION, "a [TOC] marker is kept as text; the site shows the contents on its own",
                      line.origin)
+        definition = DEFINITION.match(line.text)
+        if definition:
+            doc.note(ATTENTION, f"the link definition [{definition.group(1)}] is kept: no link uses it, so no "
+                                "reader sees it (a comment?); delete it or write it as visible text", line.origin)
+        if CLASS_ATTRIBUTES.search(outside_inline_code(line.text, lambda part: part)):
+            doc.note(ATTENTION, "an attribute list with classes or values ({: .class }) is kept: the site may "
+                                "style what Word shows plain; remove it if it matters", line.origin)
+
+
+CLASS_ATTRIBUTES = re.compile(r"\{:?\s*(?:[^{}]*\s)?(?:\.[A-Za-z][\w-]*|[A-Za-z][\w-]*=)[^{}]*\}")
 
 
 def fenced_blocks(lines: list[Line]) -> Iterator[tuple[int, str]]:
