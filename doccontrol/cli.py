@@ -772,6 +772,44 @@ def verify_pack(ctx, pack_file):
                f"trust anchor {report.anchor}")
 
 
+@cli.command("import", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
+@click.option("--type", "doc_type", metavar="TYPE",
+              help="Import every document as this type, one of doccontrol.yml `types:` (default: guessed from "
+                   "titles and folders).")
+@click.option("--department", help="The owning department of every document (default: the source's, else the "
+                                   "author's).")
+@click.option("--author", help="Who prepares (编制) and later submits the documents; a name from the roster. "
+                               "Default: git's user.name.")
+@click.option("--as-drafts/--keep-status", "as_drafts", default=True, show_default=True,
+              help="Import every document as a draft, or keep what a source says is approved or in force as "
+                   "effective (released before the signed record began; adopt it with submit, approve, release).")
+@click.pass_context
+def import_(ctx, paths, dry_run, doc_type, department, author, as_drafts):
+    """Bring existing documents under control: folders of Markdown, MkDocs sites and Word .docx files.
+
+    Prints the plan first (source → number, type, title; what was converted; what needs attention),
+    then writes the documents and their pictures and commits them in one commit.
+    """
+    from .importer import ImportOptions, build_plan, describe_plan, next_steps, write_plan
+
+    ws = _workspace(ctx, no_cache=True)  # a dry run writes nothing, not even the parse cache
+    options = ImportOptions(author=author or ws.git_user(), doc_type=doc_type, department=department,
+                            as_drafts=as_drafts)
+    plan = build_plan(ws, list(paths), options)
+    for line in describe_plan(plan):
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing was written")
+        return
+    sha = write_plan(ws, plan)
+    click.echo(f"imported {len(plan.documents)} documents in commit {sha[:12]}")
+    for line in next_steps(plan):
+        click.echo(line)
+
+
 def _terminate(signum, frame):
     """SIGTERM unwinds like Ctrl-C, so every `finally` removes its temporary files."""
     raise KeyboardInterrupt

@@ -406,14 +406,14 @@ def link_targets(path: str, lines: list[Line]) -> Iterator[Finding]:
         definition = LINK_DEFINITION.fullmatch(line.plain)
         if definition:
             targets.append(definition.group(2))
+        pictures = {source for _, source in images(line.plain)} if "![" in line.plain else set()
         for target in targets:
+            if target in pictures:
+                continue  # a picture's source is checked by images.check_images
             problem = unsafe_link(target)
             if problem:
                 yield Finding(path, line.number, "link-target", f"link to {target!r} {problem}",
                               "link only to web addresses (https://) or to other documents by number")
-        for image in remote_images(line.plain):
-            yield Finding(path, line.number, "link-target", f"image {image!r} would be loaded from another host",
-                          "put the image into the repository and refer to it by a relative path, or remove it")
 
 
 def images(plain: str) -> Iterator[tuple[int, str]]:
@@ -425,14 +425,6 @@ def images(plain: str) -> Iterator[tuple[int, str]]:
         if index < len(ends) and ends[index] not in used:
             used.add(ends[index])
             yield bang.start(), destination_at(plain, ends[index] + 2)[0]
-
-
-def remote_images(plain: str) -> Iterator[str]:
-    """Image sources that a browser would fetch from another host (slashes or backslashes after the scheme)."""
-    for _, target in images(plain):
-        normalised = target.replace("\\", "/").lower()
-        if re.match(r"([a-z][a-z0-9+.-]*:)?//", normalised) or re.match(r"[a-z][a-z0-9+.-]*:/", normalised):
-            yield target
 
 
 def unsafe_link(target: str) -> str | None:
@@ -517,20 +509,7 @@ def invisible_characters(path: str, lines: list[Line]) -> Iterator[Finding]:
                           "delete it; if you cannot see it, retype the line")
 
 
-def pictures(path: str, lines: list[Line]) -> Iterator[Finding]:
-    """Images: the site would show the picture and the Word copy only its description, and no image file is
-    published with the text."""
-    for line in lines:
-        if "![" in line.plain:
-            for _, source in images(line.plain):
-                yield Finding(path, line.number, "two-renderers",
-                              f"an image ({source!r}): the site and the Word copy carry only text; the Word copy would "
-                              "show the description instead of the picture",
-                              "describe the content in words or a table; keep drawings as separate records")
-                break
-
-
-LINE_CHECKS = (list_indent, raw_html, attribute_lists, link_targets, hidden_text, invisible_characters, pictures)
+LINE_CHECKS = (list_indent, raw_html, attribute_lists, link_targets, hidden_text, invisible_characters)
 
 
 def findings_for(path: str, texts: Iterable[tuple[str, int]]) -> list[Finding]:

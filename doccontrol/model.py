@@ -107,6 +107,7 @@ class HistoryRow:
     summary: str
     by: str
     approved_by: str | None = None
+    imported: bool = False  # carried over by `doccontrol import` from another system's record
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def fingerprint(doc: Document) -> str:
     meta = {name: getattr(doc, name) for name in FINGERPRINT_FIELDS}
     meta["prepared"] = doc.prepared.name
     meta["history"] = [
-        [row.revision, row.date.isoformat(), row.section, row.summary, row.by]
+        [row.revision, row.date.isoformat(), row.section, row.summary, row.by] + (["imported"] if row.imported else [])
         for row in doc.history
     ]
     payload = {

@@ -64,6 +64,8 @@ class HistoryRowModel(_Strict):
     summary: LongText
     by: Text
     approved_by: Text | None = None
+    # A row written by `doccontrol import` from what another system said: a legacy record, never a signature.
+    imported: bool = False
 
 
 class FrontMatter(_Strict):

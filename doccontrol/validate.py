@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .config import Config
+from .images import check_images
 from .loader import FILE_NAME, MANUAL_INDEX
 from .markdown_checks import check_markdown
 from .model import Document, Finding, Revision, RevisionError, Severity
@@ -302,4 +303,5 @@ VALIDATORS: list[Validator] = [
     check_clauses,
     check_markdown,
     check_text_fields,
+    check_images,
 ]

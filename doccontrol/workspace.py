@@ -17,6 +17,7 @@ from . import clock
 from .cache import ParseCache, code_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
+from .images import images_state
 from .loader import (
     MANUAL_INDEX,
     private_key_finding,
@@ -254,8 +255,8 @@ class Workspace:
         today = today or clock.today()
         cache = self.parse_cache(use_cache, autosave=False)
         loaded = self._load(cache, use_cache)
-        # validate() is a pure function of the configuration, the documents and today, so its
-        # result is memoised on exactly those inputs (documents by their files' blob ids).
+        # validate() is a function of the configuration, the documents, today and the files under
+        # images/, so its result is memoised on exactly those inputs (documents by their files' blob ids).
         inputs = self._validate_inputs(cache, today, loaded.documents) if cache is not None else None
         found = cache.recall(inputs) if cache is not None else None
         if found is None:
@@ -275,6 +276,7 @@ class Workspace:
         for doc in documents:  # the signatures that count come from the ledgers
             digest.update(repr(doc.approvals).encode())
         digest.update(repr(list(cache.used)).encode())
+        digest.update(images_state(self.root))
         return digest.hexdigest()
 
     def documents(self) -> list[Document]:

@@ -66,20 +66,22 @@ class NumberLinks(Extension):
     """Turn each published document number in the text into a link to its page, titled with its name,
     and keep each date on one line (a span the style sheet does not let wrap)."""
 
-    def __init__(self, targets: dict):
+    def __init__(self, targets: dict, numbers: re.Pattern = NUMBER_IN_TEXT):
         super().__init__()
         self.targets = targets
+        self.numbers = numbers
 
     def extendMarkdown(self, md):
-        md.treeprocessors.register(NumberLinker(md, self.targets), "doccontrol_numbers", 15)
+        md.treeprocessors.register(NumberLinker(md, self.targets, self.numbers), "doccontrol_numbers", 15)
 
 
 class NumberLinker(Treeprocessor):
     SKIP = {"a", "code", "pre", "kbd", "script", "style", "h1", "h2", "h3", "h4", "h5", "h6"}
 
-    def __init__(self, md, targets: dict):
+    def __init__(self, md, targets: dict, numbers: re.Pattern = NUMBER_IN_TEXT):
         super().__init__(md)
         self.targets = targets
+        self.numbers = numbers
 
     def run(self, root):
         self.visit(root)
@@ -102,7 +104,7 @@ class NumberLinker(Treeprocessor):
     def split(self, text: str) -> tuple[str, list]:
         """The text before the first number or date, and one element per number (<a>) or date (<span>),
         each with the text after it as its tail."""
-        found = sorted([*((m.start(), m.end(), self.link(m.group(1))) for m in NUMBER_IN_TEXT.finditer(text)),
+        found = sorted([*((m.start(), m.end(), self.link(m.group(1))) for m in self.numbers.finditer(text)),
                         *((m.start(), m.end(), self.date(m.group(0))) for m in DATE.finditer(text))],
                        key=lambda item: item[0])
         elements: list = []

@@ -50,7 +50,7 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
     try:
         cfg = load_config(io.StringIO("{}"), config_file_path=str(docs_dir.parent / "mkdocs.yml"),
                           **mkdocs_settings(config, options, pub, docs_dir, site_dir, staged.nav))
-        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(staged.targets), Sanitize()])
+        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(staged.targets, config.number_in_text), Sanitize()])
         meta = StagedMeta(staged.meta, staged.forms)
         cfg.plugins["doccontrol/meta"] = meta
         cfg.plugins.on_startup(command="build", dirty=False)

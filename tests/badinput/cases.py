@@ -349,9 +349,9 @@ case("attr-list-onmouseover-quoted", body("段落文字", "{: class=\"x\" onmous
 case("link-dotdot-etc-passwd", body("见 [密码](../../etc/passwd)。"), N, "points outside the document's folder")
 case("image-dotdot", body("![图](../../../etc/passwd)"), N, "'../../../etc/passwd'")
 case("link-absolute-path", body("见 [密码](/etc/passwd)。"), N, "absolute path or file://")
-case("image-absolute-path", body("![图](/home/user/photo.png)"), N, "points outside the repository")
+case("image-absolute-path", body("![图](/home/user/photo.png)"), N, "is not under images/")
 case("link-file-url", body("见 [密码](file:///etc/passwd)。"), N, "link only to web addresses")
-case("image-file-url-uppercase", body("![图](FILE:///C:/Windows/win.ini)"), N, "absolute path or file://")
+case("image-file-url-uppercase", body("![图](FILE:///C:/Windows/win.ini)"), N, "is not in the repository (FILE:)")
 case("link-windows-drive", body("见 [文件](C:\\Windows\\win.ini)。"), N, "absolute path")
 case("link-unc-path", body("见 [共享](\\\\server\\share\\x.docx)。"), N, "points outside the repository")
 case("link-backslash-dotdot", body("见 [文件](..\\..\\secret.txt)。"), N, "(..)")
@@ -361,12 +361,40 @@ case("link-with-title", body('见 [文件](../../etc/passwd "密码")。'), N, "
 case("link-protocol-relative", body("见 [站点](//evil.example/x)。"), N, "points outside the repository")
 case("link-javascript", body("[点击](javascript:alert(1))"), N, "uses a script or data scheme")
 case("link-javascript-entity", body("[点击](java&#115;cript:alert(1))"), N, "uses a script or data scheme")
-case("image-data-uri", body("![x](data:image/svg+xml;base64,PHN2Zz4=)"), N, "script or data scheme")
+case("image-data-uri", body("![x](data:image/svg+xml;base64,PHN2Zz4=)"), N, "is not in the repository (data:)")
 case("link-autolink-file", body("见 <file:///etc/passwd>。"), N, "'file:///etc/passwd'")
 case("link-reference-definition", body("见 [密码][p]。", "", "[p]: ../../etc/passwd"), str(BODY_END + 2),
      "points outside the document's folder")
 case("link-smb-share", body("见 [共享](smb://server/share/x.docx)。"), N, "link only to web addresses")
 case("link-in-manual-part", {PART: MANUAL_PART + "\n见 [密码](../../etc/passwd)。\n"}, f"{PART}:5", "(..)")
+
+# -- pictures: only files under images/, of a type both the site and Word show ---------------------
+
+PIC = "images/QP-SH-002"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
+case("image-missing", body("![流程](images/QP-SH-002/flow.png)"), N, "image images/QP-SH-002/flow.png does not exist")
+case("image-outside-images", {DOC: body("![流程](flow.png)"), "procedures/flow.png": PNG}, N,
+     "is not under images/ at the repository root")
+case("image-dotdot-inside-images", body("![流程](images/../doccontrol.yml)"), N, "is not under images/")
+case("image-absolute-outside-images", body("![流程](/etc/passwd)"), N, "is not under images/")
+case("image-remote", body("![流程](https://evil.example/track.png)"), N, "is not in the repository (https:)")
+case("image-data-url", body("![流程](data:image/png;base64,AAAA)"), N, "is not in the repository (data:)")
+case("image-svg", {DOC: body(f"![流程]({PIC}/flow.svg)"), f"{PIC}/flow.svg": "<svg onload='alert(1)'/>"}, N,
+     "convert it to PNG")
+case("image-svg-named-png", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": "<svg onload='alert(1)'/>"},
+     N, "is not a PNG file")
+case("image-other-type", {DOC: body(f"![流程]({PIC}/flow.tiff)"), f"{PIC}/flow.tiff": b"II*\0"}, N,
+     "has type .tiff, which is not allowed")
+case("image-oversized", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": PNG + b"\0" * (5 * 1024 * 1024)},
+     N, "at most 5 MiB are allowed")
+case("image-symlink", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": Link("/etc/passwd")}, N,
+     "is a symbolic link")
+case("image-folder-symlink", {DOC: body(f"![流程]({PIC}/flow.png)"), PIC: Link(OUTSIDE)}, N, "is a symbolic link")
+case("image-fifo", {DOC: body(f"![流程]({PIC}/flow.png)"), f"{PIC}/flow.png": Fifo()}, N, "is not a regular file")
+case("image-by-reference", body("![流程][图一]", "", "[图一]: https://evil.example/a.png"), N,
+     "is not in the repository (https:)")
+case("image-in-manual-part", {PART: MANUAL_PART + "![图](images/QM-SH-01/none.png)\n"}, f"{PART}:4",
+     "image images/QM-SH-01/none.png does not exist")
 
 # -- titles --------------------------------------------------------------------------------------
 
@@ -618,8 +646,7 @@ case("two-renderers-toggle-class", body("本段在站点上被隐藏。", "{: .m
      "sets classes or attributes")
 case("two-renderers-toc-label", body('## 3 职责 {: data-toc-label="另一个名称" }'), N, "sets classes or attributes")
 case("two-renderers-bidi-override", body("回访\u202e录记户客"), N, "invisible direction control (U+202E)")
-case("two-renderers-image", body("![流程图](flow.png)"), N, "the Word copy would show the description")
-case("image-backslash-host", body("![x](http:/\\evil.example/x.gif)"), N, "would be loaded from another host")
+case("image-backslash-host", body("![x](http:/\\evil.example/x.gif)"), N, "is not in the repository (http:)")
 
 # -- Markdown the renderers cannot read in bounded time ------------------------------------------------------
 
