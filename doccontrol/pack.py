@@ -25,7 +25,7 @@ from . import clock
 from .config import Config
 from .errors import DoccontrolError
 from .fileio import atomic_write_bytes
-from .model import Document, Finding, Severity, fingerprint
+from .model import Document, Finding, Picture, Severity, fingerprint
 from .outputs import checked_file
 from .publication import Change, Publication
 from .register import COLUMNS, format_register, register_rows, sort_key
@@ -68,7 +68,8 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
     config = publication.config or ws.config  # the approved configuration, never the working files
     documents = sorted(publication.documents, key=sort_key)
     items = [docx.rendition(config, doc, unsigned=publication.unsigned) for doc in documents]
-    rendered = docx.render(config, items, use_cache=use_cache, progress=_progress(progress))
+    rendered = docx.render(config, items, use_cache=use_cache, progress=_progress(progress),
+                           pictures=publication.pictures)
     stamp = dt.datetime(as_of.year, as_of.month, as_of.day)
     files: dict[str, tuple[bytes, dict]] = {}
     for item, data in zip(items, rendered.files):
@@ -78,7 +79,8 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
             "effective": doc.effective.isoformat() if doc.effective else None,
             "commit": publication.commits.get(doc.number), "fingerprint": fingerprint(doc),
             "signatures": [{"role": sig.role, "name": sig.name, "at": sig.at.isoformat(), "key": sig.key}
-                           for sig in doc.approvals]})
+                           for sig in doc.approvals],
+            **({"pictures": {p.path: f"{RECORD}/{picture_member(p)}" for p in doc.pictures}} if doc.pictures else {})})
     for name, data in _lists(config, publication, documents, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
     files.update(_distribution(config, ws.copy_rows(), as_of, stamp))
@@ -183,6 +185,9 @@ def record_files(sources: dict[str, bytes], publication) -> dict[str, bytes]:
 
     evaluation = publication.evaluation
     files: dict[str, bytes] = {f"sources/{path}": data for path, data in sources.items()}
+    for picture in (p for doc in publication.documents for p in doc.pictures):
+        if picture.sha256 in publication.pictures:
+            files[picture_member(picture)] = publication.pictures[picture.sha256]
     chain = evaluation.chain
     files[ledger_path(CONFIGURATION)] = "".join(e.raw + "\n" for e in chain.entries).encode("utf-8")
     for doc in publication.documents:
@@ -196,16 +201,23 @@ def record_files(sources: dict[str, bytes], publication) -> dict[str, bytes]:
     return files
 
 
+def picture_member(picture: Picture) -> str:
+    """Where the pack keeps a picture's approved bytes: by content, since two documents released at different
+    times may show different pictures under one path."""
+    return f"sources/{PICTURES}/{picture.sha256.split(':')[-1]}{Path(picture.path).suffix.lower()}"
+
+
 def _entries(cycle) -> list:
     return [signed.entry for signed in [cycle.submit, *cycle.approvals, cycle.returned, cycle.release] if signed]
 
 
 RECORD = "签名记录"
+PICTURES = "pictures"
 RECORD_README = """\
 签名记录 / The signed record of this pack
 
 本文件夹保存本审核包中每份文件的签名记录，供认证机构独立核验：
-- sources/：各文件发布时的原文（Markdown），其内容指纹即签名所针对的内容；
+- sources/：各文件发布时的原文（Markdown）及其图片（pictures/，按内容命名），其内容指纹即签名所针对的内容；
 - signatures/：各文件的签名声明（编制、审核、批准、发布），以及 configuration.jsonl（人员名册及其公钥的各个批准版本，第 1 版为信任锚）；
 - allowed_signers：名册中全部公钥，OpenSSH 格式。
 

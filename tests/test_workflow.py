@@ -397,7 +397,8 @@ def test_edit_of_an_effective_document_is_caught_even_with_a_recomputed_fingerpr
     replace_in(released_repo, "24 小时内响应", "72 小时内响应")
     git(released_repo, "commit", "-qam", "quiet change")
     out = invoke(runner, released_repo, "check", expect=1).output
-    assert "QP-SH-001 A/0 was changed after its release: the text is not what was approved [edited-after-release]" in out
+    assert ("QP-SH-001 A/0 was changed after its release: the text (or a picture it shows) is not what was approved"
+            " [edited-after-release]") in out
     assert "QP-SH-001" in published(released_repo, dt.date(2026, 11, 20))  # from the release commit, unchanged
     assert "24 小时内响应" in published(released_repo, dt.date(2026, 11, 20))["QP-SH-001"].body
     export = tmp_path / "export"
