@@ -134,6 +134,6 @@ def _pictures(body: str, rels: str, parts: dict[str, bytes]) -> tuple[str, str, 
 def _content_types(types: str, media: dict[str, bytes]) -> bytes:
     """The batch's content types without its pictures' overrides, plus one for each of this document's."""
     types = re.sub(r'<Override PartName="/word/media/[^"]*" ContentType="[^"]*" />', "", types)
-    own = "".join(f'<Override PartName="/{name}" ContentType="{MEDIA_TYPES.get(Path(name).suffix.lower(), "image/png")}" />'
-                  for name in sorted(media))
+    kinds = {name: MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream") for name in media}
+    own = "".join(f'<Override PartName="/{name}" ContentType="{kinds[name]}" />' for name in sorted(media))
     return types.replace("</Types>", own + "</Types>").encode("utf-8")
