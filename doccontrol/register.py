@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from dataclasses import asdict, dataclass
@@ -42,38 +43,73 @@ def sort_key(doc: Document):
 
 
 def register_rows(config: Config, documents: list[Document]) -> list[RegisterRow]:
-    return [
-        RegisterRow(
-            number=doc.number,
-            title=doc.title,
-            type=config.type_label(doc.type),
-            revision=doc.revision,
-            status=STATUS_LABELS[doc.status],
-            department=doc.department,
-            effective=doc.effective.isoformat() if doc.effective else "",
-            next_review=doc.next_review.isoformat() if doc.next_review else "",
-            path=doc.path,
-        )
-        for doc in sorted(documents, key=sort_key)
-    ]
+    return [_row(config, doc, STATUS_LABELS[doc.status]) for doc in sorted(documents, key=sort_key)]
 
 
-def format_register(rows: list[RegisterRow], fmt: str) -> str:
+def _row(config: Config, doc: Document, status: str) -> RegisterRow:
+    return RegisterRow(
+        number=doc.number,
+        title=doc.title,
+        type=config.type_label(doc.type),
+        revision=doc.revision,
+        status=status,
+        department=doc.department,
+        effective=doc.effective.isoformat() if doc.effective else "",
+        next_review=doc.next_review.isoformat() if doc.next_review else "",
+        path=doc.path,
+    )
+
+
+def pending_rows(config: Config, working: list[Document], in_force: list[Document], today: dt.date) -> list[RegisterRow]:
+    """The working tree's revisions that are not in force today: drafts, revisions in review or approved,
+    releases whose effective date is still ahead, and anything the signed record does not prove."""
+    current = {(doc.number, doc.revision) for doc in in_force}
+    rows = []
+    for doc in sorted(working, key=sort_key):
+        if doc.status == "obsolete" or (doc.number, doc.revision) in current:
+            continue
+        status = STATUS_LABELS[doc.status]
+        if doc.status == "effective":
+            ahead = doc.effective is not None and doc.effective > today
+            status = f"已发布，{doc.effective} 生效" if ahead else "未生效（签名记录未证实）"
+        rows.append(_row(config, doc, status))
+    return rows
+
+
+PENDING_TITLE = "待生效与在办（尚未生效，不在受控清单内）"
+
+
+def format_register(rows: list[RegisterRow], fmt: str, pending: list[RegisterRow] | None = None) -> str:
+    """The register in a format; pending rows (see pending_rows) follow under their own heading in a table or
+    Markdown, are marked `"in_force": false` in JSON, and are left out of CSV, which is the register alone."""
+    pending = pending or []
     if fmt == "json":
-        return json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2) + "\n"
-    values = [[getattr(row, key) for key, _ in COLUMNS] for row in rows]
-    headers = [label for _, label in COLUMNS]
+        listed = [asdict(row) | {"in_force": True} for row in rows]
+        listed += [asdict(row) | {"in_force": False} for row in pending]
+        return json.dumps(listed, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows(values)
+        writer.writerow(HEADERS)
+        writer.writerows(_values(rows))
         return out.getvalue()
-    if fmt == "md":
-        lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in values]
-        return "\n".join(lines) + "\n"
-    return _table(headers, values)
+    text = _markdown if fmt == "md" else _table
+    if not pending:
+        return text(HEADERS, _values(rows))
+    return text(HEADERS, _values(rows)) + f"\n{PENDING_TITLE}\n\n" + text(HEADERS, _values(pending))
+
+
+HEADERS = [label for _, label in COLUMNS]
+
+
+def _values(rows: list[RegisterRow]) -> list[list[str]]:
+    return [[getattr(row, key) for key, _ in COLUMNS] for row in rows]
+
+
+def _markdown(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
