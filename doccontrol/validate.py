@@ -13,7 +13,7 @@ from .config import Config
 from .images import check_images
 from .loader import FILE_NAME, MANUAL_INDEX
 from .markdown_checks import check_markdown
-from .model import Document, Finding, Revision, RevisionError, Severity
+from .model import ROLES, Document, Finding, Revision, RevisionError, Severity
 
 WARN = Severity.WARNING
 
@@ -186,7 +186,7 @@ def check_effective_dates(ctx: Context) -> Iterator[Finding]:
 def check_dates(ctx: Context) -> Iterator[Finding]:
     for doc in ctx.documents:
         steps = [("编制", doc.prepared.date, doc.line_of("prepared.date"))]
-        for role in ("审核", "批准"):
+        for role in ROLES:
             sig = doc.signature(role)
             if sig:
                 steps.append((role, sig.at.date(), doc.line_of("prepared.date")))
