@@ -299,7 +299,7 @@ def html_tags(line: str) -> Iterator[str]:
                 next_lt = _find(line, "<", after, missing)
             ends = after >= len(line) or line[after] in " \t/>"
             closed = next_gt < missing and next_gt < next_lt
-            opens_block = position <= 3 and not line[:position].strip() and ends
+            opens_block = position <= 3 and not line[:position].strip(" ") and ends
             if ends and (closed or opens_block or name.group(0).lower() in DANGEROUS_TAGS):
                 yield name.group(0)
         position = line.find("<", position + 1)
