@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import asdict, dataclass
 
 from .config import Config
-from .model import Document, STATUS_LABELS
+from .messages import Messages
+from .model import Document
+from .tables import format_table
 
 TYPE_ORDER = {"manual": 0, "procedure": 1, "instruction": 2, "form": 3, "external": 4}
 
+# The register's columns: each row's attribute, and its label in the catalogue (messages.Fields).
 COLUMNS = [
-    ("number", "文件编号"),
-    ("title", "文件名称"),
-    ("type", "类别"),
-    ("revision", "版本/修改码"),
-    ("status", "状态"),
-    ("department", "编制部门"),
-    ("effective", "生效日期"),
-    ("next_review", "下次评审日期"),
+    ("number", "number"),
+    ("title", "title"),
+    ("type", "type_short"),
+    ("revision", "revision"),
+    ("status", "status"),
+    ("department", "department"),
+    ("effective", "effective"),
+    ("next_review", "next_review"),
 ]
+
+
+def column_labels(labels: Messages) -> list[str]:
+    return [str(getattr(labels.fields, field)) for _, field in COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,15 @@ def sort_key(doc: Document):
 
 
 def register_rows(config: Config, documents: list[Document]) -> list[RegisterRow]:
+    """One row per document in number order, its type and status labelled in the configuration's locale."""
+    labels = config.messages
     return [
         RegisterRow(
             number=doc.number,
             title=doc.title,
             type=config.type_label(doc.type),
             revision=doc.revision,
-            status=STATUS_LABELS[doc.status],
+            status=labels.status_label(doc.status),
             department=doc.department,
             effective=doc.effective.isoformat() if doc.effective else "",
             next_review=doc.next_review.isoformat() if doc.next_review else "",
@@ -58,35 +64,7 @@ def register_rows(config: Config, documents: list[Document]) -> list[RegisterRow
     ]
 
 
-def format_register(rows: list[RegisterRow], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2) + "\n"
+def format_register(rows: list[RegisterRow], fmt: str, labels: Messages) -> str:
+    """The register as a table for the terminal, csv, json (stable English keys, values as shown) or Markdown."""
     values = [[getattr(row, key) for key, _ in COLUMNS] for row in rows]
-    headers = [label for _, label in COLUMNS]
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows(values)
-        return out.getvalue()
-    if fmt == "md":
-        lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in values]
-        return "\n".join(lines) + "\n"
-    return _table(headers, values)
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
-
-    def line(cells):
-        return "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(cells, widths)).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows]) + "\n"
-
-
-def _width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return format_table(column_labels(labels), values, [asdict(row) for row in rows], fmt)

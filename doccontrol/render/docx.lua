@@ -82,10 +82,10 @@ local function plain_styles(element)
   return element
 end
 
--- Footnotes become numbered notes (注) at the end of the document, so that each
--- document of a batch stays self-contained. Images are not in the released text:
+-- Footnotes become numbered notes (注, under the job's `notes` heading) at the end of the document,
+-- so that each document of a batch stays self-contained. Images are not in the released text:
 -- their description is kept.
-local function text_blocks(parts, format, breaks)
+local function text_blocks(parts, format, breaks, notes_label)
   local notes = pandoc.List {}
   local blocks = pandoc.Blocks {}
   for index, text in ipairs(parts) do
@@ -103,7 +103,7 @@ local function text_blocks(parts, format, breaks)
     blocks:extend(doc.blocks)
   end
   if #notes > 0 then
-    blocks:insert(pandoc.Para { pandoc.Strong { pandoc.Str('注') } })
+    blocks:insert(pandoc.Para { pandoc.Strong { pandoc.Str(notes_label) } })
     blocks:insert(pandoc.OrderedList(notes))
   end
   return blocks
@@ -168,7 +168,7 @@ handle:close()
 for position, batch in ipairs(jobs.batches) do
   local blocks = pandoc.Blocks {}
   for n, job in ipairs(batch.docs) do
-    local body = text_blocks(job.parts, jobs.body_format, job.breaks)
+    local body = text_blocks(job.parts, jobs.body_format, job.breaks, job.notes)
     local front = pandoc.read(job.front, 'markdown').blocks
     if job.toc then front, body = with_contents(front, body) end
     local content = pandoc.Blocks {}

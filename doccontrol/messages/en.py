@@ -1,0 +1,288 @@
+"""English labels (`locale: en`)."""
+
+from __future__ import annotations
+
+from . import Cli, Copies, Fields, Marks, Messages, Pack, Redline, Roles, Site, Statuses, Word
+
+RECORD_README = """\
+The signed record of this pack
+
+This folder holds the signed record of every document in this audit pack, for a certification body
+to verify on its own:
+- sources/: the text of each document as released (Markdown); its content fingerprint is what the
+  signatures are about;
+- signatures/: each document's signed statements (prepared, reviewed, approved, released), and
+  configuration.jsonl (every approved version of the roster and its public keys; version 1 is the
+  trust anchor);
+- allowed_signers: every public key of the roster, in OpenSSH's format.
+
+How to verify:
+    doccontrol verify-pack audit-pack.zip
+It checks every signature (SSH signatures, namespace doccontrol), the signer's rights at the time, that
+each content fingerprint matches the text, and the sha256 of every file listed in manifest.json.
+Without doccontrol, each statement can be checked with OpenSSH alone: write the statement object of a
+ledger line as canonical JSON (sorted keys, no spaces, UTF-8) to a file, its signature to FILE.sig, and run
+    ssh-keygen -Y verify -f allowed_signers -I NAME -n doccontrol -s FILE.sig < FILE
+Compare the trust anchor (configuration version 1) printed by verify-pack with the company's signed paper record.
+"""
+
+MESSAGES = Messages(
+    locale="en",
+    language="en",
+    fields=Fields(
+        number="Document number",
+        title="Title",
+        type="Document type",
+        type_short="Type",
+        revision="Revision",
+        status="Status",
+        department="Department",
+        effective="Effective date",
+        next_review="Next review",
+        next_review_short="Next review",
+        source="Standard or source",
+        source_short="Source",
+        retention="Retention",
+        references="References",
+        clauses="Clauses",
+        review_months="Review interval (months)",
+        orientation="Orientation",
+        history="Revision record",
+        date="Date",
+        section="Section",
+        change="Change",
+        change_summary="Summary of change",
+        approved_by="Approved by",
+        control_status="Control status",
+        withdrawn_on="Withdrawn on",
+        successor="Replaced by",
+        withdrawal_reason="Reason for withdrawal",
+        registered_by="Registered by",
+        registered_on="Registered on",
+        path="File",
+        not_signed="Not signed",
+        whole_document="All",
+        page_of="Page {page} of {pages}",
+        colon=": ",
+        gap="  ",
+        list_separator=", ",
+        item_separator="; ",
+    ),
+    status=Statuses(
+        draft="Draft",
+        review="In review",
+        approved="Approved",
+        effective="Effective",
+        obsolete="Obsolete",
+    ),
+    roles=Roles(
+        prepare="Prepared by",
+        review="Review",
+        countersign="Countersign",
+        approve="Approve",
+        release="Release",
+        review_meaning="Review: the content is correct, suitable and workable",
+        countersign_meaning="Countersign: the content agrees with my department's responsibilities and requirements",
+        approve_meaning="Approve: approved for release and use",
+    ),
+    marks=Marks(
+        uncontrolled="Uncontrolled",
+        uncontrolled_note="For reference only; check the revision against the controlled site before use",
+        controlled="Controlled",
+        copy="Copy no. {serial}  Holder {holder}  Issued {issued}",
+        draft="Draft",
+        pending="Not yet effective",
+        obsolete="Obsolete",
+        redline="Redline",
+        unsigned="Signatures not verified with keys",
+    ),
+    site=Site(
+        site_name="{company} Controlled documents",
+        preview_name="{company} Document preview (drafts, not approved)",
+        preview_title="{title} (draft preview)",
+        footer="© {company} · Controlled documents; a printed copy is uncontrolled",
+        draft_label="Draft / not approved",
+        preview_notice="This is an authors' preview with drafts that are not approved. It is not controlled: "
+                       "do not use it for work.",
+        controlled_label="Controlled documents",
+        controlled_notice="{company}: the documents in force on {as_of}. A printed copy is uncontrolled.",
+        draft_banner="Draft / not approved · preview content, not to be used as a controlled document",
+        print_notice="Printed copy: uncontrolled",
+        printed_on="Printed on: ",
+        print_uncontrolled="Printed copy: uncontrolled. Check the revision before use.",
+        document_facts="Document information",
+        key_fingerprint="Fingerprint of the signing key",
+        unsigned_block=": the review and approval signatures above record the signers' names only; no signer's "
+                       "key was checked.",
+        unsigned_site=": the review and approval signatures on this site record the signers' names only; no "
+                      "signer's key was checked.",
+        download_form="Download the blank form (Word)",
+        references_count="References ({count})",
+        clauses_count="Clauses ({count})",
+        not_published=" (not published)",
+        not_found_title="Page not found",
+        not_found_text="This address does not exist on the site. The document may have been withdrawn or "
+                       "re-issued, or the address may be mistyped.",
+        not_found_search="To find a document by its number or title, use the {search} at the top of the page, "
+                         "e.g. a document number or “complaint”.",
+        search="search",
+        not_found_register="All documents in force: {link}.",
+        not_found_withdrawn="Withdrawn documents: {link}.",
+        not_found_home="Back to the {link}.",
+        home_link="home page",
+        home="Home",
+        register="Document register",
+        withdrawn="Withdrawn documents",
+        clauses="Clause matrix",
+        chapters="Chapters",
+        blank_form="blank-form",
+        scope="{system} · Controlled documents in force on {as_of}: {count}.",
+        scope_preview="{system} · Draft preview (with documents not approved; not the controlled list): {count}.",
+        shelves="Documents",
+        shelf_count="{count} in force",
+        register_count="{count} in all",
+        withdrawn_count="{count} withdrawn",
+        clauses_shelf="Standards and documents",
+        recent="Recent changes",
+        no_recent="No document was released, re-issued or withdrawn in the last {days} days.",
+        upcoming="Coming into force",
+        upcoming_note="Approved revisions whose effective date has not come yet; until then the revision in "
+                      "force applies.",
+        first_issue="First issue",
+        reissue="Re-issue",
+        revision="Revision",
+        withdrawal="Withdrawn",
+        grouped="{count} documents",
+        see_lists="see the list of each type",
+        change="Change",
+        replaced_by=", replaced by {successor}",
+        held_back_title="Documents not published",
+        held_back_text="The release record of the documents below did not verify ({count}): this site does not "
+                       "publish them, and the last revision that verified (if any) still applies.",
+        file="File",
+        reason="Reason",
+        what_to_do="What to do",
+        withdrawn_of_type="Withdrawn documents of this type: {count}; see [{label}]({link}).",
+        withdrawn_intro="Withdrawn documents are no longer used, and their numbers are never given to another "
+                        "document. Withdrawn by {as_of}: {count}.",
+        withdrawn_heading="{title} (withdrawn)",
+        withdrawn_line="{number} was withdrawn on {date} and must not be used.",
+        successor_line="Replaced by: {successor}.",
+        reason_line="Reason for withdrawal: {reason}",
+        clauses_intro="Each clause of the standards, and the documents in force that answer it. A clause marked "
+                      "“required” needs at least one.",
+        required=" (required)",
+        not_covered="Not covered",
+        clause="Clause",
+        requirement="Requirement",
+        answering="Documents",
+    ),
+    word=Word(
+        approvals="Approvals",
+        signature="Signature",
+        time="Time",
+        key_fingerprint="Key fingerprint",
+        unsigned="Signatures not verified with keys: the signatures above record the signers' names only; no "
+                 "signer's key was checked.",
+        stamp="{control} · {note}",
+        control_line="{control} ({note})",
+        contents="Contents",
+        notes="Notes",
+        description="{company} controlled document {number} {revision}",
+        blank_suffix="-blank-form",
+        copy_suffix="-controlled-copy-{serial}",
+    ),
+    pack=Pack(
+        register="Document register",
+        withdrawn="Withdrawn documents",
+        matrix="Clause matrix",
+        record="Signed record",
+        redlines="Redlines",
+        in_force_line="Documents in force on {as_of}: {count}; withdrawn: {withdrawn}",
+        in_force_table="Documents in force",
+        matrix_line="Documents in force on {as_of}",
+        unsigned="Signatures not verified with keys: the review and approval signatures record the signers' "
+                 "names only; no signer's key was checked.",
+        held_back="The release record of these documents did not verify ({count}); they are not in this pack:",
+        held_back_line="{path}: {message}",
+        clause="Clause",
+        standard="Standard",
+        clause_title="Clause title",
+        required="Required",
+        answering="Answering documents",
+        yes="yes",
+        not_catalogued="(not in the clause catalogue)",
+        answering_document="{number} {title} ({revision})",
+        manifest_unsigned="not key-verified: the policy is unsigned, signatures are names only",
+        record_readme=RECORD_README,
+    ),
+    copies=Copies(
+        register="Distribution register",
+        register_line="Controlled copies issued and returned, as of {as_of}",
+        serial="No.",
+        copy_number="Copy no.",
+        holder="Holder",
+        issued="Issued",
+        returned="Returned",
+        disposal="Disposal",
+        issued_by="Issued by",
+        in_use="In use",
+        to_recall="To be recalled",
+        destroyed="Destroyed",
+        retained="Kept, marked obsolete",
+        lost="Lost (copy number void)",
+    ),
+    redline=Redline(
+        page_title="{number} {title} · Redline ({old} → {new})",
+        summary="{inserted} characters inserted, {deleted} deleted; sections: {changed} changed, {added} added, "
+                "{removed} deleted, {moved} moved.",
+        notice_label="Redline, not the current text",
+        notice="This page shows what {number} {new}, the revision in force, changed from {old}, the revision it "
+               "replaced ({author}, {date}). Struck-through text is withdrawn and must not be used; the current "
+               "text is on {link}.",
+        current_link="the document's page ({revision})",
+        body_changes="Changes to the text",
+        meta_changes="Changes to the document information",
+        legend="{underlined} text was inserted, {struck} text deleted; a paragraph added or deleted whole is "
+               "labelled “Added” or “Deleted”, and a moved one “Moved from here” where it was and “Moved here” "
+               "where it is now.",
+        underlined="Underlined",
+        struck="struck-through",
+        added="Added",
+        deleted="Deleted",
+        moved="Moved",
+        moved_from="Moved from here",
+        moved_to="Moved here",
+        item="Item",
+        before="Before",
+        after="After",
+        unchanged="(No change in this section.)",
+        none="(none)",
+        start_of_text="(start of the text)",
+        section_added="{title} (added)",
+        section_deleted="{title} (deleted)",
+        section_moved_from="{title} (moved from here)",
+        section_moved_to="{title} (moved here)",
+        heading_changed="{title} (heading changed)",
+        paragraph="paragraph",
+        list_item="list item",
+        table_row="table row",
+        code="code",
+        heading="heading",
+        moved_unit=", moved",
+        text_header="{number} {title}  {revisions}  (prepared by {author} {date})",
+        metadata="Metadata",
+        html_title="{number} {title} redline {revisions}",
+        prepared_line="Prepared by: {author} {date}",
+        history_row="{revision} {date} {section}: {summary} ({by})",
+        revised_by="Revised by / date",
+        removed_item="removed {item}",
+        added_item="added {item}",
+    ),
+    cli=Cli(
+        number="Number",
+        title="Title",
+        department="Department",
+        revision="Revision",
+    ),
+)
