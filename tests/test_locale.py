@@ -55,6 +55,11 @@ def leaves(messages: Messages) -> dict[str, str]:
     return found
 
 
+def literal(text: str) -> str:
+    """A template's own text, without its placeholders."""
+    return "".join(part for part, _, _, _ in string.Formatter().parse(text))
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
@@ -72,6 +77,16 @@ def test_both_locales_label_the_same_things_with_the_same_placeholders():
 
 def test_english_labels_have_no_cjk_character():
     assert {name: text for name, text in leaves(EN).items() if CJK.search(text)} == {}
+
+
+def test_site_labels_are_plain_text_in_markdown():
+    """The generated pages put the site's labels into Markdown as they are: none may read as markup (the one
+    link of withdrawn_of_type is meant)."""
+    for messages in (ZH, EN):
+        marked = {name: text for name, text in leaves(messages).items()
+                  if name.startswith("site.") and name != "site.withdrawn_of_type"
+                  and re.search(r"[*_`\[\]<>#|\\]", literal(text))}
+        assert marked == {}
 
 
 def test_every_label_is_asked_for_somewhere():

@@ -225,7 +225,7 @@ def document_pages(config: Config, pub: Publication, doc: Document,
     body = doc.body
     if parts:
         contents = "\n".join(f"- [{pages_.md_text(title)}](/{src})" for src, title, _ in parts)
-        body = f"{body.rstrip()}\n\n## {pages_.md_text(config.messages.site.chapters)} {{#dc-chapters}}\n\n{contents}\n"
+        body = f"{body.rstrip()}\n\n## {config.messages.site.chapters} {{#dc-chapters}}\n\n{contents}\n"
     search = {"boost": SEARCH_BOOST.get(doc.type, 1)}
     pages = {main.src: (body, page_meta(f"{doc.number} {doc.title}", dc, search=search))}
     for src, title, text in parts:

@@ -107,7 +107,7 @@ def home_page(config: Config, pub: Publication, documents: list[Document], targe
     lines += [unsigned_note(labels), ""] if pub.unsigned else []
     lines += held_back_section(HOME, pub.held_back, labels)
     lines += changes_section(pub, targets, labels)
-    lines += [f"## {md_text(site.shelves)}", "", '<ul class="dc-shelf">']
+    lines += [f"## {site.shelves}", "", '<ul class="dc-shelf">']
     for doc_type, docs in by_type(documents):
         lines.append(shelf(list_src(doc_type), config.type_label(doc_type), site.shelf_count.format(count=len(docs))))
     lines.append(shelf(REGISTER, site.register, site.register_count.format(count=len(documents))))
@@ -132,13 +132,13 @@ def changes_section(pub: Publication, targets: dict[str, Target], labels: Messag
     site = labels.site
     since = pub.as_of - dt.timedelta(days=RECENT_DAYS)
     recent = [c for c in pub.changes if c.date > since]
-    lines = [f"## {md_text(site.recent)}", ""]
+    lines = [f"## {site.recent}", ""]
     if recent:
         lines += [change_table(recent, targets, labels), ""]
     else:
-        lines += [md_text(site.no_recent.format(days=RECENT_DAYS)), ""]
+        lines += [site.no_recent.format(days=RECENT_DAYS), ""]
     if pub.upcoming:
-        lines += [f"## {md_text(site.upcoming)}", "", md_text(site.upcoming_note), "",
+        lines += [f"## {site.upcoming}", "", site.upcoming_note, "",
                   change_table(pub.upcoming, targets, labels), ""]
     return lines
 
@@ -193,7 +193,7 @@ def held_back_section(src: str, held_back: list[Finding], labels: Messages) -> l
         return []
     site = labels.site
     rows = [[e(f.path), e(f.message), e(f.fix)] for f in held_back]
-    return [f"## {md_text(site.held_back_title)}", "", md_text(site.held_back_text.format(count=len(held_back))), "",
+    return [f"## {site.held_back_title}", "", site.held_back_text.format(count=len(held_back)), "",
             html_table([site.file, site.reason, site.what_to_do], rows, ["dc-nowrap", "", ""], "dc-list dc-held-back"),
             ""]
 
@@ -220,7 +220,7 @@ def list_page(config: Config, doc_type: str, docs: list[Document], pub: Publicat
     lines += [html_table(headers, rows, classes, "dc-list"), ""]
     withdrawn = [c for c in pub.withdrawn if config.type_of_number(c.number) == doc_type]
     if withdrawn:
-        lines += [labels.site.withdrawn_of_type.format(count=len(withdrawn), label=md_text(labels.site.withdrawn),
+        lines += [labels.site.withdrawn_of_type.format(count=len(withdrawn), label=labels.site.withdrawn,
                                                        link=relative_md(WITHDRAWN)), ""]
     return "\n".join(lines)
 
@@ -238,7 +238,7 @@ def iso(day: dt.date | None) -> str:
 def register_page(config: Config, pub: Publication, documents: list[Document], targets: dict[str, Target]) -> str:
     labels = config.messages
     fields = labels.fields
-    lines = [f"# {md_text(labels.site.register)}", "",
+    lines = [f"# {labels.site.register}", "",
              f"{md_text(config.company)} {scope_line(config, pub, len(documents))}", ""]
     lines += [unsigned_note(labels), ""] if pub.unsigned else []
     lines += held_back_section(REGISTER, pub.held_back, labels)
@@ -255,7 +255,7 @@ def register_page(config: Config, pub: Publication, documents: list[Document], t
                              rows, ["dc-nowrap", "dc-title-cell", "dc-nowrap", "dc-nowrap", "dc-nowrap", "dc-nowrap",
                                     "dc-nowrap"], "dc-list dc-register"), ""]
     if pub.withdrawn:
-        lines += [f"## {md_text(labels.site.withdrawn)} {{#withdrawn}}", "",
+        lines += [f"## {labels.site.withdrawn} {{#withdrawn}}", "",
                   withdrawn_table(REGISTER, pub.withdrawn, targets, labels), ""]
     return "\n".join(lines)
 
@@ -276,8 +276,8 @@ def withdrawn_table(src: str, withdrawn: list[Change], targets: dict[str, Target
 def withdrawn_page(config: Config, pub: Publication, targets: dict[str, Target]) -> str:
     """One section per withdrawn document, so that searching its number finds its withdrawal."""
     site = config.messages.site
-    lines = [f"# {md_text(site.withdrawn)}", "",
-             md_text(site.withdrawn_intro.format(as_of=pub.as_of.isoformat(), count=len(pub.withdrawn))), ""]
+    lines = [f"# {site.withdrawn}", "",
+             site.withdrawn_intro.format(as_of=pub.as_of.isoformat(), count=len(pub.withdrawn)), ""]
     for change in sorted(pub.withdrawn, key=lambda c: c.number):
         title = f"{change.number} {change.title}".strip()
         lines += [f"## {site.withdrawn_heading.format(title=md_text(title))} {{#{change.number.lower()}}}", "",
@@ -301,7 +301,7 @@ def clause_page(config: Config, documents: list[Document], targets: dict[str, Ta
         for clause_id in doc.clauses:
             answering.setdefault(clause_id, []).append(doc)
     site = config.messages.site
-    lines = [f"# {md_text(site.clauses)}", "", md_text(site.clauses_intro), ""]
+    lines = [f"# {site.clauses}", "", site.clauses_intro, ""]
     standards: dict[str, list] = {}
     for clause in config.clauses.values():
         standards.setdefault(clause.standard, []).append(clause)
