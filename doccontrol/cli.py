@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 
 from .errors import DoccontrolError
-from .register import format_register, register_rows
+from . import clock
+from .register import format_register, pending_rows, register_rows
 from .workspace import Workspace
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -161,15 +162,15 @@ def new(ctx, doc_type, title, department, author):
               help="List the revision of each document in force on DATE, read from git.")
 @click.pass_context
 def register(ctx, fmt, as_of):
-    """The controlled document list (受控文件清单)."""
+    """The controlled document list (受控文件清单): what is in force today (or on --as-of DATE), from the proven
+    record; without --as-of, then what is pending (drafts, in review, released for a later date)."""
     ws = _workspace(ctx)
-    if as_of:
-        publication = ws.in_force(as_of)
-        _notice(publication.notice)
-        documents = publication.documents
-    else:
-        documents = ws.documents()
-    click.echo(format_register(register_rows(ws.config, documents), fmt, ws.config.messages), nl=False)
+    publication = ws.in_force(as_of or clock.today())
+    _notice(publication.notice)
+    _held_back(publication)
+    pending = None if as_of else pending_rows(ws.config, ws.documents(), publication.documents, clock.today())
+    click.echo(format_register(register_rows(ws.config, publication.documents), fmt, ws.config.messages, pending),
+               nl=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -238,9 +239,8 @@ def _notice(text: str) -> None:
         click.echo(f"notice: {text}", err=True)
 
 
-def _held_back(ws) -> None:
+def _held_back(publication) -> None:
     """Say which documents the publication left out because their signed record failed."""
-    publication = ws.publication
     for finding in (publication.held_back if publication else []):
         click.echo(f"held back: {finding.message} ({finding.path}:{finding.line}; run `doccontrol verify`)", err=True)
 
@@ -595,7 +595,6 @@ def due(ctx, within):
     """Documents whose periodic review is due, and controlled copies due for recall."""
     import datetime as dt
 
-    from . import clock
     from .copies import to_recall
     from .workflow import due as find_due
 
@@ -638,7 +637,7 @@ def build(ctx, out, preview, as_of, no_cache, no_redlines, allow_no_history):
     out = out or ws.root / ("preview" if preview else "site")
     result = build_site(ws, out, preview=preview, as_of=as_of, redlines=not no_redlines)
     _notice(result.notice)
-    _held_back(ws)
+    _held_back(ws.publication)
     click.echo(f"built {result.pages} documents into {result.out}")
 
 
@@ -722,7 +721,7 @@ def pack(ctx, out, as_of, no_cache, redlines_since, allow_no_history, force):
     result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True, force=force,
                         redlines_since=redlines_since)
     _notice(result.notice)
-    _held_back(ws)
+    _held_back(ws.publication)
     click.echo(f"packed {result.documents} documents into {result.path}")
 
 

@@ -166,7 +166,7 @@ def write_copies(ws, statements: list, out_dir, *, force: bool = False) -> list:
                             config.messages, copy=docx.CopyMark(s.serial, s.holder, s.time.date()),
                             unsigned=publication.unsigned)
              for s in statements]
-    rendered = docx.render(config, items, use_cache=ws.use_cache)
+    rendered = docx.render(config, items, use_cache=ws.use_cache, pictures=publication.pictures)
     written = []
     for item, data in zip(items, rendered.files):
         path = checked_file(config, Path(out_dir) / item.file_name, "docx", force)

@@ -17,60 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .loader import link_on_path
-from .markdown_checks import images as inline_images
-from .markdown_checks import scan
 from .model import Document, Finding
+from .pictures import ALLOWED, IMAGE_FOLDER, MAX_IMAGE_BYTES, SIGNATURES, content_matches, image_targets
 
 if TYPE_CHECKING:
     from .validate import Context
-
-IMAGE_FOLDER = "images"
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-# The first bytes of each allowed type (WebP: RIFF, four size bytes, WEBP).
-SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".gif": (b"GIF87a", b"GIF89a"),
-    ".webp": (b"RIFF",),
-}
-ALLOWED = ", ".join(sorted(SIGNATURES))
-
-_LABEL = r"(?:[^\[\]\n]|\[[^\[\]\n]*\])*"
-REFERENCE_IMAGE = re.compile(r"!\[(" + _LABEL + r")\](?:\[([^\[\]\n]*)\])?(?!\()")
-DEFINITION = re.compile(r"^ {0,3}\[([^\[\]\n]+)\]:\s*(<[^<>\n]*>|\S+)")
-
-
-def image_targets(text: str) -> Iterator[tuple[int, str]]:
-    """(line offset, target) of every image a Markdown text shows, outside code.
-
-    Lines and inline images are read by the same scanner as the other Markdown checks, so that
-    every picture source those checks leave to this module is seen here.
-    """
-    lines = [(line.number - 1, line.plain) for line in scan(text, 1)]
-    definitions: dict[str, str] = {}
-    for _, line in lines:
-        match = DEFINITION.match(line)
-        if match:
-            definitions.setdefault(_label(match.group(1)), match.group(2))
-    for offset, line in lines:
-        if "![" not in line:
-            continue
-        for _, target in inline_images(line):
-            yield offset, _unbracket(target)
-        for match in REFERENCE_IMAGE.finditer(line):
-            label = match.group(2) or match.group(1)
-            target = definitions.get(_label(label))
-            if target is not None:
-                yield offset, _unbracket(target)
-
-
-def _label(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _unbracket(target: str) -> str:
-    return target[1:-1].strip() if target.startswith("<") and target.endswith(">") else target
 
 
 def check_images(ctx: Context) -> Iterator[Finding]:
@@ -132,13 +83,6 @@ def _content_matches(path: Path, suffix: str) -> bool:
             return content_matches(handle.read(12), suffix)
     except OSError:
         return False
-
-
-def content_matches(head: bytes, suffix: str) -> bool:
-    """Whether a file's first 12 bytes are those of the picture type its suffix names."""
-    if suffix == ".webp":
-        return head.startswith(b"RIFF") and head[8:12] == b"WEBP"
-    return head.startswith(SIGNATURES.get(suffix, (b"\0" * 13,)))
 
 
 def images_state(root: Path) -> bytes:

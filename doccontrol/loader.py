@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from .config import Config
 from .model import Document, Finding, HistoryRow, Part, Prepared
+from .pictures import with_pictures, worktree_reader
 from .schema import FrontMatter, describe_errors
 from .signing import has_private_key
 from .yamlread import YamlProblem, read_yaml
@@ -53,6 +54,7 @@ class Source:
 class LoadResult:
     documents: list[Document]
     findings: list[Finding]
+    pictures: dict[str, bytes] = field(default_factory=dict)  # the bytes of the documents' pictures, by sha256
 
 
 def number_in_name(name: str) -> str | None:
@@ -272,6 +274,7 @@ def load_worktree(config: Config, cache=None) -> LoadResult:
     if cache is not None:
         cache.save()
     result.findings[:0] = findings
+    result.documents = with_pictures(result.documents, worktree_reader(config.root), result.pictures)
     return result
 
 

@@ -104,6 +104,15 @@ class HistoryRow:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A picture a document shows (`![…](images/…)`): its path in the repository and the sha256 of its bytes
+    ("" when there is no such file), which the document's fingerprint covers."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Part:
     """A file of a multi-file document (the manual's chapters)."""
 
@@ -137,6 +146,7 @@ class Document:
     superseded_by: str | None = None
     obsolete_reason: str | None = None
     parts: tuple[Part, ...] = ()
+    pictures: tuple[Picture, ...] = ()
     body_line: int = 1
     key_lines: dict[str, int] = field(default_factory=dict)
 
@@ -245,7 +255,8 @@ def fingerprint(doc: Document) -> str:
     """sha256 over the body and the controlled metadata, never over the signatures.
 
     Status, effective date and approvals are left out: they are what approval and
-    release add, and must not change what was approved.
+    release add, and must not change what was approved. The pictures the text shows are
+    in, by their bytes' sha256, so that replacing one after approval is an edit too.
     """
     meta = {name: getattr(doc, name) for name in FINGERPRINT_FIELDS}
     meta["prepared"] = doc.prepared.name
@@ -258,6 +269,8 @@ def fingerprint(doc: Document) -> str:
         "body": normalise_text(doc.body),
         "parts": [[part.path.rsplit("/", 1)[-1], normalise_text(part.text)] for part in doc.parts],
     }
+    if doc.pictures:
+        payload["pictures"] = [[picture.path, picture.sha256] for picture in doc.pictures]
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 

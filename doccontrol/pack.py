@@ -26,7 +26,7 @@ from .config import Config
 from .errors import DoccontrolError
 from .fileio import atomic_write_bytes
 from .messages import Messages
-from .model import Document, Finding, Severity, fingerprint
+from .model import Document, Finding, Picture, Severity, fingerprint
 from .outputs import checked_file
 from .publication import Change, Publication
 from .register import COLUMNS, column_labels, format_register, register_rows, sort_key
@@ -34,6 +34,7 @@ from .render import docx
 
 # The pack's own file and folder names (受控文件清单, 作废文件, 条款对照表, 签名记录 …) are the catalogue's `pack`.
 MANIFEST = "manifest.json"
+PICTURES = "pictures"  # under the signed record's sources/
 MANIFEST_FORMAT = "doccontrol-audit-pack/2"
 KEY_VERIFIED = "key-verified: SSH signatures checked against the roster in force when each was made"
 
@@ -72,7 +73,8 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
     labels = config.messages
     documents = sorted(publication.documents, key=sort_key)
     items = [docx.rendition(config, doc, unsigned=publication.unsigned) for doc in documents]
-    rendered = docx.render(config, items, use_cache=use_cache, progress=_progress(progress))
+    rendered = docx.render(config, items, use_cache=use_cache, progress=_progress(progress),
+                           pictures=publication.pictures)
     stamp = dt.datetime(as_of.year, as_of.month, as_of.day)
     files: dict[str, tuple[bytes, dict]] = {}
     for item, data in zip(items, rendered.files):
@@ -82,7 +84,9 @@ def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool =
             "effective": doc.effective.isoformat() if doc.effective else None,
             "commit": publication.commits.get(doc.number), "fingerprint": fingerprint(doc),
             "signatures": [{"role": labels.role_label(sig.role), "name": sig.name, "at": sig.at.isoformat(),
-                            "key": sig.key} for sig in doc.approvals]})
+                            "key": sig.key} for sig in doc.approvals],
+            **({"pictures": {p.path: f"{labels.pack.record}/{picture_member(p)}" for p in doc.pictures}}
+               if doc.pictures else {})})
     for name, data in _lists(config, publication, documents, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
     files.update(_distribution(config, ws.copy_rows(), as_of, stamp))
@@ -196,6 +200,9 @@ def record_files(sources: dict[str, bytes], publication, labels: Messages) -> di
 
     evaluation = publication.evaluation
     files: dict[str, bytes] = {f"sources/{path}": data for path, data in sources.items()}
+    for picture in (p for doc in publication.documents for p in doc.pictures):
+        if picture.sha256 in publication.pictures:
+            files[picture_member(picture)] = publication.pictures[picture.sha256]
     chain = evaluation.chain
     files[ledger_path(CONFIGURATION)] = "".join(e.raw + "\n" for e in chain.entries).encode("utf-8")
     for doc in publication.documents:
@@ -207,6 +214,12 @@ def record_files(sources: dict[str, bytes], publication, labels: Messages) -> di
     files["allowed_signers"] = "".join(f'"{name}" namespaces="doccontrol" {key}\n' for name, key in signers).encode()
     files["README.txt"] = labels.pack.record_readme.encode("utf-8")
     return files
+
+
+def picture_member(picture: Picture) -> str:
+    """Where the pack keeps a picture's approved bytes: by content, since two documents released at different
+    times may show different pictures under one path."""
+    return f"sources/{PICTURES}/{picture.sha256.split(':')[-1]}{Path(picture.path).suffix.lower()}"
 
 
 def _entries(cycle) -> list:

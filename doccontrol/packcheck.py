@@ -22,6 +22,7 @@ from .loader import MANUAL_INDEX, Source, load_sources
 from .messages import LOCALES, catalogue
 from .model import Finding, fingerprint
 from .pack import MANIFEST
+from .pictures import mapping_reader, with_pictures
 from .signing import Verifier
 from .verification import Evaluation, evaluate
 
@@ -117,7 +118,10 @@ def _check_document(entry: dict, members: dict[str, bytes], evaluation: Evaluati
     loaded = load_sources([Source(main, parts)], texts)
     if not loaded.documents:
         return [Finding(where, 1, "pack", f"the source of {number} is missing or unreadable", FIX)]
-    stamp = fingerprint(loaded.documents[0])
+    listed = entry.get("pictures") if isinstance(entry.get("pictures"), dict) else {}
+    pictures = {path: members[str(name)] for path, name in listed.items() if str(name) in members}
+    shown = with_pictures(loaded.documents, mapping_reader(pictures), {})
+    stamp = fingerprint(shown[0])
     if stamp != cycle.fingerprint or stamp != entry.get("fingerprint"):
         return [Finding(where, 1, "pack", f"the source of {number} is not the content its signers signed", FIX)]
     return []

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from .ledger import CONFIGURATION, ledger_path, subject_of
 from .loader import MANUAL_INDEX, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
+from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed
 from .repo import CommitInfo, LedgerHistory, Repo
 from .signing import Verifier
@@ -40,6 +41,7 @@ class Proof:
     release_commits: dict[tuple[str, str], CommitInfo] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     unprovable: list[str] = field(default_factory=list)  # revisions whose text the history no longer holds
+    pictures: dict[str, bytes] = field(default_factory=dict)  # the released documents' pictures, by sha256
 
 
 def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: bool = True) -> Proof:
@@ -73,6 +75,7 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
         problem = _check_content(proof, reader, signed, commit)
         if problem:
             _add(proof, record, signed, problem)
+    proof.pictures = reader.pictures
     proof.findings[:0] = evaluation.findings
     return proof
 
@@ -200,6 +203,8 @@ class _Reader:
         self._sources: dict[tuple[str, str], tuple[Source, dict[str, str]] | None] = {}
         self._parsed: dict[tuple, Document | None] = {}
         self._stamps: dict[tuple, str] = {}
+        self._shown: dict[tuple[str, str], Document] = {}  # documents that show pictures, with those at the commit
+        self.pictures: dict[str, bytes] = {}  # the bytes of those pictures, by sha256
 
     def prefetch(self, wanted: list[tuple[str, str]]) -> None:
         """Find the files of every (commit, path) at once: one process for the blob ids, one for the contents."""
@@ -227,6 +232,26 @@ class _Reader:
             texts = {path: contents.get(blob, b"") for path, blob in key}
             result = load_sources([source], texts, self.cache)
             self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
+        self._add_pictures(wanted)
+
+    def _add_pictures(self, wanted: list[tuple[str, str]]) -> None:
+        """Each wanted document that shows pictures, with the digests of those pictures in its commit's tree
+        (one process for all their blob ids, one for their bytes)."""
+        shown: dict[tuple[str, str], tuple[Document, list[str]]] = {}
+        for sha, path in wanted:
+            item = self._sources[(sha, path)]
+            doc = self._parsed.get(self._key(item)) if item else None
+            paths = picture_paths(texts_of(doc)) if doc is not None else []
+            if doc is not None and paths:
+                shown[(sha, path)] = (doc, paths)
+        if not shown:
+            return
+        found = self.repo.objects([f"{sha}:{p}" for (sha, _), (_, paths) in shown.items() for p in paths])
+        blobs = self.repo.blobs([oid for oid, kind in found.values() if kind == "blob"])
+        for (sha, path), (doc, _) in shown.items():
+            def read(paths: list[str], sha: str = sha) -> dict[str, bytes | None]:
+                return {p: blobs.get(found.get(f"{sha}:{p}", ("", ""))[0]) for p in paths}
+            self._shown[(sha, path)] = with_pictures([doc], read, self.pictures)[0]
 
     @staticmethod
     def _key(item: tuple[Source, dict[str, str]]) -> tuple:
@@ -236,14 +261,16 @@ class _Reader:
     def document(self, commit: str, path: str) -> Document | None:
         if (commit, path) not in self._sources:
             self.prefetch([(commit, path)])
+        if (commit, path) in self._shown:
+            return self._shown[(commit, path)]
         item = self._sources[(commit, path)]
         return self._parsed.get(self._key(item)) if item else None
 
     def fingerprint(self, commit: str, path: str) -> str:
+        doc = self.document(commit, path)
         item = self._sources[(commit, path)]
-        key = self._key(item) if item else ()
+        key = (self._key(item) if item else ()) + (doc.pictures if doc else ())
         if key not in self._stamps:
-            doc = self._parsed.get(key)
             self._stamps[key] = fingerprint(doc) if doc else ""
         return self._stamps[key]
 
@@ -275,4 +302,16 @@ def documents_at(repo: Repo, rev: str, config, cache=None):
                 and all(files.get(p) != "120000" for p in s.parts)]
     texts = repo.read_files(rev, [p for s in readable for p in [s.main, *s.parts]])
     result = load_sources(readable, texts, cache)
-    return LoadResult(result.documents, findings + result.findings)
+    pictures: dict[str, bytes] = {}
+    documents = with_pictures(result.documents, tree_reader(repo, rev), pictures)
+    return LoadResult(documents, findings + result.findings, pictures)
+
+
+def tree_reader(repo: Repo, rev: str) -> PictureReader:
+    """Read pictures from a commit's tree (one process for the blob ids, one for the bytes)."""
+    def read(paths: list[str]) -> dict[str, bytes | None]:
+        found = repo.objects([f"{rev}:{path}" for path in paths])
+        blobs = repo.blobs([oid for oid, kind in found.values() if kind == "blob"])
+        return {path: blobs.get(found.get(f"{rev}:{path}", ("", ""))[0]) for path in paths}
+
+    return read

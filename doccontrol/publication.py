@@ -16,6 +16,7 @@ whose present content the working tree's record proves released, and says so.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import clock
@@ -74,6 +75,7 @@ class Publication:
     unsigned: bool = False
     config: Config | None = None
     evaluation: Evaluation | None = None
+    pictures: Mapping[str, bytes] = field(default_factory=dict)  # the documents' pictures, by sha256
 
 
 def full_history_repo(root) -> Repo | None:
@@ -122,6 +124,7 @@ def from_proof(config: Config, proof: Proof, as_of: dt.date) -> Publication:
         publication.documents.append(with_record(doc, cycle))
         publication.commits[number] = proof.release_commits[(number, cycle.revision)].sha
     _add_changes(publication, evaluation)
+    publication.pictures = proof.pictures
     return publication
 
 
@@ -135,6 +138,7 @@ def approved_in_worktree(config: Config, as_of: dt.date, verifier: Verifier, cac
     publication.notice = NO_HISTORY_NOTICE + (f"; {UNSIGNED_NOTICE}" if publication.unsigned else "")
     loaded = load_worktree(config, cache)
     publication.findings = loaded.findings + ledger_findings
+    publication.pictures = loaded.pictures
     for doc in loaded.documents:
         record = evaluation.record(doc.number)
         cycle = _in_force(record, as_of)
@@ -196,10 +200,12 @@ def _add_changes(publication: Publication, evaluation: Evaluation) -> None:
     publication.upcoming.sort(key=lambda c: (c.date, c.number))
 
 
-def preview_documents(documents: list[Document], findings: list[Finding]) -> Publication:
+def preview_documents(documents: list[Document], findings: list[Finding],
+                      pictures: Mapping[str, bytes] | None = None) -> Publication:
     """The working tree as it stands, drafts included (for `build --preview` only)."""
     shown = [doc for doc in documents if doc.status != "obsolete"]
-    return Publication(clock.today(), shown, {}, [f for f in findings if f.severity is Severity.ERROR], preview=True)
+    return Publication(clock.today(), shown, {}, [f for f in findings if f.severity is Severity.ERROR], preview=True,
+                       pictures=pictures or {})
 
 
 @dataclass(frozen=True)
@@ -220,6 +226,7 @@ class ReleaseIndex:
 
     def __init__(self, proof: Proof):
         self._records = proof.evaluation.records
+        self.pictures = proof.pictures
         self._by_number: dict[str, list[Released]] = {}
         for number, record in proof.evaluation.records.items():
             if proof.evaluation.doubtful(number):
@@ -257,6 +264,7 @@ class Selected:
     mark: str | None
     config: Config
     notice: str = ""
+    pictures: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def select_revision(config: Config, verifier: Verifier, cache, number: str, revision: str | None, as_of: dt.date,
@@ -282,6 +290,7 @@ def select_revision(config: Config, verifier: Verifier, cache, number: str, revi
     current = next((doc for doc in publication.documents if doc.number == number), None)
     selected = _choose(publication, released, number, revision, current, working)
     selected.notice = publication.notice
+    selected.pictures = publication.pictures
     return selected
 
 

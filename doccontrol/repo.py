@@ -223,13 +223,6 @@ class Repo:
             return False
         return True
 
-    def is_ancestor(self, commit: str, of: str) -> bool:
-        try:
-            self._git("merge-base", "--is-ancestor", commit, of)
-        except RepoError:
-            return False
-        return True
-
     def new_commits(self, old: str | None, new: str) -> list[str]:
         """The commits reachable from new and not from old (or from no other ref when old is None), oldest first."""
         limit = [f"^{old}"] if old else ["--not", "--all"]

@@ -510,19 +510,23 @@ class ChangeControl:
                        ledger_lines: dict[str, str], subject: str, with_drafts: bool = False) -> str:
         """Write the edited documents and the new ledger lines, commit them together; undo on failure.
 
-        with_drafts (submit): the documents' own uncommitted edits are what is submitted, so they go
-        into the same commit; otherwise uncommitted changes to any file touched are refused."""
+        with_drafts (submit): the documents' own uncommitted edits (their pictures under images/ too) are
+        what is submitted, so they go into the same commit; otherwise uncommitted changes to any file
+        touched, or to a picture a document shows, are refused."""
         with self._locked_repo() as repo:
-            touched = [p for doc in docs for p in doc_paths(doc)] + list(ledger_lines)
+            pictures = sorted({p.path for doc in docs for p in doc.pictures})
+            touched = [p for doc in docs for p in doc_paths(doc)] + list(ledger_lines) + pictures
             drafts, renamed = _changed_document_files(repo, docs) if with_drafts else ([], [])
-            _require_clean(repo, [p for p in touched if p not in drafts], docs, allowed={*drafts, *renamed})
+            new_pictures = sorted(repo.dirty_paths() & set(pictures)) if with_drafts else []
+            _require_clean(repo, [p for p in touched if p not in drafts], docs,
+                           allowed={*drafts, *renamed, *new_pictures})
             texts = {path: frontmatter.edited(self.ws.root / path, *changes) for path, changes in edits.items()}
             texts.update({path: (self.ws.root / path).read_text(encoding="utf-8") for path in drafts
                           if path not in texts})
             for path, line in ledger_lines.items():
                 full = self.ws.root / path
                 texts[path] = (full.read_text(encoding="utf-8") if full.is_file() else "") + line + "\n"
-            sha = _write_and_commit(repo, self.ws.root, texts, subject, removed=renamed)
+            sha = _write_and_commit(repo, self.ws.root, texts, subject, removed=renamed, also=new_pictures)
         self.ws.forget()
         return sha
 

@@ -18,6 +18,7 @@ from .cache import ParseCache, code_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .images import images_state
+from .pictures import picture_bytes, worktree_reader
 from .loader import (
     MANUAL_INDEX,
     private_key_finding,
@@ -95,7 +96,7 @@ class Workspace:
         findings += configuration_findings(evaluation.chain, self._working_roster(), CONFIG_FILE)
         findings += self._private_keys_elsewhere(loaded.documents)
         findings += self._copies_overdue(evaluation)
-        return LoadResult(documents, findings)
+        return LoadResult(documents, findings, loaded.pictures)
 
     def copy_rows(self):
         """The distribution register (see `copies.register`)."""
@@ -191,17 +192,17 @@ class Workspace:
 
     def released_sources(self, publication) -> dict[str, bytes]:
         """The bytes of every published document's files as released (from its release commit, or, without
-        history, the working tree)."""
+        history, the working tree), read in one pass."""
         from .repo import Repo
 
         wanted = {doc.number: [doc.path, *(part.path for part in doc.parts)] for doc in publication.documents}
         if not publication.commits:
             return {path: (self.root / path).read_bytes() for paths in wanted.values() for path in paths}
-        found: dict[str, bytes] = {}
+        names = {f"{publication.commits[number]}:{path}": path for number, paths in wanted.items() for path in paths}
         with Repo(self.root) as repo:
-            for number, paths in wanted.items():
-                found.update(repo.read_files(publication.commits[number], paths))
-        return found
+            found = repo.objects(list(names))
+            blobs = repo.blobs([oid for oid, kind in found.values() if kind == "blob"])
+        return {names[name]: blobs[oid] for name, (oid, _) in found.items() if oid in blobs}
 
     def releases(self):
         """Every proven release (see `publication.release_index`), proven once per Workspace; None without history."""
@@ -228,6 +229,8 @@ class Workspace:
         selected = select_revision(self.config, verifier, cache, number, revision, clock.today(), working,
                                    allow_no_history)
         self.keep_verified(verifier)
+        if selected.doc is working:  # the draft: its pictures as they are in the working tree
+            selected.pictures = {**selected.pictures, **picture_bytes(working, worktree_reader(self.root))}
         return selected
 
     def site_options(self, working: bool = False):
@@ -249,7 +252,7 @@ class Workspace:
         cache = self.parse_cache()
         loaded = load_worktree(self.config, cache)
         evaluated = self._load(cache)
-        return preview_documents(evaluated.documents, loaded.findings)
+        return preview_documents(evaluated.documents, loaded.findings, evaluated.pictures)
 
     def check(self, strict: bool = False, today: dt.date | None = None, use_cache: bool | None = None) -> CheckReport:
         today = today or clock.today()

@@ -288,14 +288,16 @@ def test_no_resource_is_loaded_from_another_host(site):
     assert "fonts.googleapis.com" not in (site / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_document_that_loads_a_remote_image_is_not_published(runner, released_repo, tmp_path):
+def test_a_remote_image_is_never_loaded_by_the_site(runner, released_repo, tmp_path):
+    """check refuses it; a preview shows its description instead of asking another host for it."""
     path = next((released_repo / "procedures").glob("QP-SH-001-*.md"))
-    path.write_text(path.read_text(encoding="utf-8") + "\n![logo](https://cdn.example.com/logo.png)\n",
+    path.write_text(path.read_text(encoding="utf-8") + "\n![公司标志](https://cdn.example.com/logo.png)\n",
                     encoding="utf-8")
+    assert "is not in the repository (https:)" in invoke(runner, released_repo, "check", expect=1).output
     out = tmp_path / "preview"
-    result = build(runner, released_repo, out, "--preview", expect=1)
-    assert "other hosts" in result.output and "cdn.example.com" in result.output
-    assert not out.exists() and leftovers(tmp_path) == []
+    build(runner, released_repo, out, "--preview")
+    assert not any("cdn.example.com" in page.read_text(encoding="utf-8") for page in out.rglob("*.html"))
+    assert "<span>公司标志</span>" in (out / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
 
 
 def test_chinese_search_index_splits_compounds(runner, repo, tmp_path):

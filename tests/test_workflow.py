@@ -126,6 +126,23 @@ def test_future_effective_date_is_not_yet_current(runner, released_repo):
     assert "QP-SH-001,客户投诉处理程序,程序文件,A/0,生效" in table
 
 
+def test_register_shows_what_is_in_force_today_and_apart_what_is_pending(runner, released_repo):
+    open_revision(runner, released_repo)
+    table = invoke(runner, released_repo, "register").output
+    in_force, pending = table.split("\n待生效与在办（尚未生效，不在受控清单内）\n\n")
+    assert "QP-SH-001  客户投诉处理程序  程序文件  A/0          生效" in in_force
+    assert "QP-SH-001  客户投诉处理程序  程序文件  A/1          草稿" in pending
+    assert "A/1" not in in_force and "QR-SH-001" not in pending
+    complete_revision(runner, released_repo, effective="2026-12-01")
+    table = invoke(runner, released_repo, "register").output
+    assert "A/0          生效" in table.split("待生效与在办")[0]
+    assert "A/1          已发布，2026-12-01 生效" in table.split("待生效与在办")[1]
+    assert invoke(runner, released_repo, "register", "--format", "csv").output.count("QP-SH-001") == 1
+    rows = json.loads(invoke(runner, released_repo, "register", "--format", "json").output)
+    assert [(r["number"], r["revision"], r["in_force"]) for r in rows if r["number"] == "QP-SH-001"] == [
+        ("QP-SH-001", "A/0", True), ("QP-SH-001", "A/1", False)]
+
+
 def test_major_revision(runner, released_repo):
     open_revision(runner, released_repo, major=True)
     assert "revision: B/0" in read(released_repo)
@@ -397,7 +414,8 @@ def test_edit_of_an_effective_document_is_caught_even_with_a_recomputed_fingerpr
     replace_in(released_repo, "24 小时内响应", "72 小时内响应")
     git(released_repo, "commit", "-qam", "quiet change")
     out = invoke(runner, released_repo, "check", expect=1).output
-    assert "QP-SH-001 A/0 was changed after its release: the text is not what was approved [edited-after-release]" in out
+    assert ("QP-SH-001 A/0 was changed after its release: the text (or a picture it shows) is not what was approved"
+            " [edited-after-release]") in out
     assert "QP-SH-001" in published(released_repo, dt.date(2026, 11, 20))  # from the release commit, unchanged
     assert "24 小时内响应" in published(released_repo, dt.date(2026, 11, 20))["QP-SH-001"].body
     export = tmp_path / "export"

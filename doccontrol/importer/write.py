@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import DoccontrolError
 from ..fileio import atomic_write_bytes, atomic_write_text
-from ..images import IMAGE_FOLDER
+from ..pictures import IMAGE_FOLDER
 from ..repo import RepoError
 from ..workspace import Workspace
 from .plan import Plan

@@ -282,6 +282,9 @@ class Cli:
     number: str
     title: str
     department: str
+    pending_title: str
+    released_ahead: str
+    unproven: str
     revision: str
 
 

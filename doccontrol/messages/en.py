@@ -9,8 +9,8 @@ The signed record of this pack
 
 This folder holds the signed record of every document in this audit pack, for a certification body
 to verify on its own:
-- sources/: the text of each document as released (Markdown); its content fingerprint is what the
-  signatures are about;
+- sources/: the text of each document as released (Markdown) and its pictures (pictures/, named by
+  their content); its content fingerprint is what the signatures are about;
 - signatures/: each document's signed statements (prepared, reviewed, approved, released), and
   configuration.jsonl (every approved version of the roster and its public keys; version 1 is the
   trust anchor);
@@ -283,6 +283,9 @@ MESSAGES = Messages(
         number="Number",
         title="Title",
         department="Department",
+        pending_title="Pending (not yet in force, not in the register)",
+        released_ahead="Released, effective {date}",
+        unproven="Not in force (the signed record does not prove it)",
         revision="Revision",
     ),
 )

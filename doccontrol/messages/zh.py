@@ -8,7 +8,7 @@ RECORD_README = """\
 签名记录 / The signed record of this pack
 
 本文件夹保存本审核包中每份文件的签名记录，供认证机构独立核验：
-- sources/：各文件发布时的原文（Markdown），其内容指纹即签名所针对的内容；
+- sources/：各文件发布时的原文（Markdown）及其图片（pictures/，按内容命名），其内容指纹即签名所针对的内容；
 - signatures/：各文件的签名声明（编制、审核、批准、发布），以及 configuration.jsonl（人员名册及其公钥的各个批准版本，第 1 版为信任锚）；
 - allowed_signers：名册中全部公钥，OpenSSH 格式。
 
@@ -264,6 +264,9 @@ MESSAGES = Messages(
         number="编号",
         title="名称",
         department="部门",
+        pending_title="待生效与在办（尚未生效，不在受控清单内）",
+        released_ahead="已发布，{date} 生效",
+        unproven="未生效（签名记录未证实）",
         revision="版本",
     ),
 )

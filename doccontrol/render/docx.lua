@@ -83,9 +83,10 @@ local function plain_styles(element)
 end
 
 -- Footnotes become numbered notes (注, under the job's `notes` heading) at the end of the document,
--- so that each document of a batch stays self-contained. Images are not in the released text:
--- their description is kept.
-local function text_blocks(parts, format, breaks, notes_label)
+-- so that each document of a batch stays self-contained. An image whose approved picture docx.py
+-- wrote (`pictures`: the image reference as written → that file) shows it; any other image shows
+-- its description.
+local function text_blocks(parts, format, breaks, pictures, notes_label)
   local notes = pandoc.List {}
   local blocks = pandoc.Blocks {}
   for index, text in ipairs(parts) do
@@ -94,7 +95,17 @@ local function text_blocks(parts, format, breaks, notes_label)
         notes:insert(note.content)
         return pandoc.Superscript { pandoc.Str(tostring(#notes)) }
       end,
-      Image = function(image) return image.caption end,
+      Image = function(image)
+        local file = pictures[image.src]
+        if not file then return image.caption end
+        local handle = assert(io.open(file, 'rb'))
+        local name = file:match('[^/]+$')
+        pandoc.mediabag.insert(name, nil, handle:read('a'))
+        handle:close()
+        image.src = name
+        image.title = ''
+        return image
+      end,
       Table = widths_by_content,
       Div = plain_styles,
       Span = plain_styles,
@@ -168,7 +179,7 @@ handle:close()
 for position, batch in ipairs(jobs.batches) do
   local blocks = pandoc.Blocks {}
   for n, job in ipairs(batch.docs) do
-    local body = text_blocks(job.parts, jobs.body_format, job.breaks, job.notes)
+    local body = text_blocks(job.parts, jobs.body_format, job.breaks, job.pictures or {}, job.notes)
     local front = pandoc.read(job.front, 'markdown').blocks
     if job.toc then front, body = with_contents(front, body) end
     local content = pandoc.Blocks {}

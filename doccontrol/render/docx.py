@@ -27,7 +27,7 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 from xml.sax.saxutils import escape
 
 import pypandoc
@@ -40,6 +40,7 @@ from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..markdown_checks import refuse_beyond_limits
 from ..messages import Messages
 from ..model import ROLES, Document, Revision, RevisionError, fingerprint
+from ..pictures import image_targets, is_showable, picture_path, texts_of
 from . import docx_reference as reference
 from . import docx_split
 from .markdown_ext import literal_blanks
@@ -176,7 +177,7 @@ def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_
     selected = ws.select_revision(number, revision, allow_no_history=allow_no_history)
     item = rendition(selected.config, selected.doc, selected.mark)
     path = checked_file(ws.config, Path(out_dir) / item.file_name, "docx", force)
-    atomic_write_bytes(path, render(selected.config, [item], use_cache=ws.use_cache).files[0])
+    atomic_write_bytes(path, render(selected.config, [item], use_cache=ws.use_cache, pictures=selected.pictures).files[0])
     return Exported(path, selected.notice)
 
 
@@ -189,8 +190,11 @@ class Rendered:
 
 
 def render(config: Config, items: list[Rendition], *, use_cache: bool = True, write_cache: bool = True,
-           progress: Progress | None = None) -> Rendered:
+           progress: Progress | None = None, pictures: Mapping[str, bytes] | None = None) -> Rendered:
     """The finished .docx bytes of each item; converts only what the cache does not hold.
+
+    pictures: the bytes of the documents' pictures by sha256 (see pictures.py); a picture shown in a
+    text is embedded when its approved bytes are there and are a picture, else its description stands.
 
     With write_cache=False nothing is written under the repository's cache folder (the reference
     documents are built in a temporary folder and the conversions are not kept). A document beyond
@@ -198,14 +202,15 @@ def render(config: Config, items: list[Rendition], *, use_cache: bool = True, wr
     refuse_beyond_limits((item.doc for item in items), "convert to Word")
     if not write_cache:
         with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-refs-") as scratch:
-            return _render(scratch / "docx", items, use_cache=False, store=False, progress=progress)
+            return _render(scratch / "docx", items, use_cache=False, store=False, progress=progress,
+                           pictures=pictures or {})
     cache = config.cache_dir / "docx" / renderer_version()
     drop_other_versions(cache)
-    return _render(cache, items, use_cache=use_cache, store=True, progress=progress)
+    return _render(cache, items, use_cache=use_cache, store=True, progress=progress, pictures=pictures or {})
 
 
 def _render(cache: Path, items: list[Rendition], *, use_cache: bool, store: bool,
-            progress: Progress | None) -> Rendered:
+            progress: Progress | None, pictures: Mapping[str, bytes]) -> Rendered:
     version = cache.name
     results: list[bytes | None] = [None] * len(items)
     todo = []
@@ -230,7 +235,8 @@ def _render(cache: Path, items: list[Rendition], *, use_cache: bool, store: bool
             progress(done, len(items))
 
     if todo:
-        convert([(i, items[i]) for i in todo], references(cache, version, [items[i].labels for i in todo]), finished)
+        convert([(i, items[i]) for i in todo], references(cache, version, [items[i].labels for i in todo]), finished,
+                pictures=pictures)
     return Rendered(results, len(todo))
 
 
@@ -286,7 +292,8 @@ def _cover_break(path: Path) -> str:
 
 
 def convert(items: list[tuple[int, Rendition]], refs: dict[tuple[str, bool], Reference],
-            on_done: Callable[[int, dict[str, bytes]], None], workers: int | None = None):
+            on_done: Callable[[int, dict[str, bytes]], None], workers: int | None = None,
+            pictures: Mapping[str, bytes] | None = None):
     """Convert in batches through `pandoc lua` processes, one per core; on_done(index, package parts) for each.
 
     The job list goes to pandoc in a file (pandoc 3.9 crashes on ~90 paths as arguments).
@@ -296,13 +303,14 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[tuple[str, bool], Ref
     batches = _batches(items)
     workers = workers or min(os.cpu_count() or 1, len(batches))
     with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-docx-") as tmp:
+        files = picture_files(tmp, [item.doc for _, item in items], pictures or {})
         shares = [batches[w::workers] for w in range(workers)]
         processes, events = [], queue.Queue()
         try:
             for w, share in enumerate(shares):
                 jobs = {"body_format": BODY_FORMAT, "batches": [
                     {"reference": str(refs[kind].path), "out": f"{tmp}/{w}-{b}.docx",
-                     "docs": [job(item, refs[kind].cover_break) for _, item in batch]}
+                     "docs": [job(item, refs[kind].cover_break, files) for _, item in batch]}
                     for b, (kind, batch) in enumerate(share)]}
                 _start(tmp, w, jobs, events, processes)
             running = len(processes)
@@ -367,14 +375,42 @@ def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue, processes: l
 
 # -- the controlled-document furniture, as pandoc Markdown -------------------------------------
 
-def job(item: Rendition, cover_break: str) -> dict:
-    """What docx.lua converts for one item: the furniture before and after the text, and the text's files.
+def job(item: Rendition, cover_break: str, files: Mapping[str, str] | None = None) -> dict:
+    """What docx.lua converts for one item: the furniture before and after the text, the text's files, and
+    the picture file for each image reference the text makes (as written there).
 
     The manual gets a table of contents (目录) and starts each chapter file on a new page."""
     doc = item.doc
     manual = doc.type == "manual" and not item.blank
     return {"front": front_markdown(item, cover_break), "parts": body_parts(doc), "tail": tail_markdown(item),
-            "toc": manual, "breaks": manual, "notes": item.labels.word.notes}
+            "toc": manual, "breaks": manual, "pictures": shown_pictures(doc, files or {}),
+            "notes": item.labels.word.notes}
+
+
+def picture_files(tmp: Path, documents: list[Document], pictures: Mapping[str, bytes]) -> dict[str, str]:
+    """Write each picture the documents show whose approved bytes are at hand (and are a picture of the type
+    its name says) into tmp, once per content; returns the file of each, by sha256."""
+    files: dict[str, str] = {}
+    for picture in (p for doc in documents for p in doc.pictures):
+        data = pictures.get(picture.sha256)
+        if picture.sha256 in files or data is None or not is_showable(picture.path, data):
+            continue
+        path = tmp / f"picture-{picture.sha256.split(':')[-1]}{Path(picture.path).suffix.lower()}"
+        path.write_bytes(data)
+        files[picture.sha256] = str(path)
+    return files
+
+
+def shown_pictures(doc: Document, files: Mapping[str, str]) -> dict[str, str]:
+    """The picture file for each image reference of the text, keyed by the reference as written."""
+    by_path = {p.path: files[p.sha256] for p in doc.pictures if p.sha256 in files}
+    shown = {}
+    for text in texts_of(doc):
+        for _, target in image_targets(text):
+            path = picture_path(target)
+            if path in by_path:
+                shown[target] = by_path[path]
+    return shown
 
 
 def body_parts(doc: Document) -> list[str]:

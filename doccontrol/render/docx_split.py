@@ -15,6 +15,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
+
+from ..pictures import MEDIA_TYPES
 
 DOCUMENT = "word/document.xml"
 NUMBERING = "word/numbering.xml"
@@ -29,7 +32,12 @@ ABSTRACT_USE = re.compile(r'<w:abstractNumId w:val="(\d+)" />')
 NSID = re.compile(r'<w:nsid w:val="[0-9A-F]+" />')
 RELATIONSHIP = re.compile(r"<Relationship [^>]*/>")
 REL_USE = re.compile(r'(r:id=")(rId\d+)(")')
+EMBED_USE = re.compile(r'(r:embed=")(rId\d+)(")')
+DRAWING_ID = re.compile(r'(<(?:wp:docPr|pic:cNvPr) [^>]*?\bid=")(\d+)(")')
 HYPERLINK_TYPE = "/relationships/hyperlink"
+IMAGE_TYPE = "/relationships/image"
+CONTENT_TYPES = "[Content_Types].xml"
+MEDIA = "word/media/"
 FIRST_NUM = 1000
 
 
@@ -48,8 +56,11 @@ def split_batch(data: bytes) -> list[dict[str, bytes]]:
         body, _ = _renumber(BOOKMARK_ID, xml[mark.end(): end], str)
         body, own_numbering = _numbering(body, numbering)
         body, own_rels = _relationships(body, rels)
-        documents.append({**parts, DOCUMENT: (head + body + tail).encode("utf-8"),
-                          NUMBERING: own_numbering.encode("utf-8"), RELS: own_rels.encode("utf-8")})
+        body, own_rels, media = _pictures(body, own_rels, parts)
+        shared = {name: data for name, data in parts.items() if not name.startswith(MEDIA)}
+        documents.append({**shared, **media, DOCUMENT: (head + body + tail).encode("utf-8"),
+                          NUMBERING: own_numbering.encode("utf-8"), RELS: own_rels.encode("utf-8"),
+                          CONTENT_TYPES: _content_types(parts[CONTENT_TYPES].decode("utf-8"), media)})
     return documents
 
 
@@ -94,8 +105,35 @@ def _relationships(body: str, rels: str) -> tuple[str, str]:
     """The body with its hyperlinks' relationship ids renumbered, and a relationships part holding only those."""
     entries = RELATIONSHIP.findall(rels)
     links = {re.search(r'Id="([^"]+)"', e).group(1): e for e in entries if HYPERLINK_TYPE in e}
-    shared = [e for e in entries if HYPERLINK_TYPE not in e]
+    shared = [e for e in entries if HYPERLINK_TYPE not in e and IMAGE_TYPE not in e]
     body, link_map = _renumber(REL_USE, body, lambda k: f"rIdLink{k}", known=links)
     own = [re.sub(r'Id="[^"]+"', f'Id="{new}"', links[old]) for old, new in link_map.items()]
     root = rels[: rels.index("<Relationship ")] if entries else rels.replace("</Relationships>", "")
     return body, root + "".join(shared + own) + "</Relationships>"
+
+
+def _pictures(body: str, rels: str, parts: dict[str, bytes]) -> tuple[str, str, dict[str, bytes]]:
+    """The body with its pictures' relationship ids and drawing ids renumbered from the start, the relationships
+    part with one image relationship per picture it shows, and those pictures' media parts, renamed."""
+    batch_rels = parts[RELS].decode("utf-8")
+    images = {re.search(r'Id="([^"]+)"', e).group(1): re.search(r'Target="([^"]+)"', e).group(1)
+              for e in RELATIONSHIP.findall(batch_rels) if IMAGE_TYPE in e}
+    body, image_map = _renumber(EMBED_USE, body, lambda k: f"rIdPicture{k}", known=images)
+    counter = iter(range(1, 1_000_000))
+    body = DRAWING_ID.sub(lambda m: f"{m.group(1)}{next(counter)}{m.group(3)}", body)
+    media, own = {}, []
+    for old, new in image_map.items():
+        target = images[old]
+        name = f"media/{new}{target[target.rfind('.'):] if '.' in target else ''}"
+        media[f"word/{name}"] = parts[f"word/{target}"]
+        own.append(f'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006{IMAGE_TYPE}" '
+                   f'Id="{new}" Target="{name}" />')
+    return body, rels.replace("</Relationships>", "".join(own) + "</Relationships>"), media
+
+
+def _content_types(types: str, media: dict[str, bytes]) -> bytes:
+    """The batch's content types without its pictures' overrides, plus one for each of this document's."""
+    types = re.sub(r'<Override PartName="/word/media/[^"]*" ContentType="[^"]*" />', "", types)
+    kinds = {name: MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream") for name in media}
+    own = "".join(f'<Override PartName="/{name}" ContentType="{kinds[name]}" />' for name in sorted(media))
+    return types.replace("</Types>", own + "</Types>").encode("utf-8")

@@ -20,7 +20,7 @@ import html
 import logging
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import clock
@@ -39,6 +39,7 @@ from .site_engine import run_mkdocs
 from ..site_options import OPTIONS_FILE, SiteOptions, read_logo
 from .site_output import checked_output, ensure_local, swap_in
 from .site_pages import Target
+from .site_pictures import write_pictures
 from .site_print import print_css
 from .site_search import finish_search_index
 from . import site_redline
@@ -67,6 +68,7 @@ class Staged:
     targets: dict[str, Target]
     meta: dict[str, dict]
     forms: set[str]
+    pictures: dict[str, dict[str, str]] = field(default_factory=dict)  # by number: picture path → site address
 
 
 # -- entry points ------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def stage(config: Config, pub: Publication, docs_dir: Path) -> Staged:
         path.write_text(EMPTY_FRONT_MATTER + text, encoding="utf-8")
     meta = {src: page for src, (_, page) in pages.items()}
     forms = {targets[d.number].src for d in documents if d.type == "form"}
-    return Staged(navigation(config, pub, documents, targets), targets, meta, forms)
+    return Staged(navigation(config, pub, documents, targets), targets, meta, forms, write_pictures(pub, docs_dir))
 
 
 def main_src(doc: Document) -> str:
@@ -381,7 +383,7 @@ def write_blank_forms(ws: Workspace, pub: Publication, docs_dir: Path, staged: S
     if not forms:
         return
     items = [blank_form(ws.config, doc, "draft" if pub.preview else None) for doc in forms]
-    rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache)
+    rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
     for doc, data in zip(forms, rendered.files):
         folder = docs_dir / doc.number
         folder.mkdir(parents=True, exist_ok=True)

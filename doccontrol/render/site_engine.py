@@ -22,6 +22,7 @@ from ..errors import DoccontrolError
 from ..publication import Publication
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize
+from .site_pictures import PictureLinks
 from ..site_options import SiteOptions
 
 HERE = Path(__file__).parent
@@ -50,9 +51,12 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
     try:
         cfg = load_config(io.StringIO("{}"), config_file_path=str(docs_dir.parent / "mkdocs.yml"),
                           **mkdocs_settings(config, options, pub, docs_dir, site_dir, staged.nav))
-        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(staged.targets, config.number_in_text), Sanitize()])
+        pictures = PictureLinks(staged.pictures)
+        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(staged.targets, config.number_in_text), pictures,
+                                        Sanitize()])
         meta = StagedMeta(staged.meta, staged.forms)
         cfg.plugins["doccontrol/meta"] = meta
+        cfg.plugins["doccontrol/pictures"] = pictures
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             build(cfg)
