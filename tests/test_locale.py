@@ -116,6 +116,13 @@ def test_every_label_the_templates_ask_for_exists():
         assert [f"{group}.{name}" for group, name in sorted(named) if name not in catalogue_.get(group, {})] == []
 
 
+def test_a_locale_that_misses_a_label_does_not_load():
+    from doccontrol.messages import Site
+
+    with pytest.raises(TypeError):
+        Site(**{name: text for name, text in EN.as_dict()["site"].items() if name != "register"})
+
+
 def test_lookup_tables_name_existing_labels():
     names = {field.name for field in fields(ZH.fields)}
     assert set(FIELD_LABELS.values()) <= names and {name for _, name in COLUMNS} <= names
@@ -187,11 +194,19 @@ def acme(tmp_path_factory) -> dict[str, Path]:
                     "--key", str(ALICE)).output
     invoke(runner, root, "build", "--out", str(work / "site"))
     invoke(runner, root, "pack", "--out", str(work / "pack.zip"), "--redlines-since", "2026-01-01")
+    invoke(runner, root, "revise", "F-001", "--reason", "Add a signature field", "--author", "Carol")
+    invoke(runner, root, "submit", "F-001", "--key", str(CAROL))
+    invoke(runner, root, "approve", "F-001", "--role", "审核", "--key", str(ALICE))
+    invoke(runner, root, "approve", "F-001", "--role", "批准", "--key", str(BOB))
+    invoke(runner, root, "release", "F-001", "--effective", "2026-12-01", "--key", str(ALICE))
+    invoke(runner, root, "new", "procedure", "Warranty claims", "--author", "Carol")
+    invoke(runner, root, "build", "--preview", "--out", str(work / "preview"))
     exports = work / "exports"
-    for args in (["SOP-001"], ["SOP-001", "--revision", "A/0"], ["F-001"], ["SOP-001", "--redline"]):
+    for args in (["SOP-001"], ["SOP-001", "--revision", "A/0"], ["F-001"], ["SOP-001", "--redline"],
+                 ["F-001", "--revision", "A/1"], ["SOP-002", "--revision", "A/0"]):
         invoke(runner, root, "export", *args, "--out", str(exports))
     (work / "signed.txt").write_text(reviewed + approved + withdrawn + issued, encoding="utf-8")
-    return {"root": root, "site": work / "site", "pack": work / "pack.zip", "exports": exports,
+    return {"root": root, "site": work / "site", "preview": work / "preview", "pack": work / "pack.zip", "exports": exports,
             "copies": work / "copies", "cli": work / "signed.txt"}
 
 
@@ -248,6 +263,10 @@ def test_the_english_site_shows_english_labels(acme):
     assert 'print-en.css' in pages["index.html"].read_text(encoding="utf-8")
     search = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
     assert search["config"]["lang"] == ["en"]
+    preview = html_text(acme["preview"] / "index.html")
+    assert "Draft / not approved" in preview and "This is an authors' preview" in preview
+    assert "ACME Appliances Ltd Document preview (drafts, not approved)" in preview
+    assert not CJK.search((acme["preview"] / "SOP-002" / "index.html").read_text(encoding="utf-8"))
 
 
 def test_an_english_page_in_chromium(acme):
@@ -309,6 +328,9 @@ def test_the_english_word_copy_is_labelled_in_english(acme):
     assert word_texts(old, "word/header").count("Obsolete") >= 2
     redline = exports / "SOP-001-A0-A1-Complainthandling-Redline.docx"
     assert "Revised by / date" in word_texts(redline, "word/document.xml")
+    assert "Redline" in word_texts(redline, "word/header")
+    assert "Not yet effective" in word_texts(exports / "F-001-A1-Complaintrecord.docx", "word/header")
+    assert "Draft" in word_texts(exports / "SOP-002-A0-Warrantyclaims.docx", "word/header")
     form = word_texts(exports / "F-001-A0-Complaintrecord.docx", "word/document.xml")
     assert "Retention" in form and "Not signed" not in form and "Approve" in form
     copy = next(acme["copies"].glob("*.docx"))
@@ -358,10 +380,16 @@ def test_the_command_line_labels_in_english(runner, acme):
     assert "SOP-001 A/0: Review signed by Alice (key SHA256:" in signed and "(In review)" in signed
     assert "SOP-001 A/0: Approve signed by Bob (key SHA256:" in signed and "(Approved)" in signed
     assert "WI-001 is withdrawn (Obsolete)" in signed and not CJK.search(signed)
+    meanings = {json.loads(line)["statement"].get("meaning") for line in
+                (root / "signatures" / "SOP-001.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert {"Review: the content is correct, suitable and workable",
+            "Approve: approved for release and use"} <= meanings
     table = invoke(runner, root, "register").output
     assert table.splitlines()[0].split() == ["Document", "number", "Title", "Type", "Revision", "Status",
                                              "Department", "Effective", "date", "Next", "review"]
     assert "Effective" in table.splitlines()[2] and not CJK.search(table)
+    pending = table.split("Pending (not yet in force, not in the register)")[1]
+    assert "Released, effective 2026-12-01" in pending and "SOP-002" in pending and "Draft" in pending
     shown = invoke(runner, root, "show", "SOP-001").output
     assert "Status: Effective (effective)" in shown and "Review: Alice 2026-11-20" in shown
     assert "Prepared by: Carol" in shown and not CJK.search(shown)

@@ -493,6 +493,14 @@ def test_signatures_render_from_the_approvals_whatever_their_roles():
         ("review", "林慧", "09:30", ""), ("approve", "", "", ""), ("countersign", "郑海", "09:30", "SHA256:abc")]
 
 
+def test_a_chinese_site_is_chinese_for_the_browser_and_the_search(site):
+    """locale: zh (the default): Material's interface and the search index in Chinese, and no English print style."""
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh"' in index and "print-en.css" not in index
+    assert json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))["config"]["lang"] == ["zh"]
+    assert 'placeholder="搜索"' in index
+
+
 def test_the_404_page_is_chinese_and_shows_the_ways_to_a_document(site):
     doc = page(site, "404.html")
     assert text_of(doc, "//article//h1") == "找不到此页面"
