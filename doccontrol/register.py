@@ -67,7 +67,8 @@ def _row(config: Config, doc: Document, status: str) -> RegisterRow:
     )
 
 
-def pending_rows(config: Config, working: list[Document], in_force: list[Document], today: dt.date) -> list[RegisterRow]:
+def pending_rows(config: Config, working: list[Document], in_force: list[Document],
+                 today: dt.date) -> list[RegisterRow]:
     """The working tree's revisions that are not in force today: drafts, revisions in review or approved,
     releases whose effective date is still ahead, and anything the signed record does not prove."""
     labels = config.messages
@@ -84,7 +85,8 @@ def pending_rows(config: Config, working: list[Document], in_force: list[Documen
     return rows
 
 
-def format_register(rows: list[RegisterRow], fmt: str, labels: Messages, pending: list[RegisterRow] | None = None) -> str:
+def format_register(rows: list[RegisterRow], fmt: str, labels: Messages,
+                    pending: list[RegisterRow] | None = None) -> str:
     """The register as a table for the terminal, csv, json (stable English keys, values as shown) or Markdown.
 
     Pending rows (see pending_rows) follow under their own heading in a table or Markdown, are marked

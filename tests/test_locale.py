@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import functools
-from html import unescape
 import http.server
 import io
 import json
@@ -20,16 +19,18 @@ import string
 import threading
 import zipfile
 from dataclasses import fields, is_dataclass
+from html import unescape
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import KEYS, git, invoke
 
 from doccontrol.diff import FIELD_LABELS
 from doccontrol.messages import ROLE_IDS, Messages, catalogue
 from doccontrol.register import COLUMNS
 from doccontrol.workflow import role_id
+
+from conftest import KEYS, git, invoke
 
 CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
                  r"\ufe30-\ufe4f\uff00-\uffef]")
@@ -206,8 +207,8 @@ def acme(tmp_path_factory) -> dict[str, Path]:
                  ["F-001", "--revision", "A/1"], ["SOP-002", "--revision", "A/0"]):
         invoke(runner, root, "export", *args, "--out", str(exports))
     (work / "signed.txt").write_text(reviewed + approved + withdrawn + issued, encoding="utf-8")
-    return {"root": root, "site": work / "site", "preview": work / "preview", "pack": work / "pack.zip", "exports": exports,
-            "copies": work / "copies", "cli": work / "signed.txt"}
+    return {"root": root, "site": work / "site", "preview": work / "preview", "pack": work / "pack.zip",
+            "exports": exports, "copies": work / "copies", "cli": work / "signed.txt"}
 
 
 def html_text(page: Path) -> str:

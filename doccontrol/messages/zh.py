@@ -218,7 +218,8 @@ MESSAGES = Messages(
     ),
     redline=Redline(
         page_title="{number} {title} · 修订对比（{old} → {new}）",
-        summary="新增 {inserted} 字，删除 {deleted} 字；修改 {changed} 节，新增 {added} 节，删除 {removed} 节，移动 {moved} 节。",
+        summary="新增 {inserted} 字，删除 {deleted} 字；"
+                "修改 {changed} 节，新增 {added} 节，删除 {removed} 节，移动 {moved} 节。",
         notice_label="修订对比，非现行文本",
         notice="本页列出 {number} 现行版本 {new} 相对于被替代版本 {old} 的修改（修订人 {author}，{date}）。"
                "删除线内容已作废，不得使用；现行文本见{link}。",
