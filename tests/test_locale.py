@@ -231,6 +231,8 @@ def test_the_english_site_shows_english_labels(acme):
                   "Clause matrix", "Standards and documents"):
         assert label in home, label
     assert '<html lang="en"' in pages["index.html"].read_text(encoding="utf-8")
+    assert "ACME Appliances Ltd Controlled documents" in home  # the site's name in its header
+    assert "© ACME Appliances Ltd · Controlled documents; a printed copy is uncontrolled" in home
     document = html_text(pages["SOP-001/index.html"])
     for label in ("Document number", "Revision A/1", "Status Effective", "Effective date 2026-11-20",
                   "Review Alice", "Approve Bob", "Prepared by Carol", "Next review", "Department Service",

@@ -249,7 +249,6 @@ def document_meta(config: Config, pub: Publication, doc: Document, targets: dict
         "type_label": config.type_label(doc.type),
         "revision": doc.revision,
         "status": doc.status,
-        "status_label": doc.status_label,
         "effective": iso(doc.effective),
         "next_review": iso(doc.next_review),
         "department": doc.department,
