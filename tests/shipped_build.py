@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, invoke
 
-AS_OF = "2026-11-29"  # after the set's release (2026-11-23), before QP-SH-011 A/1 takes effect (2026-12-01)
+AS_OF = "2026-11-29"  # the set as released on 2026-11-28 (the manual from 11-29), before the follow-ups of 12-15
 
 
 @pytest.fixture(scope="session")
