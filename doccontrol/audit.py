@@ -20,7 +20,6 @@ from .publication import full_history_repo
 from .record import DocumentRecord
 from .roster import Roster
 from .signing import SigningError, has_private_key, load_signer
-from .statements import ROLE_LABELS
 from .verification import Evaluation, compare_documents
 from .workflow import tag_name
 from .workspace import DEMO_KEYS, Workspace
@@ -149,11 +148,13 @@ def restore_tags(ws: Workspace) -> list[str]:
     with repo:
         proof = prove(repo, ws.verifier(), ws.parse_cache(autosave=False), full=False)
         tags = repo.tags()
+        labels = ws.config.messages
         for (number, revision), commit in sorted(proof.release_commits.items()):
             name = tag_name(number, revision)
             if name not in tags and not proof.evaluation.doubtful(number):
                 doc = proof.released[(number, revision)]
-                repo.create_tag(name, commit.sha, f"{number} {doc.title} {revision} 生效日期 {doc.effective}\n")
+                repo.create_tag(name, commit.sha, f"{number} {doc.title} {revision} {labels.fields.effective} "
+                                                 f"{doc.effective}\n")
                 created.append(name)
     return created
 
@@ -214,13 +215,14 @@ def history(ws: Workspace, number: str | None = None) -> list[RevisionHistory]:
     """Each document's revision record, with what the signed record says of every revision."""
     documents = [ws.find(number)] if number else ws.documents()
     evaluation = ws.evaluate()
+    labels = ws.config.messages
     result = []
     for doc in sorted(documents, key=lambda d: d.number):
         record = evaluation.record(doc.number)
         entry = RevisionHistory(doc.number, doc.title)
         for row in doc.history:
             cycle = record.released(row.revision)
-            signatures = [f"{ROLE_LABELS[s.statement.role]} {s.name} {s.statement.at}" for s in cycle.approvals] \
+            signatures = [f"{labels.role_label(s.statement.role)} {s.name} {s.statement.at}" for s in cycle.approvals] \
                 if cycle else []
             entry.rows.append({
                 "revision": row.revision, "date": row.date.isoformat(), "section": row.section,

@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 
 from .errors import DoccontrolError
-from .model import STATUS_LABELS
 from . import clock
 from .register import format_register, pending_rows, register_rows
 from .workspace import Workspace
@@ -170,7 +169,8 @@ def register(ctx, fmt, as_of):
     _notice(publication.notice)
     _held_back(publication)
     pending = None if as_of else pending_rows(ws.config, ws.documents(), publication.documents, clock.today())
-    click.echo(format_register(register_rows(ws.config, publication.documents), fmt, pending), nl=False)
+    click.echo(format_register(register_rows(ws.config, publication.documents), fmt, ws.config.messages, pending),
+               nl=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -194,13 +194,16 @@ def show(ctx, number, fmt):
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    labels = {"number": "编号", "title": "名称", "type": "类别", "department": "部门", "revision": "版本",
-              "status": "状态", "path": "文件", "prepared": "编制", "reviewed": "审核", "approved": "批准",
-              "effective": "生效日期", "next_review": "下次评审", "references": "引用文件", "clauses": "对应条款",
-              "retention": "保存期限"}
+    text = ws.config.messages
+    fields, short = text.fields, text.cli
+    labels = {"number": short.number, "title": short.title, "type": fields.type_short, "department": short.department,
+              "revision": short.revision, "status": fields.status, "path": fields.path, "prepared": text.roles.prepare,
+              "reviewed": text.roles.review, "approved": text.roles.approve, "effective": fields.effective,
+              "next_review": fields.next_review_short, "references": fields.references, "clauses": fields.clauses,
+              "retention": fields.retention}
     for key, value in data.items():
         if key == "status":
-            value = f"{STATUS_LABELS[value]} ({value})"
+            value = f"{text.status_label(value)} ({value})"
         if key == "type":
             value = f"{ws.config.type_label(value)} ({value})"
         if isinstance(value, list):
@@ -283,7 +286,7 @@ def _list_option(ctx, param, value):
 @click.option("--reason", required=True, help="Why the documents change; goes into the revision record.")
 @click.option("--author", help="Who prepares the new revision (编制); a name from the roster. Default: git's user.name.")
 @click.option("--major", is_flag=True, help="Re-issue as the next version letter (换版), e.g. A/3 → B/0.")
-@click.option("--section", default="全文", show_default=True, help="The changed section, for the revision record.")
+@click.option("--section", help="The changed section, for the revision record (default: 全文, or All in English).")
 @click.option("--clauses", callback=_list_option, metavar="ID,…", help="Set the clauses (a metadata-only change).")
 @click.option("--references", callback=_list_option, metavar="NUMBER,…", help="Set the references.")
 @click.option("--review-months", type=click.IntRange(1, 120), help="Set the periodic review interval.")
@@ -297,8 +300,8 @@ def revise(ctx, numbers, reason, author, major, section, clauses, references, re
     control = _control(ctx, key, as_name)
     changes = {name: value for name, value in (("clauses", clauses), ("references", references),
                                                 ("review_months", review_months)) if value is not None}
-    docs = control.revise(list(numbers), reason, author or control.ws.git_user(), major=major, section=section,
-                          changes=changes)
+    docs = control.revise(list(numbers), reason, author or control.ws.git_user(), major=major,
+                          section=section or control.ws.config.messages.fields.whole_document, changes=changes)
     if and_submit:
         docs = control.submit([doc.number for doc in docs])
     for doc in docs:
@@ -333,7 +336,8 @@ def submit(ctx, numbers, everything, show_diff, key, as_name):
 @cli.command(context_settings=CONTEXT)
 @click.argument("numbers", nargs=-1, metavar="NUMBER...")
 @click.option("--role", required=True, metavar="ROLE",
-              help="审核 (review), 会签 (countersign) or 批准 (approve).")
+              help="review, countersign or approve (also their labels: 审核, 会签, 批准; Review, Countersign, "
+                   "Approve).")
 @click.option("--comment", default="", help="A comment recorded with the signature.")
 @ALL_OPTION
 @DIFF_OPTION
@@ -342,15 +346,16 @@ def submit(ctx, numbers, everything, show_diff, key, as_name):
 def approve(ctx, numbers, role, comment, everything, show_diff, key, as_name):
     """Sign documents in review with your own key; shows what changed, and the signature binds the exact
     content and the revision it was compared with."""
-    from .statements import ROLE_LABELS
     from .workflow import role_id
 
-    label = ROLE_LABELS[role_id(role)]
     control = _control(ctx, key, as_name, show_diff=_showing(show_diff))
+    text = control.ws.config.messages
+    chosen = role_id(role)
     for doc in control.approve(_chosen(control, numbers, everything, "approve", role), role, comment):
-        signer = next((sig for sig in reversed(doc.approvals) if sig.role == label), None)
+        signer = next((sig for sig in reversed(doc.approvals) if sig.role == chosen), None)
         by = f"{signer.name} (key {signer.key}…)" if signer and signer.key else (signer.name if signer else "")
-        click.echo(f"{doc.number} {doc.revision}: {label} signed by {by} ({doc.status_label})")
+        click.echo(f"{doc.number} {doc.revision}: {text.role_label(chosen)} signed by {by} "
+                   f"({text.status_label(doc.status)})")
 
 
 @cli.command("return", context_settings=CONTEXT)
@@ -387,8 +392,9 @@ def release(ctx, numbers, effective, everything, key, as_name):
 @click.pass_context
 def obsolete(ctx, number, reason, superseded_by, date, key, as_name):
     """Withdraw a document (作废), signed by a person with 批准 authority; its number is never reused."""
-    doc = _control(ctx, key, as_name).obsolete(number, reason, superseded_by, date)
-    click.echo(f"{doc.number} is withdrawn (作废)")
+    control = _control(ctx, key, as_name)
+    doc = control.obsolete(number, reason, superseded_by, date)
+    click.echo(f"{doc.number} is withdrawn ({control.ws.config.messages.status.obsolete})")
 
 
 @cli.command("issue", context_settings=CONTEXT)
@@ -422,8 +428,9 @@ def copies(ctx, holder, fmt):
     """The distribution register (文件发放回收登记): every controlled copy issued, and its return."""
     from .copies import register_table
 
-    rows = [row for row in _workspace(ctx).copy_rows() if not holder or row.holder == holder]
-    click.echo(register_table(rows, fmt), nl=False)
+    ws = _workspace(ctx)
+    rows = [row for row in ws.copy_rows() if not holder or row.holder == holder]
+    click.echo(register_table(rows, fmt, ws.config.messages), nl=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -491,10 +498,12 @@ def history(ctx, number, fmt, no_cache):
     """The revision record of each document with what the signed record says of every revision."""
     from .audit import history as read_history
 
-    records = read_history(_workspace(ctx, no_cache), number)
+    ws = _workspace(ctx, no_cache)
+    records = read_history(ws, number)
     if fmt == "json":
         click.echo(_indented_json([r.__dict__ for r in records]))
         return
+    prepared = ws.config.messages.roles.prepare
     for record in records:
         click.echo(f"{record.number} {record.title}")
         for row in record.rows:
@@ -504,7 +513,7 @@ def history(ctx, number, fmt, no_cache):
             else:
                 state = row["record"]
             click.echo(f"  {row['revision']}  {row['date']}  {row['section']}: {row['summary']}"
-                       f"  (编制 {row['by']}; {state})")
+                       f"  ({prepared} {row['by']}; {state})")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -685,9 +694,11 @@ def diff(ctx, number, from_rev, to_rev, fmt):
     from .compare import compare
     from .diff import diff_documents, format_diff
 
-    pair = compare(_workspace(ctx), number, from_rev, to_rev)
+    ws = _workspace(ctx)
+    pair = compare(ws, number, from_rev, to_rev)
     _notice(pair.notice)
-    click.echo(format_diff(diff_documents(pair.old, pair.new), fmt), nl=False)
+    labels = ws.config.messages
+    click.echo(format_diff(diff_documents(pair.old, pair.new, labels), fmt, labels), nl=False)
 
 
 @cli.command(context_settings=CONTEXT)

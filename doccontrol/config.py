@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .messages import Messages, catalogue
 from .model import Finding
 from .schema import CatalogueModel, ConfigModel, TypeConfig, describe_errors
 from .yamlread import YamlDocument, YamlProblem, read_yaml
@@ -54,6 +55,11 @@ class Config:
     @property
     def types(self) -> dict[str, TypeConfig]:
         return self.model.types
+
+    @property
+    def messages(self) -> Messages:
+        """The labels of the configured locale (`locale:`, zh by default)."""
+        return catalogue(self.model.locale)
 
     def number_pattern(self, doc_type: str) -> re.Pattern:
         """The type's numbers, ASCII digits only; ends in \\Z, so even `.match` refuses a trailing newline."""

@@ -12,9 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .ledger import ledger_path
+from .messages import Messages
 from .model import Finding, Severity
 from .record import Copy, DocumentRecord
-from .statements import OUTCOME_LABELS
 
 WARN = Severity.WARNING
 
@@ -41,11 +41,10 @@ class CopyRow:
 
     @property
     def state(self) -> str:
+        """in_use, to_recall, or how the copy came back (destroyed, retained, lost)."""
         if self.returned:
-            return OUTCOME_LABELS.get(self.outcome, self.outcome)
-        if self.recall_from:
-            return "待回收"
-        return "在用"
+            return self.outcome
+        return "to_recall" if self.recall_from else "in_use"
 
 
 def copy_id(number: str, serial: int) -> str:
@@ -115,31 +114,36 @@ def overdue_findings(rows: list[CopyRow], today: dt.date) -> list[Finding]:
             for row in to_recall(rows) if row.recall_by and row.recall_by < today]
 
 
-COLUMNS = ["序号", "分发号", "文件编号", "文件名称", "版本/修改码", "领用部门或接收单位", "发放日期", "回收日期", "处理方式",
-           "文控员", "状态"]
+def columns(labels: Messages) -> list[str]:
+    """The distribution register's columns, in the layout of QR-SH-002 (文件发放回收登记表)."""
+    text, fields = labels.copies, labels.fields
+    return [text.serial, text.copy_number, fields.number, fields.title, fields.revision, text.holder, text.issued,
+            text.returned, text.disposal, text.issued_by, fields.status]
 
 
-REGISTER_TITLE = "文件发放回收登记表"
+def label(state: str, labels: Messages) -> str:
+    """A copy's state or outcome (in_use, to_recall, destroyed, retained, lost) as a reader sees it."""
+    return str(getattr(labels.copies, state, state))
 
 
-def register_values(rows: list[CopyRow]) -> list[list[str]]:
+def register_values(rows: list[CopyRow], labels: Messages) -> list[list[str]]:
     return [[str(index), f"{row.serial:02d}", row.number, row.title, row.revision, row.holder,
              row.issued.isoformat(), row.returned.isoformat() if row.returned else "",
-             OUTCOME_LABELS.get(row.outcome, ""), row.issued_by, row.state]
+             label(row.outcome, labels) if row.outcome else "", row.issued_by, label(row.state, labels)]
             for index, row in enumerate(rows, start=1)]
 
 
-def register_table(rows: list[CopyRow], fmt: str) -> str:
+def register_table(rows: list[CopyRow], fmt: str, labels: Messages) -> str:
     """The distribution register in the layout of QR-SH-002 (文件发放回收登记表)."""
     from .tables import format_table
 
-    values = register_values(rows)
+    values = register_values(rows, labels)
     records = [{"copy": row.copy_id, "number": row.number, "title": row.title, "revision": row.revision,
                 "serial": row.serial, "holder": row.holder, "issued": row.issued.isoformat(),
                 "issued_by": row.issued_by, "returned": row.returned.isoformat() if row.returned else None,
                 "outcome": row.outcome or None, "recall_by": row.recall_by.isoformat() if row.recall_by else None,
-                "state": row.state} for row in rows]
-    return format_table(COLUMNS, values, records, fmt)
+                "state": label(row.state, labels)} for row in rows]
+    return format_table(columns(labels), values, records, fmt)
 
 
 def write_copies(ws, statements: list, out_dir, *, force: bool = False) -> list:
@@ -159,7 +163,8 @@ def write_copies(ws, statements: list, out_dir, *, force: bool = False) -> list:
     config = publication.config or ws.config
     by_number = {doc.number: doc for doc in publication.documents}
     items = [docx.Rendition(by_number[s.number], config.company, config.type_label(by_number[s.number].type),
-                            copy=docx.CopyMark(s.serial, s.holder, s.time.date()), unsigned=publication.unsigned)
+                            config.messages, copy=docx.CopyMark(s.serial, s.holder, s.time.date()),
+                            unsigned=publication.unsigned)
              for s in statements]
     rendered = docx.render(config, items, use_cache=ws.use_cache, pictures=publication.pictures)
     written = []

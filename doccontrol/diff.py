@@ -30,6 +30,8 @@ from typing import Iterable, Literal, Sequence
 
 from diff_match_patch import diff_match_patch
 
+from .messages import Messages
+from .messages.zh import MESSAGES as ZH
 from .model import Document
 
 INS, INS_END, DEL, DEL_END = "\ue000", "\ue001", "\ue002", "\ue003"
@@ -42,11 +44,12 @@ PRIVATE_USE = re.compile("[\ue000-\ue00f]")
 EQUAL, INSERTED, DELETED, CHANGED = "equal", "inserted", "deleted", "changed"
 Format = Literal["text", "json", "html"]
 
+# Each compared field's label in the catalogue (messages.Fields).
 FIELD_LABELS = {
-    "title": "文件名称", "type": "文件类别", "department": "编制部门", "references": "引用文件",
-    "clauses": "对应条款", "retention": "保存期限", "review_months": "评审周期（月）",
-    "next_review_date": "下次评审日期", "orientation": "版面方向", "source": "来源",
-    "history": "修订记录",
+    "title": "title", "type": "type", "department": "department", "references": "references",
+    "clauses": "clauses", "retention": "retention", "review_months": "review_months",
+    "next_review_date": "next_review", "orientation": "orientation", "source": "source_short",
+    "history": "history",
 }
 LIST_FIELDS = ("references", "clauses")
 SCALAR_FIELDS = ("title", "type", "department", "retention", "review_months", "next_review_date",
@@ -406,8 +409,8 @@ def unit_pieces(unit: UnitDiff) -> list[Piece]:
     return list(unit.pieces)
 
 
-def diff_documents(old: Document | None, new: Document) -> DocumentDiff:
-    """The redline from old (None: a first revision, everything is new) to new."""
+def diff_documents(old: Document | None, new: Document, labels: Messages = ZH) -> DocumentDiff:
+    """The redline from old (None: a first revision, everything is new) to new; fields labelled from labels."""
     old_sections = parse_sections(old.full_text) if old else []
     new_sections = parse_sections(new.full_text)
     sections = _diff_sections(old_sections, new_sections)
@@ -416,7 +419,7 @@ def diff_documents(old: Document | None, new: Document) -> DocumentDiff:
     day = row.date if row else new.prepared.date
     return DocumentDiff(number=new.number, title=new.title, old_revision=old.revision if old else None,
                         new_revision=new.revision, author=new.prepared.name, date=day.isoformat(),
-                        fields=tuple(_diff_fields(old, new)), sections=tuple(sections),
+                        fields=tuple(_diff_fields(old, new, labels)), sections=tuple(sections),
                         old_title=old.title if old else "")
 
 
@@ -757,27 +760,36 @@ def _mark_moved_units(sections: list[SectionDiff]) -> list[SectionDiff]:
 
 # -- metadata ------------------------------------------------------------------------------------
 
-def _diff_fields(old: Document | None, new: Document) -> list[FieldChange]:
+def _diff_fields(old: Document | None, new: Document, labels: Messages) -> list[FieldChange]:
     changes = []
+
+    def label(name: str) -> str:
+        return str(getattr(labels.fields, FIELD_LABELS[name]))
+
+    def row_text(row) -> str:
+        return labels.redline.history_row.format(revision=row.revision, date=row.date.isoformat(),
+                                                 section=row.section, summary=row.summary, by=row.by)
+
     for name in SCALAR_FIELDS:
         before = _shown(getattr(old, name)) if old else ""
         after = _shown(getattr(new, name))
         if before != after:
-            changes.append(FieldChange(name, FIELD_LABELS[name], before, after, tuple(diff_text(before, after))))
+            changes.append(FieldChange(name, label(name), before, after, tuple(diff_text(before, after))))
     for name in LIST_FIELDS:
         before_items = tuple(getattr(old, name)) if old else ()
         after_items = tuple(getattr(new, name))
         if before_items != after_items:
             added = tuple(x for x in after_items if x not in before_items)
             removed = tuple(x for x in before_items if x not in after_items)
-            changes.append(FieldChange(name, FIELD_LABELS[name], "、".join(before_items), "、".join(after_items),
+            joined = labels.fields.list_separator
+            changes.append(FieldChange(name, label(name), joined.join(before_items), joined.join(after_items),
                                        added=added, removed=removed))
-    before_rows = {_row_text(r) for r in old.history} if old else set()
-    added_rows = tuple(_row_text(r) for r in new.history if _row_text(r) not in before_rows)
-    removed_rows = tuple(_row_text(r) for r in old.history
-                         if _row_text(r) not in {_row_text(x) for x in new.history}) if old else ()
+    before_rows = {row_text(r) for r in old.history} if old else set()
+    added_rows = tuple(row_text(r) for r in new.history if row_text(r) not in before_rows)
+    removed_rows = tuple(row_text(r) for r in old.history
+                         if row_text(r) not in {row_text(x) for x in new.history}) if old else ()
     if added_rows or removed_rows:
-        changes.append(FieldChange("history", FIELD_LABELS["history"], "\n".join(removed_rows),
+        changes.append(FieldChange("history", label("history"), "\n".join(removed_rows),
                                    "\n".join(added_rows), added=added_rows, removed=removed_rows))
     return changes
 
@@ -790,17 +802,14 @@ def _shown(value) -> str:
     return str(value)
 
 
-def _row_text(row) -> str:
-    return f"{row.revision} {row.date.isoformat()} {row.section}：{row.summary}（{row.by}）"
-
-
 # -- the redline as marked Markdown --------------------------------------------------------------
 
-def marked_markdown(diff: DocumentDiff, *, unchanged: Literal["full", "collapse"] = "full") -> str:
+def marked_markdown(diff: DocumentDiff, *, unchanged: Literal["full", "collapse"] = "full",
+                    labels: Messages = ZH) -> str:
     """The redline as Markdown with marker characters (INS…INS_END, DEL…DEL_END, WHOLE_INS, WHOLE_DEL, MOVED).
 
-    With unchanged="collapse", a section that did not change shows only its heading and the note
-    COLLAPSED_NOTE.
+    With unchanged="collapse", a section that did not change shows only its heading and a note that it
+    did not change.
     """
     chunks: list[str] = []
     for section in diff.sections:
@@ -808,14 +817,11 @@ def marked_markdown(diff: DocumentDiff, *, unchanged: Literal["full", "collapse"
             chunks.append(_marked_unit(section.heading))
         if unchanged == "collapse" and section.status == EQUAL:
             if section.blocks:
-                chunks.append(COLLAPSED_NOTE)
+                chunks.append(labels.redline.unchanged)
             continue
         for block in section.blocks:
             chunks.append("\n".join(_marked_unit(unit) for unit in block.units))
     return "\n\n".join(chunks) + "\n"
-
-
-COLLAPSED_NOTE = "（本节无修改。）"
 
 
 def _marked_unit(unit: UnitDiff) -> str:
@@ -864,38 +870,39 @@ def _marked_pieces(pieces: Sequence[Piece]) -> str:
 
 # -- output --------------------------------------------------------------------------------------
 
-def format_diff(diff: DocumentDiff, fmt: Format = "text") -> str:
+def format_diff(diff: DocumentDiff, fmt: Format = "text", labels: Messages = ZH) -> str:
     """The diff as text (for a terminal or a commit message), JSON (stable keys) or a standalone HTML page."""
     if fmt == "json":
         return json.dumps(diff_as_dict(diff), ensure_ascii=False, indent=2) + "\n"
     if fmt == "html":
-        return diff_html_page(diff)
+        return diff_html_page(diff, labels)
     if fmt == "text":
-        return diff_as_text(diff)
+        return diff_as_text(diff, labels)
     raise ValueError(f"unknown diff format {fmt!r}; use text, json or html")
 
 
-def _revisions(diff: DocumentDiff) -> str:
-    return f"{diff.old_revision or '（无）'} → {diff.new_revision}"
+def _revisions(diff: DocumentDiff, labels: Messages) -> str:
+    return f"{diff.old_revision or labels.redline.none} → {diff.new_revision}"
 
 
-def diff_as_text(diff: DocumentDiff) -> str:
+def diff_as_text(diff: DocumentDiff, labels: Messages = ZH) -> str:
     """Readable in a terminal: [-deleted-] and {+inserted+}, by section; unchanged sections are skipped."""
-    lines = [f"{diff.number} {diff.title}  {_revisions(diff)}  (编制 {diff.author} {diff.date})"]
+    lines = [labels.redline.text_header.format(number=diff.number, title=diff.title,
+                                               revisions=_revisions(diff, labels), author=diff.author, date=diff.date)]
     if not diff.changed:
         lines.append("no differences")
         return "\n".join(lines) + "\n"
     if diff.fields:
-        lines += ["", "== 元数据 =="]
+        lines += ["", f"== {labels.redline.metadata} =="]
         for change in diff.fields:
             lines.append(f"{change.label}: {_text_field(change)}")
     for section in diff.changed_sections:
-        lines += ["", f"== {_section_label(section)} =="]
+        lines += ["", f"== {_section_label(section, labels)} =="]
         for block in section.blocks:
             for unit in block.units:
                 if unit.status == EQUAL or unit.kind == "delimiter":
                     continue
-                lines.append(_text_unit(unit))
+                lines.append(_text_unit(unit, labels))
     counts = diff.counts()
     lines += ["", f"{counts['inserted']} characters inserted, {counts['deleted']} deleted; sections: "
                   f"{counts['sections_changed']} changed, {counts['sections_added']} added, "
@@ -910,22 +917,25 @@ def _text_field(change: FieldChange) -> str:
     return _text_pieces(change.pieces)
 
 
-def _section_label(section: SectionDiff) -> str:
-    title = section.title or "（正文开头）"
+def _section_label(section: SectionDiff, labels: Messages) -> str:
+    text = labels.redline
+    title = section.title or text.start_of_text
     if section.moved:
-        return f"{title}（{'移出' if section.status == DELETED else '移入'}）"
+        return (text.section_moved_from if section.status == DELETED else text.section_moved_to).format(title=title)
     if section.status == INSERTED:
-        return f"{title}（新增）"
+        return text.section_added.format(title=title)
     if section.status == DELETED:
-        return f"{title}（删除）"
+        return text.section_deleted.format(title=title)
     if section.heading and section.heading.status == CHANGED:
-        return _text_pieces(section.heading.pieces) + "（标题修改）"
+        return text.heading_changed.format(title=_text_pieces(section.heading.pieces))
     return title
 
 
-def _text_unit(unit: UnitDiff) -> str:
-    label = {"paragraph": "段落", "item": "列表项", "row": "表格行", "code": "代码", "heading": "标题"}.get(unit.kind, unit.kind)
-    moved = "，移动" if unit.moved else ""
+def _text_unit(unit: UnitDiff, labels: Messages) -> str:
+    text = labels.redline
+    label = {"paragraph": text.paragraph, "item": text.list_item, "row": text.table_row, "code": text.code,
+             "heading": text.heading}.get(unit.kind, unit.kind)
+    moved = text.moved_unit if unit.moved else ""
     if unit.status == INSERTED:
         return f"  + {label}{moved}: {unit.unit.text}"
     if unit.status == DELETED:
@@ -974,23 +984,35 @@ def _unit_dict(unit: UnitDiff) -> dict:
 
 # -- HTML ----------------------------------------------------------------------------------------
 
-MARK_TAGS = {
-    INS: '<ins class="dc-ins">', INS_END: "</ins>", DEL: '<del class="dc-del">', DEL_END: "</del>",
-    WHOLE_INS: '<span class="dc-rl-tag dc-rl-tag--ins">新增</span>',
-    WHOLE_DEL: '<span class="dc-rl-tag dc-rl-tag--del">删除</span>',
-    MOVED: '<span class="dc-rl-tag dc-rl-tag--moved">移动</span>',
-}
+def mark_tags(labels: Messages) -> dict[str, str]:
+    """The HTML of each marker character, and of a whole unit's marker followed by MOVED, with their labels."""
+    text = labels.redline
+
+    def tag(classes: str, label: str) -> str:
+        return f'<span class="dc-rl-tag {classes}">{html.escape(label)}</span>'
+
+    return {
+        INS: '<ins class="dc-ins">', INS_END: "</ins>", DEL: '<del class="dc-del">', DEL_END: "</del>",
+        WHOLE_INS: tag("dc-rl-tag--ins", text.added),
+        WHOLE_DEL: tag("dc-rl-tag--del", text.deleted),
+        MOVED: tag("dc-rl-tag--moved", text.moved),
+        WHOLE_DEL + MOVED: tag("dc-rl-tag--moved dc-rl-tag--from", text.moved_from),
+        WHOLE_INS + MOVED: tag("dc-rl-tag--moved dc-rl-tag--to", text.moved_to),
+    }
+
+
 MARKDOWN_EXTENSIONS = ["tables", "attr_list", "def_list", "footnotes", "fenced_code"]
 
 
-def redline_html(diff: DocumentDiff, *, unchanged: Literal["full", "collapse"] = "collapse") -> str:
+def redline_html(diff: DocumentDiff, *, unchanged: Literal["full", "collapse"] = "collapse",
+                 labels: Messages = ZH) -> str:
     """The body's redline as sanitised HTML: <ins>/<del> (underlined / struck through, so not by colour
     alone) and a text label on every wholly inserted, deleted or moved paragraph, item or row."""
     from .render.sanitize import clean
 
     converter = _markdown()
-    rendered = converter.reset().convert(marked_markdown(diff, unchanged=unchanged))
-    return replace_markers(clean(rendered))
+    rendered = converter.reset().convert(marked_markdown(diff, unchanged=unchanged, labels=labels))
+    return replace_markers(clean(rendered), labels)
 
 
 _CONVERTER = None
@@ -1006,20 +1028,15 @@ def _markdown():
     return _CONVERTER
 
 
-MOVED_TAGS = {
-    WHOLE_DEL + MOVED: '<span class="dc-rl-tag dc-rl-tag--moved dc-rl-tag--from">移出</span>',
-    WHOLE_INS + MOVED: '<span class="dc-rl-tag dc-rl-tag--moved dc-rl-tag--to">移入</span>',
-}
-
-
-def replace_markers(text: str) -> str:
+def replace_markers(text: str, labels: Messages = ZH) -> str:
     """Marker characters turned into their HTML marks (after sanitising: the markers are plain text till then)."""
+    tags = mark_tags(labels)
     return re.sub(f"[{WHOLE_INS}{WHOLE_DEL}]{MOVED}|{PRIVATE_USE.pattern}",
-                  lambda match: MOVED_TAGS.get(match.group(0)) or MARK_TAGS.get(match.group(0), ""), text)
+                  lambda match: tags.get(match.group(0), ""), text)
 
 
-def metadata_html(diff: DocumentDiff) -> str:
-    """The changed metadata as a table (项目 / 原 / 新), escaped."""
+def metadata_html(diff: DocumentDiff, labels: Messages = ZH) -> str:
+    """The changed metadata as a table (item / before / after: 项目 / 原 / 新), escaped."""
     if not diff.fields:
         return ""
     rows = []
@@ -1037,12 +1054,19 @@ def metadata_html(diff: DocumentDiff) -> str:
             new = "<br>".join(f'<ins class="dc-ins">{html.escape(x)}</ins>' for x in change.added) or \
                 html.escape(change.new)
         rows.append(f"<tr><th scope=\"row\">{html.escape(change.label)}</th><td>{old}</td><td>{new}</td></tr>")
-    return ('<table class="dc-rl-meta"><thead><tr><th>项目</th><th>原</th><th>新</th></tr></thead><tbody>'
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in (labels.redline.item, labels.redline.before,
+                                                                  labels.redline.after))
+    return (f'<table class="dc-rl-meta"><thead><tr>{head}</tr></thead><tbody>'
             + "".join(rows) + "</tbody></table>")
 
 
-LEGEND = ('<p class="dc-rl-legend"><ins class="dc-ins">下划线</ins>为新增内容，<del class="dc-del">删除线</del>为删除内容；'
-          '整段新增、删除的段落前标注“新增”“删除”，移动的段落在原位置标注“移出”、在新位置标注“移入”。</p>')
+def legend_html(labels: Messages = ZH) -> str:
+    """How to read the marks, in words: they never rely on colour."""
+    text = labels.redline
+    return ('<p class="dc-rl-legend">' + html.escape(text.legend).format(
+        underlined=f'<ins class="dc-ins">{html.escape(text.underlined)}</ins>',
+        struck=f'<del class="dc-del">{html.escape(text.struck)}</del>') + "</p>")
+
 
 PAGE_STYLE = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b2a3a; }
@@ -1054,14 +1078,16 @@ table { border-collapse: collapse; } th, td { border: 1px solid #9aa8b8; padding
 """
 
 
-def diff_html_page(diff: DocumentDiff) -> str:
+def diff_html_page(diff: DocumentDiff, labels: Messages = ZH) -> str:
     """A standalone HTML page of the redline, every section shown."""
-    title = f"{diff.number} {diff.title} 修订对比 {_revisions(diff)}"
-    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+    title = labels.redline.html_title.format(number=diff.number, title=diff.title,
+                                             revisions=_revisions(diff, labels))
+    prepared = labels.redline.prepared_line.format(author=diff.author, date=diff.date)
+    return (f"<!DOCTYPE html>\n<html lang=\"{labels.language}\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style></head><body>"
             f"<h1>{html.escape(title)}</h1>"
-            f"<p>编制：{html.escape(diff.author)} {html.escape(diff.date)}</p>{LEGEND}"
-            f"{metadata_html(diff)}{redline_html(diff, unchanged='full')}</body></html>\n")
+            f"<p>{html.escape(prepared)}</p>{legend_html(labels)}"
+            f"{metadata_html(diff, labels)}{redline_html(diff, unchanged='full', labels=labels)}</body></html>\n")
 
 
 __all__ = ["DocumentDiff", "SectionDiff", "BlockDiff", "UnitDiff", "FieldChange", "Piece", "diff_documents",

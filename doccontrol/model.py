@@ -14,22 +14,15 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .messages.zh import MESSAGES as ZH
+
 DOC_TYPES = ("manual", "procedure", "instruction", "form", "external")
 STATUSES = ("draft", "review", "approved", "effective", "obsolete")
-ROLES = ("审核", "批准")
+# The roles every copy shows a cell for (signed or not), as language-neutral identifiers.
+ROLES = ("review", "approve")
 
-STATUS_LABELS = {
-    "draft": "草稿",
-    "review": "审核中",
-    "approved": "已批准",
-    "effective": "生效",
-    "obsolete": "作废",
-}
-
-ROLE_MEANINGS = {
-    "审核": "审核：确认内容正确、适用、可执行",
-    "批准": "批准：同意发布实施",
-}
+# The Chinese labels of the statuses, for messages; outputs take theirs from the locale's catalogue.
+STATUS_LABELS = {status: ZH.status_label(status) for status in STATUSES}
 
 # The numbers of the default configuration (QM-SH-01, QP-SH-001 …). Code that has a configuration uses
 # Config.number_in_text, built from its numbering, instead.
@@ -89,7 +82,7 @@ class Prepared:
 class Signature:
     """One approval signature, bound by its fingerprint to the content it approved."""
 
-    role: str
+    role: str  # review, countersign or approve (an identifier; the catalogue has its label)
     name: str
     at: dt.datetime
     meaning: str
@@ -181,11 +174,11 @@ class Document:
 
     @property
     def reviewer(self) -> Signature | None:
-        return self.signature("审核")
+        return self.signature("review")
 
     @property
     def approver(self) -> Signature | None:
-        return self.signature("批准")
+        return self.signature("approve")
 
     @property
     def next_review(self) -> dt.date | None:

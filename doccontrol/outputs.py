@@ -58,6 +58,14 @@ def written_by_doccontrol(path: Path, kind: str) -> bool:
                 return str(manifest.get("format", "")).startswith(PACK_FORMAT)
             core = archive.read("docProps/core.xml").decode("utf-8", "replace")
             return bool(re.search(r"<dc:identifier>[A-Z]{1,6}(-[A-Z]{1,6})?-[0-9]{1,6}</dc:identifier>", core)
-                        and "受控文件" in core)
+                        and any(marker in core for marker in _description_markers()))
     except (OSError, zipfile.BadZipFile, KeyError, ValueError):
         return False
+
+
+def _description_markers() -> list[str]:
+    """What every locale's description of a Word copy says besides the company, number and revision (受控文件 …)."""
+    from .messages import LOCALES, catalogue
+
+    return [catalogue(locale).word.description.format(company="", number="", revision="").strip()
+            for locale in LOCALES]

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from .ledger import FOLDER as LEDGERS
 from .loader import MANUAL_INDEX, Source, load_sources
+from .messages import LOCALES, catalogue
 from .model import Finding, fingerprint
+from .pack import MANIFEST
 from .pictures import mapping_reader, with_pictures
-from .pack import MANIFEST, RECORD
 from .signing import Verifier
 from .verification import Evaluation, evaluate
 
@@ -52,8 +53,9 @@ def verify_pack(path: Path) -> PackReport:
             return report
         manifest = json.loads(members[MANIFEST])
         _check_hashes(manifest, members, report)
-        ledgers = {name[len(RECORD) + 1:]: data for name, data in members.items()
-                   if name.startswith(f"{RECORD}/{LEDGERS}/")}
+        record = record_folder(members)
+        ledgers = {name[len(record) + 1:]: data for name, data in members.items()
+                   if name.startswith(f"{record}/{LEDGERS}/")}
         evaluation = evaluate(ledgers, Verifier())
         report.evaluation = evaluation
         report.findings += evaluation.findings
@@ -62,10 +64,16 @@ def verify_pack(path: Path) -> PackReport:
             report.anchor = evaluation.chain.anchor.fingerprint
         as_of = dt.date.fromisoformat(manifest["as_of"])
         for entry in manifest["files"]:
-            if entry.get("number"):
+            if entry.get("number") and "compared_with" not in entry:  # a redline is checked by its sha256 only
                 report.documents += 1
-                report.findings += _check_document(entry, members, evaluation, as_of)
+                report.findings += _check_document(entry, members, evaluation, as_of, record)
     return report
+
+
+def record_folder(members: dict[str, bytes]) -> str:
+    """The folder of the signed record: named in the pack's language (签名记录, Signed record)."""
+    names = [catalogue(locale).pack.record for locale in LOCALES]
+    return next((name for name in names if any(member.startswith(f"{name}/") for member in members)), names[0])
 
 
 def _members(archive: zipfile.ZipFile, report: PackReport) -> dict[str, bytes]:
@@ -89,7 +97,8 @@ def _check_hashes(manifest: dict, members: dict[str, bytes], report: PackReport)
         report.findings.append(Finding(name, 1, "pack", "in the pack but not in the manifest", FIX))
 
 
-def _check_document(entry: dict, members: dict[str, bytes], evaluation: Evaluation, as_of: dt.date) -> list[Finding]:
+def _check_document(entry: dict, members: dict[str, bytes], evaluation: Evaluation, as_of: dt.date,
+                    record_name: str) -> list[Finding]:
     number, where = entry["number"], entry["name"]
     record = evaluation.records.get(number)
     cycle = record.in_force(as_of) if record else None
@@ -99,7 +108,7 @@ def _check_document(entry: dict, members: dict[str, bytes], evaluation: Evaluati
         return [Finding(where, 1, "pack", f"the pack holds {number} {entry['revision']}, the record puts "
                                           f"{cycle.revision} in force", FIX)]
     main = cycle.release.statement.path
-    prefix = f"{RECORD}/sources/"
+    prefix = f"{record_name}/sources/"
     parts = []
     if main.endswith("/" + MANUAL_INDEX):
         folder = main.rsplit("/", 1)[0] + "/"

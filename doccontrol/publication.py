@@ -305,10 +305,10 @@ def _choose(publication: Publication, released: dict, number: str, revision: str
     cycle = record.released(revision)
     doc = released.get((number, revision))
     if cycle is not None and doc is not None:
-        mark = "未生效" if cycle.effective > publication.as_of else "作废"
+        mark = "pending" if cycle.effective > publication.as_of else "obsolete"  # 未生效 / 作废
         return Selected(with_record(doc, cycle), mark, config)
     if working is not None and working.revision == revision:
-        return Selected(working, "草稿", config)
+        return Selected(working, "draft", config)  # 草稿
     known = [cycle.revision for cycle in record.releases if (number, cycle.revision) in released]
     if working is not None and working.revision not in known:
         known.append(f"{working.revision} (working draft)")

@@ -21,16 +21,17 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-# Role identifiers are language-neutral; labels are for people.
+from .messages import role_synonyms
+from .messages.zh import MESSAGES as ZH
+
+# Role identifiers are language-neutral; labels are for people, in the locale's catalogue (messages/).
 REVIEW, COUNTERSIGN, APPROVE, RELEASE = "review", "countersign", "approve", "release"
 SIGNING_ROLES = (REVIEW, COUNTERSIGN, APPROVE)
-ROLE_LABELS = {REVIEW: "审核", COUNTERSIGN: "会签", APPROVE: "批准", RELEASE: "发布"}
-ROLE_MEANINGS = {
-    REVIEW: "审核：确认内容正确、适用、可执行",
-    COUNTERSIGN: "会签：确认与本部门职责和要求相符",
-    APPROVE: "批准：同意发布实施",
-}
-ROLE_BY_LABEL = {label: role for role, label in ROLE_LABELS.items()}
+# The Chinese labels and meanings, for messages and commit subjects.
+ROLE_LABELS = {role: ZH.role_label(role) for role in (REVIEW, COUNTERSIGN, APPROVE, RELEASE)}
+ROLE_MEANINGS = {role: ZH.role_meaning(role) for role in SIGNING_ROLES}
+# Every locale's label of a role names it too: --role 审核, --role Review, --role review.
+ROLE_BY_LABEL = role_synonyms()
 
 FINGERPRINT = r"^sha256:[0-9a-f]{64}$"
 REVISION = r"^[A-Z]/[0-9]$"
@@ -247,7 +248,6 @@ class Configuration(_Statement):
 Statement = Union[Submit, Approval, Return, Release, Withdrawal, Issue, Recall, Configuration]
 _BY_KIND = {model.model_fields["kind"].annotation.__args__[0]: model  # type: ignore[union-attr]
             for model in (Submit, Approval, Return, Release, Withdrawal, Issue, Recall, Configuration)}
-OUTCOME_LABELS = {"destroyed": "销毁", "retained": "作废留存", "lost": "遗失（原分发号作废）"}
 
 
 class StatementError(ValueError):

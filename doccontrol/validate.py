@@ -184,18 +184,20 @@ def check_effective_dates(ctx: Context) -> Iterator[Finding]:
 
 
 def check_dates(ctx: Context) -> Iterator[Finding]:
+    labels = ctx.config.messages
+    order = [labels.roles.prepare, *(labels.role_label(role) for role in ROLES), labels.status.effective]
     for doc in ctx.documents:
-        steps = [("编制", doc.prepared.date, doc.line_of("prepared.date"))]
+        steps = [(order[0], doc.prepared.date, doc.line_of("prepared.date"))]
         for role in ROLES:
             sig = doc.signature(role)
             if sig:
-                steps.append((role, sig.at.date(), doc.line_of("prepared.date")))
+                steps.append((labels.role_label(role), sig.at.date(), doc.line_of("prepared.date")))
         if doc.effective:
-            steps.append(("生效", doc.effective, doc.line_of("effective")))
+            steps.append((order[-1], doc.effective, doc.line_of("effective")))
         for (earlier, d1, _), (later, d2, line) in zip(steps, steps[1:]):
             if d2 < d1:
                 yield Finding(doc.path, line, "date-order", f"{later} date {d2} is before {earlier} date {d1}",
-                              "dates must run 编制 ≤ 审核 ≤ 批准 ≤ 生效; correct the date or sign again")
+                              f"dates must run {' ≤ '.join(order)}; correct the date or sign again")
         due = doc.next_review
         if doc.status == "effective" and due and due < ctx.today:
             yield Finding(doc.path, doc.line_of("effective"), "review-overdue",

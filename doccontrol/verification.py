@@ -16,7 +16,6 @@ from .model import Document, Finding, Severity, Signature, fingerprint
 from .record import Cycle, DocumentRecord, Signed, judge_document
 from .roster import Chain, Roster, build_chain
 from .signing import Verifier, short_fingerprint
-from .statements import ROLE_LABELS
 
 WARN = Severity.WARNING
 FIX_NO_ANCHOR = ("approve the configuration once with `doccontrol config approve --key KEY` (by a person with "
@@ -92,7 +91,7 @@ def signatures_of(cycle: Cycle | None) -> tuple[Signature, ...]:
 def _signature(signed: Signed) -> Signature:
     statement = signed.statement
     meaning = statement.meaning + (f"；意见：{statement.comment}" if statement.comment else "")
-    return Signature(ROLE_LABELS[statement.role], statement.name, statement.time, meaning, statement.fingerprint,
+    return Signature(statement.role, statement.name, statement.time, meaning, statement.fingerprint,
                      short_fingerprint(signed.key) if signed.key else "")
 
 

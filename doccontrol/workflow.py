@@ -22,6 +22,7 @@ from .config import CONFIG_FILE, ConfigError
 from .site_options import OPTIONS_FILE
 from .errors import DoccontrolError
 from .ledger import CONFIGURATION, Entry, ledger_path, parse_ledger, to_line
+from .messages import Messages
 from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
 from .record import judge_document
 from .repo import Repo, RepoError
@@ -31,7 +32,6 @@ from .statements import (
     APPROVE,
     ROLE_BY_LABEL,
     ROLE_LABELS,
-    ROLE_MEANINGS,
     SIGNING_ROLES,
     Base,
     Statement,
@@ -235,7 +235,8 @@ class ChangeControl:
                                       fix=f"its preparer submits it first: doccontrol submit {doc.number}")
             cycle = self.ws.evaluate().record(doc.number).open
             statements[doc.number] = self._statement(
-                doc, actor, kind="approval", role=role, meaning=ROLE_MEANINGS[role], comment=comment or None,
+                doc, actor, kind="approval", role=role, meaning=self.config.messages.role_meaning(role),
+                comment=comment or None,
                 base=cycle.submit.statement.base.model_dump() if cycle and cycle.submit.statement.base else None)
         self._show_changes(docs)
         edit = frontmatter.set_status("approved") if role == APPROVE else None
@@ -279,7 +280,7 @@ class ChangeControl:
         released = self.ws.find_many(numbers)
         with self.ws.repo() as repo:
             for doc in released:
-                repo.create_tag(tag_name(doc.number, doc.revision), sha, tag_message(doc))
+                repo.create_tag(tag_name(doc.number, doc.revision), sha, tag_message(doc, self.config.messages))
         return released
 
     @_step
@@ -451,7 +452,8 @@ class ChangeControl:
         index = self.ws.releases()
         for doc in docs:
             current = index.in_force(doc.number, clock.today()) if index else None
-            self.show(format_diff(diff_documents(current.document if current else None, doc), "text"))
+            labels = self.config.messages
+            self.show(format_diff(diff_documents(current.document if current else None, doc, labels), "text", labels))
 
     def _base(self, doc: Document) -> dict | None:
         latest = self.ws.evaluate().record(doc.number).latest_release
@@ -662,11 +664,11 @@ def tag_name(number: str, revision: str) -> str:
     return f"{number}/{revision.replace('/', '')}"
 
 
-def tag_message(doc: Document) -> str:
-    lines = [f"{doc.number} {doc.title} {doc.revision} 生效日期 {doc.effective}", "",
-             f"编制: {doc.prepared.name} {doc.prepared.date}"]
+def tag_message(doc: Document, labels: Messages) -> str:
+    lines = [f"{doc.number} {doc.title} {doc.revision} {labels.fields.effective} {doc.effective}", "",
+             f"{labels.roles.prepare}: {doc.prepared.name} {doc.prepared.date}"]
     for sig in doc.approvals:
-        lines.append(f"{sig.role}: {sig.name} {sig.at.isoformat()} {sig.key}")
+        lines.append(f"{labels.role_label(sig.role)}: {sig.name} {sig.at.isoformat()} {sig.key}")
     return "\n".join(lines) + "\n"
 
 

@@ -285,7 +285,7 @@ def test_links_lists_and_notes_stay_with_their_own_document_in_a_batch(repo):
     text = proc.read_text(encoding="utf-8")
     proc.write_text(text[: text.index("## 1 目的")] + RICH_BODY, encoding="utf-8")
     ws = Workspace(repo)
-    items = [render_docx.rendition(ws.config, doc, "草稿") for doc in ws.documents()]
+    items = [render_docx.rendition(ws.config, doc, "draft") for doc in ws.documents()]
     files = dict(zip((item.doc.number for item in items), render_docx.render(ws.config, items, use_cache=False).files))
     rich = docx.Document(io.BytesIO(files["QP-SH-001"]))
     links = [rel.target_ref for rel in rich.part.rels.values() if rel.reltype.endswith("/hyperlink")]

@@ -487,10 +487,18 @@ def test_signatures_render_from_the_approvals_whatever_their_roles():
 
     at = dt.datetime(2026, 11, 20, 9, 30)
     doc = Document("procedures/x.md", "QP-SH-001", "x", "procedure", "质量部", "A/0", "review", Prepared("孙小雨", at.date()),
-                   "", (), approvals=(Signature("会签", "郑海", at, "", "sha256:0", "SHA256:abc"),
-                                      Signature("审核", "林慧", at, "", "sha256:0")))
+                   "", (), approvals=(Signature("countersign", "郑海", at, "", "sha256:0", "SHA256:abc"),
+                                      Signature("review", "林慧", at, "", "sha256:0")))
     assert [(s["role"], s["name"], s["time"], s["fingerprint"]) for s in signatures(doc)] == [
-        ("审核", "林慧", "09:30", ""), ("批准", "", "", ""), ("会签", "郑海", "09:30", "SHA256:abc")]
+        ("review", "林慧", "09:30", ""), ("approve", "", "", ""), ("countersign", "郑海", "09:30", "SHA256:abc")]
+
+
+def test_a_chinese_site_is_chinese_for_the_browser_and_the_search(site):
+    """locale: zh (the default): Material's interface and the search index in Chinese, and no English print style."""
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh"' in index and "print-en.css" not in index
+    assert json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))["config"]["lang"] == ["zh"]
+    assert 'placeholder="搜索"' in index
 
 
 def test_the_404_page_is_chinese_and_shows_the_ways_to_a_document(site):

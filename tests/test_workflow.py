@@ -88,7 +88,7 @@ def test_full_revision_cycle(runner, released_repo):
                                 "against configuration version 1 (anchor sha256:")
     doc = published(released_repo, dt.date(2026, 11, 21))["QP-SH-001"]
     assert doc.revision == "A/1" and "12 小时内响应" in doc.body
-    assert [(s.role, s.name) for s in doc.approvals] == [("审核", "林慧"), ("批准", "周立新")]
+    assert [(s.role, s.name) for s in doc.approvals] == [("review", "林慧"), ("approve", "周立新")]
     assert doc.approvals[0].key == key_fingerprint("林慧")[:19]
     old = published(released_repo, dt.date(2026, 11, 20))["QP-SH-001"]
     assert old.revision == "A/0" and "24 小时内响应" in old.body

@@ -82,11 +82,11 @@ local function plain_styles(element)
   return element
 end
 
--- Footnotes become numbered notes (注) at the end of the document, so that each
--- document of a batch stays self-contained. An image whose approved picture docx.py wrote
--- (`pictures`: the image reference as written → that file) shows it; any other image shows
+-- Footnotes become numbered notes (注, under the job's `notes` heading) at the end of the document,
+-- so that each document of a batch stays self-contained. An image whose approved picture docx.py
+-- wrote (`pictures`: the image reference as written → that file) shows it; any other image shows
 -- its description.
-local function text_blocks(parts, format, breaks, pictures)
+local function text_blocks(parts, format, breaks, pictures, notes_label)
   local notes = pandoc.List {}
   local blocks = pandoc.Blocks {}
   for index, text in ipairs(parts) do
@@ -114,7 +114,7 @@ local function text_blocks(parts, format, breaks, pictures)
     blocks:extend(doc.blocks)
   end
   if #notes > 0 then
-    blocks:insert(pandoc.Para { pandoc.Strong { pandoc.Str('注') } })
+    blocks:insert(pandoc.Para { pandoc.Strong { pandoc.Str(notes_label) } })
     blocks:insert(pandoc.OrderedList(notes))
   end
   return blocks
@@ -179,7 +179,7 @@ handle:close()
 for position, batch in ipairs(jobs.batches) do
   local blocks = pandoc.Blocks {}
   for n, job in ipairs(batch.docs) do
-    local body = text_blocks(job.parts, jobs.body_format, job.breaks, job.pictures or {})
+    local body = text_blocks(job.parts, jobs.body_format, job.breaks, job.pictures or {}, job.notes)
     local front = pandoc.read(job.front, 'markdown').blocks
     if job.toc then front, body = with_contents(front, body) end
     local content = pandoc.Blocks {}

@@ -38,6 +38,7 @@ from ..errors import DoccontrolError
 from ..outputs import checked_file
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..markdown_checks import refuse_beyond_limits
+from ..messages import Messages
 from ..model import ROLES, Document, Revision, RevisionError, fingerprint
 from ..pictures import image_targets, is_showable, picture_path, texts_of
 from . import docx_reference as reference
@@ -58,11 +59,9 @@ BATCH_SIZE = 20
 Progress = Callable[[int, int], None]
 
 
-# What a Word copy made by doccontrol says about control. QP-SH-001 4.5.2 and 4.5.5: files exported
-# or downloaded, and texts given to outside parties (the audit pack), are uncontrolled copies (非受控),
-# for reference only; a controlled paper copy is stamped 受控 and numbered by hand.
-UNCONTROLLED = "非受控"
-UNCONTROLLED_NOTE = "只供参考，使用前请与受控文件网站核对版本"
+# What a Word copy made by doccontrol says about control (the catalogue's `marks`). QP-SH-001 4.5.2 and
+# 4.5.5: files exported or downloaded, and texts given to outside parties (the audit pack), are
+# uncontrolled copies (非受控), for reference only; a controlled paper copy is stamped 受控 and numbered.
 
 
 @dataclass(frozen=True)
@@ -74,26 +73,25 @@ class CopyMark:
     holder: str
     issued: dt.date
 
-    @property
-    def text(self) -> str:
-        return f"分发号 {self.serial:02d}　持有人 {self.holder}　发放日期 {self.issued.isoformat()}"
-
-
-CONTROLLED = "受控"
+    def text(self, labels: Messages) -> str:
+        return labels.marks.copy.format(serial=f"{self.serial:02d}", holder=self.holder,
+                                        issued=self.issued.isoformat())
 
 
 @dataclass(frozen=True)
 class Rendition:
-    """A document as its Word file shows it: the content, its layout, and the mark across every page.
+    """A document as its Word file shows it: the content, its layout, its labels and the mark across every page.
 
     layout: "document" (cover with approvals, revision record, then the text; a form: its approval
     data compactly above the form, the revision record after it), or "blank" (a form to fill in:
     the form from page 1, number and revision in the header, no approvals, no 非受控 stamp).
+    mark: draft, pending (not yet effective), obsolete or redline (see `Messages.mark_label`).
     """
 
     doc: Document
     company: str
     type_label: str
+    labels: Messages
     mark: str | None = None
     comparison: tuple[tuple[str, str, str], ...] = ()  # a redline's cover rows: item, old, new
     layout: str = "document"
@@ -105,13 +103,23 @@ class Rendition:
         return self.layout == "blank"
 
     @property
+    def mark_label(self) -> str:
+        return self.labels.mark_label(self.mark) if self.mark else ""
+
+    @property
     def control(self) -> str:
         """What the footer and cover say about control: 非受控, 受控 for an issued copy, or the mark (草稿 …)."""
-        return self.mark or (CONTROLLED if self.copy else UNCONTROLLED)
+        marks = self.labels.marks
+        return self.mark_label or (marks.controlled if self.copy else marks.uncontrolled)
+
+    @property
+    def note(self) -> str:
+        """What follows the control status: the copy's number, holder and date, or how to use an uncontrolled copy."""
+        return self.copy.text(self.labels) if self.copy else self.labels.marks.uncontrolled_note
 
     @property
     def status(self) -> str:
-        return self.mark or self.doc.status_label
+        return self.mark_label or self.labels.status_label(self.doc.status)
 
     @property
     def stamp(self) -> dt.datetime:
@@ -121,7 +129,9 @@ class Rendition:
     @property
     def file_name(self) -> str:
         title = UNSAFE_FILE_CHARS.sub("", self.doc.title)
-        suffix = "-空白表单" if self.blank else (f"-受控-分发号{self.copy.serial:02d}" if self.copy else "")
+        word = self.labels.word
+        suffix = word.blank_suffix if self.blank else (
+            word.copy_suffix.format(serial=f"{self.copy.serial:02d}") if self.copy else "")
         return f"{self.doc.number}-{self.doc.revision.replace('/', '')}-{title}{suffix}.docx"
 
     @property
@@ -135,17 +145,17 @@ class Rendition:
         payload = [renderer, fingerprint(doc), doc.revision, str(doc.effective), doc.status,
                    self.company, self.type_label, self.mark, self.layout, self.unsigned, signatures,
                    [row.approved_by for row in doc.history], [list(row) for row in self.comparison],
-                   self.copy.text if self.copy else None]
+                   self.copy.text(self.labels) if self.copy else None, self.labels.locale]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
 def rendition(config: Config, doc: Document, mark: str | None = None, *, unsigned: bool = False) -> Rendition:
-    return Rendition(doc, config.company, config.type_label(doc.type), mark, unsigned=unsigned)
+    return Rendition(doc, config.company, config.type_label(doc.type), config.messages, mark, unsigned=unsigned)
 
 
 def blank_form(config: Config, doc: Document, mark: str | None = None) -> Rendition:
     """The form to fill in: just the form, with its number and revision in the running header."""
-    return Rendition(doc, config.company, config.type_label(doc.type), mark, layout="blank")
+    return Rendition(doc, config.company, config.type_label(doc.type), config.messages, mark, layout="blank")
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -225,7 +235,8 @@ def _render(cache: Path, items: list[Rendition], *, use_cache: bool, store: bool
             progress(done, len(items))
 
     if todo:
-        convert([(i, items[i]) for i in todo], references(cache, version), finished, pictures=pictures)
+        convert([(i, items[i]) for i in todo], references(cache, version, [items[i].labels for i in todo]), finished,
+                pictures=pictures)
     return Rendered(results, len(todo))
 
 
@@ -257,14 +268,16 @@ class Reference:
     cover_break: str
 
 
-def references(cache: Path, version: str) -> dict[bool, Reference]:
-    """The portrait and landscape reference documents, built once into the cache (key: landscape)."""
+def references(cache: Path, version: str, labels: list[Messages]) -> dict[tuple[str, bool], Reference]:
+    """The portrait and landscape reference documents of each locale, built once into the cache
+    (key: locale, landscape)."""
     found = {}
-    for landscape in (False, True):
-        path = cache / f"reference-{version}-{'landscape' if landscape else 'portrait'}.docx"
-        if not path.is_file():
-            atomic_write_bytes(path, reference.build_reference(landscape))
-        found[landscape] = Reference(path, _cover_break(path))
+    for locale_labels in {item.locale: item for item in labels}.values():
+        for landscape in (False, True):
+            path = cache / f"reference-{version}-{locale_labels.locale}-{'landscape' if landscape else 'portrait'}.docx"
+            if not path.is_file():
+                atomic_write_bytes(path, reference.build_reference(landscape, locale_labels))
+            found[(locale_labels.locale, landscape)] = Reference(path, _cover_break(path))
     return found
 
 
@@ -278,7 +291,7 @@ def _cover_break(path: Path) -> str:
     return (f'<w:p><w:pPr><w:sectPr>{refs}<w:pgSz w:w="11906" w:h="16838"/>{margins}</w:sectPr></w:pPr></w:p>')
 
 
-def convert(items: list[tuple[int, Rendition]], refs: dict[bool, Reference],
+def convert(items: list[tuple[int, Rendition]], refs: dict[tuple[str, bool], Reference],
             on_done: Callable[[int, dict[str, bytes]], None], workers: int | None = None,
             pictures: Mapping[str, bytes] | None = None):
     """Convert in batches through `pandoc lua` processes, one per core; on_done(index, package parts) for each.
@@ -296,9 +309,9 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[bool, Reference],
         try:
             for w, share in enumerate(shares):
                 jobs = {"body_format": BODY_FORMAT, "batches": [
-                    {"reference": str(refs[landscape].path), "out": f"{tmp}/{w}-{b}.docx",
-                     "docs": [job(item, refs[landscape].cover_break, files) for _, item in batch]}
-                    for b, (landscape, batch) in enumerate(share)]}
+                    {"reference": str(refs[kind].path), "out": f"{tmp}/{w}-{b}.docx",
+                     "docs": [job(item, refs[kind].cover_break, files) for _, item in batch]}
+                    for b, (kind, batch) in enumerate(share)]}
                 _start(tmp, w, jobs, events, processes)
             running = len(processes)
             while running:
@@ -328,13 +341,13 @@ def _stop(processes: list[subprocess.Popen]) -> None:
         process.wait()
 
 
-def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[bool, list[tuple[int, Rendition]]]]:
-    """Items grouped by page orientation (one reference document per batch), BATCH_SIZE at most."""
+def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[tuple[str, bool], list[tuple[int, Rendition]]]]:
+    """Items grouped by locale and page orientation (one reference document per batch), BATCH_SIZE at most."""
     batches = []
-    for landscape in (False, True):
-        group = [entry for entry in items if entry[1].landscape == landscape]
+    for kind in dict.fromkeys((item.labels.locale, landscape) for _, item in items for landscape in (False, True)):
+        group = [entry for entry in items if (entry[1].labels.locale, entry[1].landscape) == kind]
         size = max(1, min(BATCH_SIZE, -(-len(group) // (os.cpu_count() or 1))))
-        batches += [(landscape, group[start:start + size]) for start in range(0, len(group), size)]
+        batches += [(kind, group[start:start + size]) for start in range(0, len(group), size)]
     return batches
 
 
@@ -370,7 +383,8 @@ def job(item: Rendition, cover_break: str, files: Mapping[str, str] | None = Non
     doc = item.doc
     manual = doc.type == "manual" and not item.blank
     return {"front": front_markdown(item, cover_break), "parts": body_parts(doc), "tail": tail_markdown(item),
-            "toc": manual, "breaks": manual, "pictures": shown_pictures(doc, files or {})}
+            "toc": manual, "breaks": manual, "pictures": shown_pictures(doc, files or {}),
+            "notes": item.labels.word.notes}
 
 
 def picture_files(tmp: Path, documents: list[Document], pictures: Mapping[str, bytes]) -> dict[str, str]:
@@ -408,93 +422,99 @@ def body_parts(doc: Document) -> list[str]:
 def front_markdown(item: Rendition, cover_break: str) -> str:
     """What comes before the text: a form's title (and, for its master, its approval data); any other
     document's cover with its approval block, then its revision record (and the manual's 目录)."""
-    doc = item.doc
+    doc, labels = item.doc, item.labels
+    fields = labels.fields
     if item.blank:
         return _styled("Form Title", doc.title) + "\n"
     if doc.type == "form":
         parts = [_table(None, compact_control(item), [12, 21, 12, 21, 12, 22]), _styled("Form Title", doc.title)]
         return "\n\n".join(parts) + "\n"
     identity = [
-        ["文件编号", doc.number], ["版本/修改码", doc.revision],
-        ["生效日期", doc.effective.isoformat() if doc.effective else "—"],
-        ["编制部门", doc.department], ["受控状态", control_line(item)],
+        [fields.number, doc.number], [fields.revision, doc.revision],
+        [fields.effective, doc.effective.isoformat() if doc.effective else "—"],
+        [fields.department, doc.department], [fields.control_status, control_line(item)],
     ]
     if doc.source:
-        identity.insert(1, ["标准号/来源", doc.source])
+        identity.insert(1, [fields.source, doc.source])
     rows, widths = approval_rows(item)
+    word = labels.word
+    redline = labels.redline
     parts = [
         _styled("Cover Company", item.company),
         _styled("Cover Type", item.type_label),
         _styled("Cover Title", doc.title),
         _table(None, identity, [30, 70]),
-        _styled("Cover Caption", "审批"),
-        _table(["", "签名", "时间", *(["密钥指纹"] if len(widths) == 4 else [])], rows, widths),
-        *([_styled("Cover Note", UNSIGNED_NOTE)] if item.unsigned else []),
-        *([] if item.mark else [_styled("Cover Stamp", f"{CONTROLLED}　{item.copy.text}" if item.copy
-                                        else f"{UNCONTROLLED}　{UNCONTROLLED_NOTE}")]),
+        _styled("Cover Caption", word.approvals),
+        _table(["", word.signature, word.time, *([word.key_fingerprint] if len(widths) == 4 else [])], rows, widths),
+        *([_styled("Cover Note", word.unsigned)] if item.unsigned else []),
+        *([] if item.mark else [_styled("Cover Stamp", word.stamp.format(control=item.control, note=item.note))]),
         _raw(cover_break),
-        _styled("Record Heading", "修订记录"),
-        record_table(doc),
-        *([_styled("Record Heading", "修订对比"), _table(["", "原", "新"], [list(r) for r in item.comparison], [20, 40, 40])]
+        _styled("Record Heading", fields.history),
+        record_table(doc, labels),
+        *([_styled("Record Heading", labels.marks.redline),
+           _table(["", redline.before, redline.after], [list(r) for r in item.comparison], [20, 40, 40])]
           if item.comparison else []),
         _raw(PAGE_BREAK),
     ]
     if doc.type == "manual":
-        parts += [_styled("TOC Heading", "目录"), "::: {custom-style=\"dc-toc\"}\n&nbsp;\n:::", _raw(PAGE_BREAK)]
+        parts += [_styled("TOC Heading", word.contents), "::: {custom-style=\"dc-toc\"}\n&nbsp;\n:::", _raw(PAGE_BREAK)]
     return "\n\n".join(parts) + "\n"
-
-
-UNSIGNED_NOTE = "签名未经密钥验证：以上签名只记录签署人，未用签署人的密钥核验。"
 
 
 def control_line(item: Rendition) -> str:
     if item.mark:
         return item.control
-    if item.copy:
-        return f"{CONTROLLED}（{item.copy.text}）"
-    return f"{UNCONTROLLED}（{UNCONTROLLED_NOTE}）"
+    return item.labels.word.control_line.format(control=item.control, note=item.note)
 
 
 def approval_rows(item: Rendition) -> tuple[list[list[str]], list[int]]:
     """编制, then every signature (审核 and 批准 always, marked 未签 when missing; any other role as signed),
     with the time and, when signatures carry one, the key fingerprint."""
-    doc = item.doc
+    doc, labels = item.doc, item.labels
     signatures = [(role, doc.signature(role)) for role in ROLES]
     signatures += [(sig.role, sig) for sig in doc.approvals if sig.role not in ROLES]
     keyed = any(sig and sig.key for _, sig in signatures)
-    rows = [["编制", doc.prepared.name, doc.prepared.date.isoformat(), *([""] if keyed else [])]]
+    rows = [[labels.roles.prepare, doc.prepared.name, doc.prepared.date.isoformat(), *([""] if keyed else [])]]
     for role, sig in signatures:
         when = sig.at.strftime("%Y-%m-%d %H:%M") if sig else ""
-        rows.append([role, sig.name if sig else "未签", when, *([sig.key if sig else ""] if keyed else [])])
+        rows.append([labels.role_label(role), sig.name if sig else labels.fields.not_signed, when,
+                     *([sig.key if sig else ""] if keyed else [])])
     return rows, ([14, 22, 26, 38] if keyed else [20, 40, 40])
 
 
 def compact_control(item: Rendition) -> list[list[str]]:
     """A form master's control data in three rows, above the form."""
-    doc = item.doc
+    doc, labels = item.doc, item.labels
+    fields, roles = labels.fields, labels.roles
     reviewer, approver = doc.reviewer, doc.approver
 
     def who(sig) -> str:
-        return f"{sig.name} {sig.at.strftime('%Y-%m-%d')}" if sig else "未签"
+        return f"{sig.name} {sig.at.strftime('%Y-%m-%d')}" if sig else fields.not_signed
 
     return [
-        ["文件编号", doc.number, "版本/修改码", doc.revision, "生效日期", doc.effective.isoformat() if doc.effective else "—"],
-        ["编制", f"{doc.prepared.name} {doc.prepared.date.isoformat()}", "审核", who(reviewer), "批准", who(approver)],
-        ["保存期限", doc.retention or "—", "编制部门", doc.department, "受控状态", control_line(item)],
+        [fields.number, doc.number, fields.revision, doc.revision, fields.effective,
+         doc.effective.isoformat() if doc.effective else "—"],
+        [roles.prepare, f"{doc.prepared.name} {doc.prepared.date.isoformat()}", roles.review, who(reviewer),
+         roles.approve, who(approver)],
+        [fields.retention, doc.retention or "—", fields.department, doc.department, fields.control_status,
+         control_line(item)],
     ]
 
 
-def record_table(doc: Document) -> str:
+def record_table(doc: Document, labels: Messages) -> str:
+    fields = labels.fields
     record = [[row.revision, row.date.isoformat(), row.section, row.summary, row.by, row.approved_by or ""]
               for row in doc.history]
-    return _table(["版本/修改码", "日期", "修订章节", "修订内容摘要", "编制", "批准"], record, [14, 16, 14, 32, 12, 12])
+    return _table([fields.revision, fields.date, fields.section, fields.change_summary, labels.roles.prepare,
+                   fields.approved_by], record, [14, 16, 14, 32, 12, 12])
 
 
 def tail_markdown(item: Rendition) -> str:
     """What follows the text: a form master's revision record; nothing for others."""
     if item.blank or item.doc.type != "form":
         return ""
-    return "\n\n".join([_styled("Record Heading", "修订记录"), record_table(item.doc)]) + "\n"
+    return "\n\n".join([_styled("Record Heading", item.labels.fields.history),
+                         record_table(item.doc, item.labels)]) + "\n"
 
 
 def md_text(text: str) -> str:
@@ -528,13 +548,12 @@ MARK_XML = f"<w:r><w:t>{reference.MARK_RUN}</w:t></w:r>".encode()
 def finish(parts: dict[str, bytes], item: Rendition) -> bytes:
     """Fill in header and footer values, draw the mark, keep rows and numbers whole, set core properties,
     fix the timestamps."""
-    doc = item.doc
+    doc, fields = item.doc, item.labels.fields
     values = {"COMPANY": item.company, "TITLE": doc.title, "NUMBER": doc.number, "REVISION": doc.revision,
               "EFFECTIVE": doc.effective.isoformat() if doc.effective else "—",
-              "CONTROL_LABEL": "" if item.blank and not item.mark else "受控状态：",
-              "CONTROL": (item.mark or "") if item.blank else item.control,
-              "CONTROL_NOTE": "" if item.blank or item.mark else
-              f"\u3000{item.copy.text if item.copy else UNCONTROLLED_NOTE}"}
+              "CONTROL_LABEL": "" if item.blank and not item.mark else fields.control_status + fields.colon,
+              "CONTROL": item.mark_label if item.blank else item.control,
+              "CONTROL_NOTE": "" if item.blank or item.mark else fields.gap + item.note}
     shapes = iter(range(1, 100))
 
     def fill(name: str, data: bytes) -> bytes:
@@ -546,7 +565,7 @@ def finish(parts: dict[str, bytes], item: Rendition) -> bytes:
             for key, value in values.items():
                 data = data.replace(f"@@{key}@@".encode(), escape(value).encode())
             if MARK_XML in data:
-                data = data.replace(MARK_XML, watermark(item.mark, next(shapes)) if item.mark else b"")
+                data = data.replace(MARK_XML, watermark(item.mark_label, next(shapes)) if item.mark else b"")
             return keep_whole(data)
         return data
 
@@ -592,9 +611,10 @@ def core_properties(item: Rendition) -> bytes:
     fields = [
         ("dc:title", doc.title), ("dc:subject", f"{item.type_label} · {doc.department}"),
         ("dc:creator", doc.prepared.name), ("cp:keywords", ", ".join([doc.number, item.type_label, *doc.clauses])),
-        ("dc:description", f"{item.company} 受控文件 {doc.number} {doc.revision}"),
+        ("dc:description", item.labels.word.description.format(company=item.company, number=doc.number,
+                                                                 revision=doc.revision)),
         ("dc:identifier", doc.number), ("cp:version", doc.revision), ("cp:contentStatus", item.status),
-        ("cp:category", item.type_label), ("dc:language", "zh-CN"),
+        ("cp:category", item.type_label), ("dc:language", item.labels.language),
         ("cp:lastModifiedBy", doc.approver.name if doc.approver else doc.prepared.name), ("cp:revision", "1"),
     ]
     body = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in fields)
@@ -641,7 +661,7 @@ class ListTable:
 
 
 def table_document(title: str, lines: list[str], tables: list[ListTable], stamp: dt.datetime, company: str,
-                   note: str = "") -> bytes:
+                   labels: Messages, note: str = "") -> bytes:
     """A landscape A4 document of bordered tables (the register, the clause matrix), with a running
     header (company, title, 第X页 共Y页) on every page; rows never split and header rows repeat."""
     import docx
@@ -656,9 +676,9 @@ def table_document(title: str, lines: list[str], tables: list[ListTable], stamp:
     total = reference.text_width(section)
     header = section.header.paragraphs[0]
     header.paragraph_format.tab_stops.add_tab_stop(total, WD_TAB_ALIGNMENT.RIGHT)
-    for text in (f"{company}　{title}", "\t"):
+    for text in (f"{company}{labels.fields.gap}{title}", "\t"):
         reference.east_asian(header.add_run(text), reference.BODY_FONT)
-    reference.page_of(header)
+    reference.page_of(header, labels)
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = heading.add_run(title)
@@ -679,7 +699,7 @@ def table_document(title: str, lines: list[str], tables: list[ListTable], stamp:
     props = document.core_properties
     props.title, props.author, props.last_modified_by, props.subject = title, company, company, company
     props.created = props.modified = stamp
-    props.revision, props.language = 1, "zh-CN"
+    props.revision, props.language = 1, labels.language
     out = io.BytesIO()
     with interrupts_held():
         document.save(out)

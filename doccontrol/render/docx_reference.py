@@ -27,6 +27,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from ..messages import Messages
+
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
@@ -64,15 +66,15 @@ def pandoc_default_reference() -> bytes:
                           env={**os.environ, "SOURCE_DATE_EPOCH": "0"}).stdout
 
 
-def build_reference(landscape: bool) -> bytes:
-    """The reference .docx for a body in portrait or landscape A4."""
+def build_reference(landscape: bool, labels: Messages) -> bytes:
+    """The reference .docx for a body in portrait or landscape A4, its header labelled from labels."""
     document = docx.Document(io.BytesIO(pandoc_default_reference()))
     _clear_body(document)
     section = document.sections[0]
     set_page(section, landscape)
     _add_styles(document)
     set_east_asian_fonts(document)
-    _furniture(section, text_width(section))
+    _furniture(section, text_width(section), labels)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -238,17 +240,17 @@ def _child(parent, tag: str, first: bool = False):
 
 # -- header and footer -------------------------------------------------------------------------
 
-def _furniture(section, width):
+def _furniture(section, width, labels: Messages):
     """Body pages: header table and control footer. Cover (first-page parts): mark and page footer."""
     section.different_first_page_header_footer = True
-    _header_table(section.header, width)
-    _footer(section.footer.paragraphs[0], with_pages=False)
+    _header_table(section.header, width, labels)
+    _footer(section.footer.paragraphs[0], labels, with_pages=False)
     _mark_paragraph(section.first_page_header.paragraphs[0])
-    _footer(section.first_page_footer.paragraphs[0], with_pages=True)
+    _footer(section.first_page_footer.paragraphs[0], labels, with_pages=True)
     section.different_first_page_header_footer = False
 
 
-def _header_table(header, width):
+def _header_table(header, width, labels: Messages):
     table = header.add_table(rows=4, cols=3, width=width)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_borders(table._tbl.tblPr, size=8)
@@ -261,11 +263,12 @@ def _header_table(header, width):
     title = table.cell(0, 1).merge(table.cell(3, 1))
     _cell_text(company, [("@@COMPANY@@", True)], size=11)
     _cell_text(title, [("@@TITLE@@", True)], size=14)
-    _cell_text(table.cell(0, 2), [("文件编号：", False), ("@@NUMBER@@", False)], center=False)
-    _cell_text(table.cell(1, 2), [("版本/修改码：", False), ("@@REVISION@@", False)], center=False)
-    _cell_text(table.cell(2, 2), [("生效日期：", False), ("@@EFFECTIVE@@", False)], center=False)
+    fields = labels.fields
+    for row, (label, value) in enumerate([(fields.number, "@@NUMBER@@"), (fields.revision, "@@REVISION@@"),
+                                          (fields.effective, "@@EFFECTIVE@@")]):
+        _cell_text(table.cell(row, 2), [(label + fields.colon, False), (value, False)], center=False)
     pages = table.cell(3, 2).paragraphs[0]
-    page_of(pages)
+    page_of(pages, labels)
     _tight(pages)
     mark = header.paragraphs[0]
     header._element.remove(mark._p)
@@ -291,7 +294,7 @@ def _tight(paragraph):
     fmt.line_spacing = 1.0
 
 
-def _footer(paragraph, with_pages: bool):
+def _footer(paragraph, labels: Messages, with_pages: bool):
     """受控状态：非受控　只供参考… (the labels are placeholders: a blank form's footer says nothing)."""
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     label = paragraph.add_run("@@CONTROL_LABEL@@")
@@ -303,13 +306,15 @@ def _footer(paragraph, with_pages: bool):
     for run in (label, status, note):
         east_asian(run, BODY_FONT)
     if with_pages:
-        paragraph.add_run("\u3000\u3000")
-        page_of(paragraph)
+        paragraph.add_run(labels.fields.gap * 2)
+        page_of(paragraph, labels)
 
 
-def page_of(paragraph):
-    """第 X 页 共 Y 页, X and Y as real PAGE and NUMPAGES fields."""
-    for text, instr in (("第 ", "PAGE"), (" 页 共 ", "NUMPAGES"), (" 页", None)):
+def page_of(paragraph, labels: Messages):
+    """第 X 页 共 Y 页 (Page X of Y), X and Y as real PAGE and NUMPAGES fields."""
+    for text, instr in labels.page_of():
+        if not text and not instr:
+            continue
         run = paragraph.add_run(text)
         run.font.size = Pt(HEADER_SIZE)
         east_asian(run, BODY_FONT)

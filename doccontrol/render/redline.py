@@ -31,10 +31,11 @@ from ..config import Config
 from ..diff import (DEL, DEL_END, INS, INS_END, MOVED, PRIVATE_USE, WHOLE_DEL, WHOLE_INS, DocumentDiff,
                     diff_documents, marked_markdown)
 from ..fileio import atomic_write_bytes
+from ..messages import Messages
 from ..model import Document
 from . import docx
 
-MARK = "修订对比"
+MARK = "redline"  # the mark across every page of a redline (修订对比)
 DOCUMENT = "word/document.xml"
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 BOOKMARK = re.compile(r'<w:bookmarkStart w:id="(\d+)" w:name="dcrl-(ins|del|cins|cdel)-\d+" /><w:bookmarkEnd w:id="\1" />')
@@ -46,30 +47,35 @@ HYPERLINK = re.compile(r"<w:hyperlink\b[^>]*>.*?</w:hyperlink>", re.S)
 FIRST_CHANGE_ID = 5000
 
 
-def redline_file_name(diff: DocumentDiff, title: str) -> str:
+def redline_file_name(diff: DocumentDiff, title: str, labels: Messages) -> str:
     old = (diff.old_revision or "").replace("/", "")
     new = diff.new_revision.replace("/", "")
-    return f"{diff.number}-{old}-{new}-{docx.UNSAFE_FILE_CHARS.sub('', title)}-{MARK}.docx"
+    return f"{diff.number}-{old}-{new}-{docx.UNSAFE_FILE_CHARS.sub('', title)}-{labels.marks.redline}.docx"
 
 
 def redline_rendition(config: Config, old: Document | None, new: Document) -> tuple[docx.Rendition, DocumentDiff]:
     """The new revision laid out as a controlled document whose body is the redline, and the diff."""
-    diff = diff_documents(old, new)
-    body = pandoc_markdown(marked_markdown(diff), diff.author, diff.date)
+    labels = config.messages
+    diff = diff_documents(old, new, labels)
+    body = pandoc_markdown(marked_markdown(diff, labels=labels), diff.author, diff.date)
     shown = dataclasses.replace(new, body=body, parts=())
-    return docx.Rendition(shown, config.company, config.type_label(new.type), MARK, comparison=cover_table(diff)), diff
+    return docx.Rendition(shown, config.company, config.type_label(new.type), labels, MARK,
+                          comparison=cover_table(diff, labels)), diff
 
 
-def cover_table(diff: DocumentDiff) -> tuple[tuple[str, str, str], ...]:
+def cover_table(diff: DocumentDiff, labels: Messages) -> tuple[tuple[str, str, str], ...]:
     """The comparison rows under the revision record: the revisions compared, the author and date of
     the changes, and each controlled metadata field that changed (the record itself is just above)."""
-    rows = [("版本/修改码", diff.old_revision or "—", diff.new_revision), ("修订人/日期", "", f"{diff.author} {diff.date}")]
+    text = labels.redline
+    rows = [(labels.fields.revision, diff.old_revision or "—", diff.new_revision),
+            (text.revised_by, "", f"{diff.author} {diff.date}")]
     for change in diff.fields:
         if change.name == "history":
             continue
         if change.name in ("references", "clauses"):
-            old = "；".join(f"删除 {x}" for x in change.removed)
-            new = "；".join(f"增加 {x}" for x in change.added)
+            joined = labels.fields.item_separator
+            old = joined.join(text.removed_item.format(item=x) for x in change.removed)
+            new = joined.join(text.added_item.format(item=x) for x in change.added)
         else:
             old, new = change.old, change.new
         rows.append((change.label, old or "—", new or "—"))
@@ -98,7 +104,7 @@ def redline_docxs(config: Config, pairs: list[tuple[Document | None, Document]],
     for old, new in pairs:
         item, diff = redline_rendition(config, old, new)
         items.append(item)
-        names.append(redline_file_name(diff, new.title))
+        names.append(redline_file_name(diff, new.title, config.messages))
         authors.append((diff.author, _when(diff.date)))
     rendered = docx.render(config, items, use_cache=use_cache)
     return [(track_whole_units(data, item.stamp, *who), name)
@@ -106,11 +112,11 @@ def redline_docxs(config: Config, pairs: list[tuple[Document | None, Document]],
 
 
 def pack_files(config: Config, redlines: list, use_cache: bool = True) -> dict[str, tuple[bytes, dict]]:
-    """The pack's redlines (`compare.Redline`s) as files under 修订对比/, each with its manifest fields."""
+    """The pack's redlines (`compare.Redline`s) as files under 修订对比/ (Redlines/), each with its manifest fields."""
     if not redlines:
         return {}
     rendered = redline_docxs(config, [(r.old, r.new) for r in redlines], use_cache=use_cache)
-    return {f"{MARK}/{name}": (data, {"number": r.new.number, "revision": r.new.revision,
+    return {f"{config.messages.pack.redlines}/{name}": (data, {"number": r.new.number, "revision": r.new.revision,
                                       "effective": r.event.effective.isoformat(), "commit": r.event.commit.sha,
                                       "compared_with": r.old.revision})
             for r, (data, name) in zip(redlines, rendered)}

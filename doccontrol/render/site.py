@@ -29,6 +29,7 @@ from ..errors import DoccontrolError
 from ..fileio import private_temp_dir
 from ..loader import MANUAL_INDEX
 from ..markdown_checks import refuse_beyond_limits
+from ..messages import Messages
 from ..model import ROLES, Document, Severity, Signature
 from ..publication import Publication
 from ..register import sort_key
@@ -44,9 +45,8 @@ from .site_search import finish_search_index
 from . import site_redline
 
 SITE_MARKER = ".doccontrol-site"
-HOME_SECTION = "首页"
 ASSETS = "assets/doccontrol"
-ROLE_KEYS = {"审核": "reviewed", "批准": "approved"}
+ROLE_KEYS = {"review": "reviewed", "approve": "approved"}
 
 # Each staged page opens with empty front matter, so that a body beginning with a `---` rule is
 # never read as metadata; the real metadata comes from `Staged.meta`.
@@ -173,13 +173,14 @@ def stage(config: Config, pub: Publication, docs_dir: Path) -> Staged:
     for doc in documents:
         pages.update(document_pages(config, pub, doc, targets))
     listed = {"boost": 0.2}
+    site = config.messages.site
     pages[pages_.HOME] = (pages_.home_page(config, pub, documents, targets),
-                          page_meta("首页", search={"exclude": True}))
+                          page_meta(site.home, search={"exclude": True}))
     pages[pages_.REGISTER] = (pages_.register_page(config, pub, documents, targets),
-                              page_meta("受控文件清单", search=listed))
-    pages[pages_.CLAUSES] = (pages_.clause_page(config, documents, targets), page_meta("条款对照", search=listed))
+                              page_meta(site.register, search=listed))
+    pages[pages_.CLAUSES] = (pages_.clause_page(config, documents, targets), page_meta(site.clauses, search=listed))
     if pub.withdrawn:
-        pages[pages_.WITHDRAWN] = (pages_.withdrawn_page(config, pub, targets), page_meta("作废文件"))
+        pages[pages_.WITHDRAWN] = (pages_.withdrawn_page(config, pub, targets), page_meta(site.withdrawn))
     for doc_type, docs in pages_.by_type(documents):
         pages[pages_.list_src(doc_type)] = (pages_.list_page(config, doc_type, docs, pub, targets),
                                            page_meta(config.type_label(doc_type), search={"exclude": True}))
@@ -226,7 +227,7 @@ def document_pages(config: Config, pub: Publication, doc: Document,
     body = doc.body
     if parts:
         contents = "\n".join(f"- [{pages_.md_text(title)}](/{src})" for src, title, _ in parts)
-        body = f"{body.rstrip()}\n\n## 章节 {{#dc-chapters}}\n\n{contents}\n"
+        body = f"{body.rstrip()}\n\n## {config.messages.site.chapters} {{#dc-chapters}}\n\n{contents}\n"
     search = {"boost": SEARCH_BOOST.get(doc.type, 1)}
     pages = {main.src: (body, page_meta(f"{doc.number} {doc.title}", dc, search=search))}
     for src, title, text in parts:
@@ -248,7 +249,6 @@ def document_meta(config: Config, pub: Publication, doc: Document, targets: dict
         "type_label": config.type_label(doc.type),
         "revision": doc.revision,
         "status": doc.status,
-        "status_label": doc.status_label,
         "effective": iso(doc.effective),
         "next_review": iso(doc.next_review),
         "department": doc.department,
@@ -268,7 +268,7 @@ def document_meta(config: Config, pub: Publication, doc: Document, targets: dict
         "home": targets[doc.number].url,
         "print_css": f"{ASSETS}/print/{doc.number}.css",
         "print_title": doc.title,
-        "blank_form": blank_form_name(doc) if doc.type == "form" else "",
+        "blank_form": blank_form_name(doc, config.messages) if doc.type == "form" else "",
     }
 
 
@@ -314,11 +314,12 @@ def page_meta(title: str, dc: dict | None = None, **extra) -> dict:
 def navigation(config: Config, pub: Publication, documents: list[Document], targets: dict[str, Target]) -> list:
     """首页 (with the register, withdrawals and clauses), then one tab per type: its list page, then its
     documents in number order."""
-    home: list = [pages_.HOME, {"受控文件清单": pages_.REGISTER}]
+    site = config.messages.site
+    home: list = [pages_.HOME, {html.escape(site.register): pages_.REGISTER}]
     if pub.withdrawn:
-        home.append({"作废文件": pages_.WITHDRAWN})
-    home.append({"条款对照": pages_.CLAUSES})
-    nav: list = [{HOME_SECTION: home}]
+        home.append({html.escape(site.withdrawn): pages_.WITHDRAWN})
+    home.append({html.escape(site.clauses): pages_.CLAUSES})
+    nav: list = [{html.escape(site.home): home}]
     for doc_type, docs in pages_.by_type(documents):
         entries = [pages_.list_src(doc_type), *(nav_entry(doc, targets) for doc in docs)]
         nav.append({html.escape(config.type_label(doc_type)): entries})
@@ -351,7 +352,8 @@ def write_assets(ws: Workspace, options: SiteOptions, pub: Publication, docs_dir
                                   fix="restore it, or approve the new one: doccontrol config approve --key KEY")
         (assets / f"logo{Path(options.logo).suffix.lower()}").write_bytes(logo)
     for doc in pub.documents:
-        (assets / "print" / f"{doc.number}.css").write_text(print_css(doc, pub.preview), encoding="utf-8")
+        (assets / "print" / f"{doc.number}.css").write_text(print_css(doc, pub.preview, ws.config.messages),
+                                                            encoding="utf-8")
 
 
 def options_css(options: SiteOptions) -> str:
@@ -367,9 +369,9 @@ def shade(colour: str, factor: float) -> str:
     return "#" + "".join(f"{max(0, min(255, round(c * factor))):02x}" for c in channels)
 
 
-def blank_form_name(doc: Document) -> str:
+def blank_form_name(doc: Document, labels: Messages) -> str:
     title = re.sub(r'[\\/:*?"<>|\s]+', "", doc.title)
-    return f"{doc.number}-{doc.revision.replace('/', '')}-{title}-空白表单.docx"
+    return f"{doc.number}-{doc.revision.replace('/', '')}-{title}-{labels.site.blank_form}.docx"
 
 
 def write_blank_forms(ws: Workspace, pub: Publication, docs_dir: Path, staged: Staged) -> None:
@@ -379,10 +381,10 @@ def write_blank_forms(ws: Workspace, pub: Publication, docs_dir: Path, staged: S
     forms = [doc for doc in sorted(pub.documents, key=sort_key) if doc.type == "form"]
     if not forms:
         return
-    items = [blank_form(ws.config, doc, "草稿" if pub.preview else None) for doc in forms]
+    items = [blank_form(ws.config, doc, "draft" if pub.preview else None) for doc in forms]
     rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
     for doc, data in zip(forms, rendered.files):
         folder = docs_dir / doc.number
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / blank_form_name(doc)).write_bytes(data)
+        (folder / blank_form_name(doc, ws.config.messages)).write_bytes(data)
 

@@ -72,10 +72,11 @@ def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs
     """The whole MkDocs configuration; only the site options' values come from the repository."""
     from pymdownx.slugs import slugify
 
-    company = config.company
-    default_name = f"{company} 文件预览（草稿/未批准）" if pub.preview else f"{company} 受控文件"
-    name = f"{options.title}（草稿预览）" if options.title and pub.preview else options.title or default_name
-    footer = options.footer or f"© {company} · 受控文件，打印件为非受控文件"
+    company, locale, text = config.company, config.model.locale, config.messages.site
+    default_name = (text.preview_name if pub.preview else text.site_name).format(company=company)
+    name = text.preview_title.format(title=options.title) if options.title and pub.preview else \
+        options.title or default_name
+    footer = options.footer or text.footer.format(company=company)
     return {
         "site_name": shown(name),
         "site_url": options.site_url,
@@ -85,10 +86,11 @@ def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs
         "nav": nav,
         "use_directory_urls": True,
         "strict": False,
-        "theme": {"name": "material", "custom_dir": str(THEME_DIR), "language": "zh", "font": False,
+        "theme": {"name": "material", "custom_dir": str(THEME_DIR), "language": locale, "font": False,
                   "features": list(FEATURES), "palette": {"primary": "custom", "accent": "custom"},
                   **({"logo": f"assets/doccontrol/logo{Path(options.logo).suffix.lower()}"} if options.logo else {})},
-        "plugins": {"search": {"lang": ["zh"], "separator": SEARCH_SEPARATOR, "jieba_dict_user": str(USER_DICT),
+        "plugins": {"search": {"lang": [locale], "separator": SEARCH_SEPARATOR,
+                               **({"jieba_dict_user": str(USER_DICT)} if locale == "zh" else {}),
                                "fields": {"title": {"boost": 1000}, "text": {"boost": 1}, "keys": {"boost": 20},
                                           "cells": {"boost": 1}, "number": {"boost": 100000}}}},
         "markdown_extensions": [
@@ -99,6 +101,7 @@ def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs
             "generator": False,
             "doccontrol": {"preview": pub.preview, "company": company, "system": config.model.system,
                            "as_of": pub.as_of.isoformat(), "csp": CSP, "unsigned": pub.unsigned,
+                           "locale": locale, "t": config.messages.as_dict(),
                            "links": [{"title": link.title, "url": link.url} for link in options.links]},
         },
         "validation": {"links": {"absolute_links": "relative_to_docs"}},

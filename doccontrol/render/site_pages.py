@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..config import Config
+from ..messages import Messages
 from ..model import Document, Finding
 from ..publication import Change, Publication
 from ..register import TYPE_ORDER, register_rows
@@ -90,26 +91,29 @@ def by_type(documents: list[Document]) -> list[tuple[str, list[Document]]]:
 
 
 def scope_line(config: Config, pub: Publication, count: int) -> str:
+    site = config.messages.site
     if pub.preview:
-        return f"{md_text(config.model.system)} · 草稿预览（含未批准文件，不是受控清单），共 {count} 份。"
-    return f"{md_text(config.model.system)} · 截至 {pub.as_of.isoformat()} 现行有效的受控文件，共 {count} 份。"
+        return site.scope_preview.format(system=md_text(config.model.system), count=count)
+    return site.scope.format(system=md_text(config.model.system), as_of=pub.as_of.isoformat(), count=count)
 
 
 # -- home --------------------------------------------------------------------------------------
 
 def home_page(config: Config, pub: Publication, documents: list[Document], targets: dict[str, Target]) -> str:
     """What changed first (the last days' releases and withdrawals, what takes effect next), then the shelves."""
+    labels = config.messages
+    site = labels.site
     lines = [f"# {md_text(config.company)}", "", scope_line(config, pub, len(documents)), ""]
-    lines += [unsigned_note(pub), ""] if pub.unsigned else []
-    lines += held_back_section(HOME, pub.held_back)
-    lines += changes_section(pub, targets)
-    lines += ["## 文件目录", "", '<ul class="dc-shelf">']
+    lines += [unsigned_note(labels), ""] if pub.unsigned else []
+    lines += held_back_section(HOME, pub.held_back, labels)
+    lines += changes_section(pub, targets, labels)
+    lines += [f"## {site.shelves}", "", '<ul class="dc-shelf">']
     for doc_type, docs in by_type(documents):
-        lines.append(shelf(list_src(doc_type), config.type_label(doc_type), f"{len(docs)} 份"))
-    lines.append(shelf(REGISTER, "受控文件清单", f"共 {len(documents)} 份"))
+        lines.append(shelf(list_src(doc_type), config.type_label(doc_type), site.shelf_count.format(count=len(docs))))
+    lines.append(shelf(REGISTER, site.register, site.register_count.format(count=len(documents))))
     if pub.withdrawn:
-        lines.append(shelf(WITHDRAWN, "作废文件", f"{len(pub.withdrawn)} 份"))
-    lines.append(shelf(CLAUSES, "条款对照", "标准与文件"))
+        lines.append(shelf(WITHDRAWN, site.withdrawn, site.withdrawn_count.format(count=len(pub.withdrawn))))
+    lines.append(shelf(CLAUSES, site.clauses, site.clauses_shelf))
     lines += ["</ul>", ""]
     return "\n".join(lines)
 
@@ -123,71 +127,75 @@ def shelf(src: str, label: str, count: str) -> str:
 GROUP_ABOVE = 5
 
 
-def changes_section(pub: Publication, targets: dict[str, Target]) -> list[str]:
+def changes_section(pub: Publication, targets: dict[str, Target], labels: Messages) -> list[str]:
     """The last RECENT_DAYS days' releases and withdrawals, and the revisions that are about to take effect."""
+    site = labels.site
     since = pub.as_of - dt.timedelta(days=RECENT_DAYS)
     recent = [c for c in pub.changes if c.date > since]
-    lines = ["## 最近变更", ""]
+    lines = [f"## {site.recent}", ""]
     if recent:
-        lines += [change_table(recent, targets), ""]
+        lines += [change_table(recent, targets, labels), ""]
     else:
-        lines += [f"近 {RECENT_DAYS} 天内没有发布、换版或作废的文件。", ""]
+        lines += [site.no_recent.format(days=RECENT_DAYS), ""]
     if pub.upcoming:
-        lines += ["## 即将生效", "", "已批准、生效日期未到的修订；生效前仍执行现行版本。", "",
-                  change_table(pub.upcoming, targets), ""]
+        lines += [f"## {site.upcoming}", "", site.upcoming_note, "",
+                  change_table(pub.upcoming, targets, labels), ""]
     return lines
 
 
-def change_kind(change: Change) -> str:
+def change_kind(change: Change, labels: Messages) -> str:
+    site = labels.site
     if change.kind == "withdrawal":
-        return "作废"
+        return site.withdrawal
     if change.revision.endswith("/0"):
-        return "首次发布" if change.revision == "A/0" else "换版"
-    return "修订"
+        return site.first_issue if change.revision == "A/0" else site.reissue
+    return site.revision
 
 
-def change_table(changes: list[Change], targets: dict[str, Target]) -> str:
+def change_table(changes: list[Change], targets: dict[str, Target], labels: Messages) -> str:
     """One row per change; more than GROUP_ABOVE releases of one kind on one day make one row."""
+    site, fields = labels.site, labels.fields
     groups: dict[tuple[dt.date, str], list[Change]] = {}
     for change in changes:
-        groups.setdefault((change.date, change_kind(change)), []).append(change)
+        groups.setdefault((change.date, change_kind(change, labels)), []).append(change)
     rows = []
     for change in changes:
-        group = groups[(change.date, change_kind(change))]
+        group = groups[(change.date, change_kind(change, labels))]
         if change.kind == "release" and len(group) > GROUP_ABOVE:
             if change is group[0]:
-                rows.append([e(change.date.isoformat()), f"{len(group)} 份文件", "见各类文件清单",
-                             e(change_kind(change))])
+                rows.append([e(change.date.isoformat()), e(site.grouped.format(count=len(group))), e(site.see_lists),
+                             e(change_kind(change, labels))])
             continue
-        rows.append(change_row(change, targets))
-    return html_table(["日期", "文件编号", "文件名称", "变更"], rows,
+        rows.append(change_row(change, targets, labels))
+    return html_table([fields.date, fields.number, fields.title, site.change], rows,
                       ["dc-nowrap", "dc-nowrap", "dc-title-cell", "dc-nowrap"], "dc-list dc-changes")
 
 
-def change_row(change: Change, targets: dict[str, Target]) -> list[str]:
+def change_row(change: Change, targets: dict[str, Target], labels: Messages) -> list[str]:
     target = targets.get(change.number)
     number = doc_anchor(HOME, target) if target and change.kind == "release" else e(change.number)
-    what = change_kind(change) + (f" {e(change.revision)}" if change.revision else "")
+    what = e(change_kind(change, labels)) + (f" {e(change.revision)}" if change.revision else "")
     if change.kind == "withdrawal" and change.superseded_by:
         successor = targets.get(change.superseded_by)
-        what += "，由 " + (doc_anchor(HOME, successor) if successor else e(change.superseded_by)) + " 替代"
+        what += e(labels.site.replaced_by).format(
+            successor=doc_anchor(HOME, successor) if successor else e(change.superseded_by))
     title = change.title or (target.title if target else "—")
     return [e(change.date.isoformat()), number, e(title), what]
 
 
-def unsigned_note(pub: Publication) -> str:
-    return ('<p class="dc-unsigned" role="note"><strong>签名未经密钥验证</strong>：本站所列审核、批准签名'
-            "只记录签署人，未用签署人的密钥核验。</p>")
+def unsigned_note(labels: Messages) -> str:
+    return (f'<p class="dc-unsigned" role="note"><strong>{e(labels.marks.unsigned)}</strong>'
+            f"{e(labels.site.unsigned_site)}</p>")
 
 
-def held_back_section(src: str, held_back: list[Finding]) -> list[str]:
+def held_back_section(src: str, held_back: list[Finding], labels: Messages) -> list[str]:
     if not held_back:
         return []
+    site = labels.site
     rows = [[e(f.path), e(f.message), e(f.fix)] for f in held_back]
-    return ["## 未发布的文件", "",
-            f"以下 {len(held_back)} 份文件的发布记录未通过核验，本站没有发布，"
-            "仍以上一次核验通过的版本为准（如有）。", "",
-            html_table(["文件", "原因", "处理办法"], rows, ["dc-nowrap", "", ""], "dc-list dc-held-back"), ""]
+    return [f"## {site.held_back_title}", "", site.held_back_text.format(count=len(held_back)), "",
+            html_table([site.file, site.reason, site.what_to_do], rows, ["dc-nowrap", "", ""], "dc-list dc-held-back"),
+            ""]
 
 
 # -- list pages --------------------------------------------------------------------------------
@@ -196,21 +204,24 @@ def list_page(config: Config, doc_type: str, docs: list[Document], pub: Publicat
               targets: dict[str, Target]) -> str:
     src = list_src(doc_type)
     label = config.type_label(doc_type)
+    labels = config.messages
+    fields = labels.fields
     lines = [f"# {md_text(label)}", "", scope_line(config, pub, len(docs)), ""]
     if doc_type == "external":
-        headers = ["文件编号", "文件名称", "标准号/来源", "登记部门", "登记日期"]
+        headers = [fields.number, fields.title, fields.source, fields.registered_by, fields.registered_on]
         rows = [[doc_anchor(src, targets[d.number]), e(d.title), e(d.source or ""), e(d.department),
                  e(iso(d.effective))] for d in docs]
         classes = ["dc-nowrap", "dc-title-cell", "dc-nowrap", "dc-nowrap", "dc-nowrap"]
     else:
-        headers = ["文件编号", "文件名称", "版本/修改码", "生效日期", "编制部门"]
+        headers = [fields.number, fields.title, fields.revision, fields.effective, fields.department]
         rows = [[doc_anchor(src, targets[d.number]), e(d.title), e(d.revision), e(iso(d.effective)), e(d.department)]
                 for d in docs]
         classes = ["dc-nowrap", "dc-title-cell", "dc-nowrap", "dc-nowrap", "dc-nowrap"]
     lines += [html_table(headers, rows, classes, "dc-list"), ""]
     withdrawn = [c for c in pub.withdrawn if config.type_of_number(c.number) == doc_type]
     if withdrawn:
-        lines += [f"本类已作废 {len(withdrawn)} 份，见[作废文件]({relative_md(WITHDRAWN)})。", ""]
+        lines += [labels.site.withdrawn_of_type.format(count=len(withdrawn), label=labels.site.withdrawn,
+                                                       link=relative_md(WITHDRAWN)), ""]
     return "\n".join(lines)
 
 
@@ -225,9 +236,12 @@ def iso(day: dt.date | None) -> str:
 # -- register and withdrawals ------------------------------------------------------------------
 
 def register_page(config: Config, pub: Publication, documents: list[Document], targets: dict[str, Target]) -> str:
-    lines = ["# 受控文件清单", "", f"{md_text(config.company)} {scope_line(config, pub, len(documents))}", ""]
-    lines += [unsigned_note(pub), ""] if pub.unsigned else []
-    lines += held_back_section(REGISTER, pub.held_back)
+    labels = config.messages
+    fields = labels.fields
+    lines = [f"# {labels.site.register}", "",
+             f"{md_text(config.company)} {scope_line(config, pub, len(documents))}", ""]
+    lines += [unsigned_note(labels), ""] if pub.unsigned else []
+    lines += held_back_section(REGISTER, pub.held_back, labels)
     for doc_type, docs in by_type(documents):
         lines += [f"## {md_text(config.type_label(doc_type))} {{#tier-{doc_type}}}", ""]
         rows = []
@@ -235,40 +249,46 @@ def register_page(config: Config, pub: Publication, documents: list[Document], t
             version = f"{e(row.revision)}" if doc.type != "external" else e(doc.source or row.revision)
             rows.append([doc_anchor(REGISTER, targets[row.number]), e(row.title), version, e(row.status),
                          e(row.department), e(row.effective), e(row.next_review)])
-        version_label = "标准号/来源" if doc_type == "external" else "版本/修改码"
-        lines += [html_table(["文件编号", "文件名称", version_label, "状态", "编制部门", "生效日期", "下次评审日期"],
+        version_label = fields.source if doc_type == "external" else fields.revision
+        lines += [html_table([fields.number, fields.title, version_label, fields.status, fields.department,
+                              fields.effective, fields.next_review],
                              rows, ["dc-nowrap", "dc-title-cell", "dc-nowrap", "dc-nowrap", "dc-nowrap", "dc-nowrap",
                                     "dc-nowrap"], "dc-list dc-register"), ""]
     if pub.withdrawn:
-        lines += ["## 作废文件 {#withdrawn}", "", withdrawn_table(REGISTER, pub.withdrawn, targets), ""]
+        lines += [f"## {labels.site.withdrawn} {{#withdrawn}}", "",
+                  withdrawn_table(REGISTER, pub.withdrawn, targets, labels), ""]
     return "\n".join(lines)
 
 
-def withdrawn_table(src: str, withdrawn: list[Change], targets: dict[str, Target]) -> str:
+def withdrawn_table(src: str, withdrawn: list[Change], targets: dict[str, Target], labels: Messages) -> str:
+    fields = labels.fields
     rows = []
     for change in sorted(withdrawn, key=lambda c: c.number):
         successor = targets.get(change.superseded_by or "")
         shown = doc_anchor(src, successor) if successor else e(change.superseded_by or "—")
-        rows.append([e(change.number), e(change.title or "—"), "作废", e(change.date.isoformat()), shown,
-                     e(change.reason or "—")])
-    return html_table(["文件编号", "文件名称", "状态", "作废日期", "替代文件", "作废原因"], rows,
+        rows.append([e(change.number), e(change.title or "—"), e(labels.status.obsolete), e(change.date.isoformat()),
+                     shown, e(change.reason or "—")])
+    return html_table([fields.number, fields.title, fields.status, fields.withdrawn_on, fields.successor,
+                       fields.withdrawal_reason], rows,
                       ["dc-nowrap", "dc-title-cell", "dc-nowrap", "dc-nowrap", "dc-nowrap", ""], "dc-list dc-withdrawn")
 
 
 def withdrawn_page(config: Config, pub: Publication, targets: dict[str, Target]) -> str:
     """One section per withdrawn document, so that searching its number finds its withdrawal."""
-    lines = ["# 作废文件", "", f"已作废的文件不再使用，其编号不再分配给其他文件。截至 {pub.as_of.isoformat()} 共 "
-             f"{len(pub.withdrawn)} 份。", ""]
+    site = config.messages.site
+    lines = [f"# {site.withdrawn}", "",
+             site.withdrawn_intro.format(as_of=pub.as_of.isoformat(), count=len(pub.withdrawn)), ""]
     for change in sorted(pub.withdrawn, key=lambda c: c.number):
         title = f"{change.number} {change.title}".strip()
-        lines += [f"## {md_text(title)}（已作废） {{#{change.number.lower()}}}", "",
-                  f"{md_text(change.number)} 于 {change.date.isoformat()} 作废，不得再使用。"]
+        lines += [f"## {site.withdrawn_heading.format(title=md_text(title))} {{#{change.number.lower()}}}", "",
+                  site.withdrawn_line.format(number=md_text(change.number), date=change.date.isoformat())]
         if change.superseded_by:
             successor = targets.get(change.superseded_by)
-            lines.append("替代文件：" + (doc_anchor(WITHDRAWN, successor, f"{successor.number} {successor.title}")
-                                     if successor else md_text(change.superseded_by)) + "。")
+            lines.append(site.successor_line.format(
+                successor=doc_anchor(WITHDRAWN, successor, f"{successor.number} {successor.title}")
+                if successor else md_text(change.superseded_by)))
         if change.reason:
-            lines.append(f"作废原因：{md_text(change.reason)}")
+            lines.append(site.reason_line.format(reason=md_text(change.reason)))
         lines.append("")
     return "\n".join(lines)
 
@@ -280,7 +300,8 @@ def clause_page(config: Config, documents: list[Document], targets: dict[str, Ta
     for doc in documents:
         for clause_id in doc.clauses:
             answering.setdefault(clause_id, []).append(doc)
-    lines = ["# 条款对照", "", "标准条款（评价指标）与回应它的现行文件。标注“必须”的条款须至少有一份文件回应。", ""]
+    site = config.messages.site
+    lines = [f"# {site.clauses}", "", site.clauses_intro, ""]
     standards: dict[str, list] = {}
     for clause in config.clauses.values():
         standards.setdefault(clause.standard, []).append(clause)
@@ -288,12 +309,13 @@ def clause_page(config: Config, documents: list[Document], targets: dict[str, Ta
         rows = []
         for clause in clauses:
             docs = answering.get(clause.id, [])
-            requirement = e(clause.title) + (" （必须）" if clause.required else "")
+            requirement = e(clause.title) + (e(site.required) if clause.required else "")
             if docs:
                 cell = "<br>".join(f"{doc_anchor(CLAUSES, targets[d.number])} {e(d.title)}" for d in docs)
             else:
-                cell = '<span class="dc-gap">未覆盖</span>' if clause.required else "—"
+                cell = f'<span class="dc-gap">{e(site.not_covered)}</span>' if clause.required else "—"
             rows.append([e(clause.id), requirement, cell])
         lines += [f"## {md_text(standard)}", "",
-                  html_table(["条款", "要求", "对应文件"], rows, ["dc-nowrap", "", ""], "dc-list dc-clauses"), ""]
+                  html_table([site.clause, site.requirement, site.answering], rows, ["dc-nowrap", "", ""],
+                             "dc-list dc-clauses"), ""]
     return "\n".join(lines)

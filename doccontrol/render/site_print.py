@@ -8,6 +8,7 @@ an ASCII letter, digit or space written as an escape, so no title can end the st
 
 from __future__ import annotations
 
+from ..messages import Messages
 from ..model import Document
 
 
@@ -16,24 +17,34 @@ def css_string(text: str) -> str:
     return '"' + "".join(c if (c.isascii() and (c.isalnum() or c == " ")) else f"\\{ord(c):06x}" for c in text) + '"'
 
 
-def print_css(doc: Document, preview: bool) -> str:
+def print_css(doc: Document, preview: bool, labels: Messages) -> str:
     """The @page rules of one document's printed pages (forms: just the form, no 非受控 stamp)."""
+    fields = labels.fields
     title = f"{doc.number} {doc.title}"
-    state = f"版本/修改码 {doc.revision}"
+    state = f"{fields.revision} {doc.revision}"
     if doc.effective:
-        state += f"\u3000生效日期 {doc.effective.isoformat()}"
+        state += f"{fields.gap}{fields.effective} {doc.effective.isoformat()}"
     if preview:
-        state = "草稿/未批准\u3000" + state
+        state = labels.site.draft_label + fields.gap + state
     box = "font-size: 8pt; color: #222;"
     margins = [f"@top-left {{ content: {css_string(title)}; {box} }}",
                f"@top-right {{ content: {css_string(state)}; {box} }}",
-               f"@bottom-right {{ {page_counter()} {box} }}"]
+               f"@bottom-right {{ {page_counter(labels)} {box} }}"]
     if doc.type != "form":
-        margins.append(f"@bottom-left {{ content: {css_string('打印件为非受控文件，使用前请核对版本')}; {box} }}")
+        margins.append(f"@bottom-left {{ content: {css_string(labels.site.print_uncontrolled)}; {box} }}")
     size = "size: A4 landscape; " if doc.orientation == "landscape" else ""
     return "@page { " + size + " ".join(margins) + " }\n"
 
 
-def page_counter() -> str:
-    """第 X 页 共 Y 页 with the page and pages counters."""
-    return f'content: {css_string("第 ")} counter(page) {css_string(" 页 共 ")} counter(pages) {css_string(" 页")};'
+COUNTERS = {"PAGE": "counter(page)", "NUMPAGES": "counter(pages)"}
+
+
+def page_counter(labels: Messages) -> str:
+    """第 X 页 共 Y 页 (Page X of Y) with the page and pages counters."""
+    pieces = []
+    for text, field in labels.page_of():
+        if text:
+            pieces.append(css_string(text))
+        if field:
+            pieces.append(COUNTERS[field])
+    return f"content: {' '.join(pieces)};"

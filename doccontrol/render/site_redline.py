@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import signing_key
-from ..diff import LEGEND, DocumentDiff, diff_documents, metadata_html, redline_html
+from ..diff import DocumentDiff, diff_documents, legend_html, metadata_html, redline_html
 from ..fileio import atomic_write_bytes
+from ..messages import Messages
+from ..messages.zh import MESSAGES as ZH
 
 SHELL_SRC = "_doccontrol/redline.md"
 SHELL_DIR = "_doccontrol"
@@ -40,7 +42,6 @@ SHELL_CONTENT = "DCRLSHELLCONTENT"
 PAGE_DIR = "redline"
 STYLE = Path(__file__).with_name("redline.css")
 STYLE_TARGET = "assets/doccontrol/redline.css"
-PAGE_LABEL = "修订对比"
 
 
 @dataclass
@@ -69,19 +70,21 @@ def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
         return plan
     pairs = predecessors(ws, pub.documents)
     pages = PageCache(ws.config.cache_dir, ws.use_cache)
+    labels = (pub.config or ws.config).messages
     wanted = [(doc, pairs[doc.number]) for doc in pub.documents
               if doc.number in pairs and doc.number in staged.targets]
-    missing = [(doc, old) for doc, (old, new) in wanted if pages.get(_page_key(old, new)) is None]
+    missing = [(doc, old) for doc, (old, new) in wanted if pages.get(_page_key(old, new, labels)) is None]
     if missing:
         olds = read_revisions([old for _, old in missing])
         for (doc, old_event), earlier in zip(missing, olds):
             if earlier is None:
                 continue  # an unreadable earlier release gets no page; `doccontrol verify` reports it
-            diff = diff_documents(earlier, doc)
-            pages.put(_page_key(old_event, pairs[doc.number][1]), (page_title(diff), checked_content(diff)))
+            diff = diff_documents(earlier, doc, labels)
+            pages.put(_page_key(old_event, pairs[doc.number][1], labels),
+                      (page_title(diff, labels), checked_content(diff, labels)))
     for doc, (old, new) in wanted:
         target = staged.targets[doc.number]
-        page = pages.get(_page_key(old, new))
+        page = pages.get(_page_key(old, new, labels))
         if page is None:
             continue
         title, content = page
@@ -96,8 +99,9 @@ def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
     return plan
 
 
-def _page_key(old, new) -> str:
-    return hashlib.sha256(f"{old.commit.sha}\0{old.path}\0{new.commit.sha}\0{new.path}".encode()).hexdigest()
+def _page_key(old, new, labels: Messages) -> str:
+    key = f"{old.commit.sha}\0{old.path}\0{new.commit.sha}\0{new.path}\0{labels.locale}"
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _link_row(meta: dict | None, revision: str, url: str) -> None:
@@ -170,10 +174,11 @@ def _code_version() -> str:
     import nh3
 
     from .. import diff
+    from ..messages import en, zh
     from . import sanitize
 
     digest = hashlib.sha256(f"{markdown.__version__}|{getattr(nh3, '__version__', '')}".encode())
-    for module in (diff, sanitize, sys.modules[__name__]):
+    for module in (diff, sanitize, zh, en, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
@@ -201,17 +206,18 @@ def page_html(shell: str, page: RedlinePage) -> str:
     return text.replace(SHELL_TITLE, html.escape(page.title))
 
 
-def page_title(diff: DocumentDiff) -> str:
-    return f"{diff.number} {diff.title} · {PAGE_LABEL}（{diff.old_revision} → {diff.new_revision}）"
+def page_title(diff: DocumentDiff, labels: Messages) -> str:
+    return labels.redline.page_title.format(number=diff.number, title=diff.title, old=diff.old_revision,
+                                            new=diff.new_revision)
 
 
-def checked_content(diff: DocumentDiff) -> str:
+def checked_content(diff: DocumentDiff, labels: Messages = ZH) -> str:
     """The page content, refused like any page of the site when it would load something from another host
     (an image in a withdrawn paragraph, say): the shell is checked with the site, each content here."""
     from ..errors import DoccontrolError
     from .site_output import remote_in
 
-    content = page_content(diff)
+    content = page_content(diff, labels)
     remote = remote_in(content)
     if remote:
         shown = "\n".join(f"    {line}" for line in remote[:20])
@@ -221,30 +227,36 @@ def checked_content(diff: DocumentDiff) -> str:
     return content
 
 
-def page_content(diff: DocumentDiff) -> str:
+def page_content(diff: DocumentDiff, labels: Messages) -> str:
+    text = labels.redline
     counts = diff.counts()
-    summary = (f"新增 {counts['inserted']} 字，删除 {counts['deleted']} 字；修改 {counts['sections_changed']} 节，"
-               f"新增 {counts['sections_added']} 节，删除 {counts['sections_removed']} 节，移动 {counts['sections_moved']} 节。")
+    summary = text.summary.format(inserted=counts["inserted"], deleted=counts["deleted"],
+                                  changed=counts["sections_changed"], added=counts["sections_added"],
+                                  removed=counts["sections_removed"], moved=counts["sections_moved"])
+    link = (f'<a href="../" class="dc-rl-current">'
+            f"{html.escape(text.current_link.format(revision=diff.new_revision))}</a>")
+    notice = html.escape(text.notice).format(
+        number=html.escape(diff.number), new=html.escape(diff.new_revision),
+        old=html.escape(diff.old_revision or ""), author=html.escape(diff.author), date=html.escape(diff.date),
+        link=link)
+    body = _headings_below_h2(redline_html(diff, unchanged="collapse", labels=labels))
     return (
         '<div class="dc-rl">'
-        '<div class="dc-rl-notice" role="note"><strong>修订对比，非现行文本</strong>'
-        f"本页列出 {html.escape(diff.number)} 现行版本 {html.escape(diff.new_revision)} 相对于被替代版本 "
-        f"{html.escape(diff.old_revision or '')} 的修改（修订人 {html.escape(diff.author)}，{html.escape(diff.date)}）。"
-        f'删除线内容已作废，不得使用；现行文本见<a href="../" class="dc-rl-current">文件页（{html.escape(diff.new_revision)}）</a>。</div>'
-        f'{LEGEND}<p class="dc-rl-summary">{html.escape(summary)}</p>'
-        f'{_metadata_section(diff)}'
-        f'<h2 id="dc-rl-body">正文修改</h2><div class="dc-rl-body">{_headings_below_h2(redline_html(diff, unchanged="collapse"))}</div>'
+        f'<div class="dc-rl-notice" role="note"><strong>{html.escape(text.notice_label)}</strong>{notice}</div>'
+        f'{legend_html(labels)}<p class="dc-rl-summary">{html.escape(summary)}</p>'
+        f'{_metadata_section(diff, labels)}'
+        f'<h2 id="dc-rl-body">{html.escape(text.body_changes)}</h2><div class="dc-rl-body">{body}</div>'
         "</div>")
 
 
 def _headings_below_h2(body: str) -> str:
-    """The document's own headings one level down, under the page's 正文修改."""
+    """The document's own headings one level down, under the page's heading of the changes to the text."""
     return re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + 1)}", body)
 
 
-def _metadata_section(diff: DocumentDiff) -> str:
-    table = metadata_html(diff)
-    return f'<h2 id="dc-rl-meta">文件信息修改</h2>{table}' if table else ""
+def _metadata_section(diff: DocumentDiff, labels: Messages) -> str:
+    table = metadata_html(diff, labels)
+    return f'<h2 id="dc-rl-meta">{html.escape(labels.redline.meta_changes)}</h2>{table}' if table else ""
 
 
 def _drop_from_sitemap(site_dir: Path, url: str) -> None:
