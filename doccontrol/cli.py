@@ -238,9 +238,23 @@ def _notice(text: str) -> None:
 
 def _held_back(ws) -> None:
     """Say which documents the publication left out because their signed record failed."""
-    publication = ws.publication
-    for finding in (publication.held_back if publication else []):
+    _held_back_findings(ws.publication.held_back if ws.publication else [])
+
+
+def _held_back_findings(held_back) -> None:
+    for finding in held_back:
         click.echo(f"held back: {finding.message} ({finding.path}:{finding.line}; run `doccontrol verify`)", err=True)
+
+
+def _progress(command: str):
+    """Progress on stderr for a terminal once the command has run for two seconds; nothing otherwise."""
+    import contextlib
+
+    from .progress import TerminalProgress
+
+    if sys.stderr.isatty():
+        return TerminalProgress(sys.stderr, command)
+    return contextlib.nullcontext(None)
 
 
 def _sig(sig) -> str:
@@ -628,10 +642,11 @@ def build(ctx, out, preview, as_of, no_cache, no_redlines, allow_no_history):
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
     out = out or ws.root / ("preview" if preview else "site")
-    result = build_site(ws, out, preview=preview, as_of=as_of, redlines=not no_redlines)
+    with _progress("build") as progress:
+        result = build_site(ws, out, preview=preview, as_of=as_of, redlines=not no_redlines, progress=progress)
     _notice(result.notice)
-    _held_back(ws)
-    click.echo(f"built {result.pages} documents into {result.out}")
+    _held_back_findings(result.held_back)
+    click.echo(f"built {result.pages} documents into {result.out}; {result.summary()}")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -22,6 +22,8 @@ from ..errors import DoccontrolError
 from ..publication import Publication
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize
+from .site_reuse import PageReuse, StagedFiles, digest
+from .site_state import code_version
 from ..site_options import SiteOptions
 
 HERE = Path(__file__).parent
@@ -40,8 +42,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path, site_dir: Path,
-               staged) -> dict[str, str]:
-    """ONE in-process MkDocs build of the staged pages; returns the words of each form's tables, by page URL."""
+               staged, reuse: PageReuse, stamp: str, files: StagedFiles) -> None:
+    """ONE in-process MkDocs build of the staged pages (handed over in memory by `files`, with the files next to
+    them); `reuse` keeps the pages that did not change (see site_reuse.py) and gathers every page's search
+    entries (the caller writes the index)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -50,9 +54,12 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
     try:
         cfg = load_config(io.StringIO("{}"), config_file_path=str(docs_dir.parent / "mkdocs.yml"),
                           **mkdocs_settings(config, options, pub, docs_dir, site_dir, staged.nav))
-        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(staged.targets, config.number_in_text), Sanitize()])
         meta = StagedMeta(staged.meta, staged.forms)
+        targets = reuse.prepare(stamp, staged.targets, meta.form_words)
+        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(targets, config.number_in_text), Sanitize()])
+        cfg.plugins["doccontrol/files"] = files
         cfg.plugins["doccontrol/meta"] = meta
+        cfg.plugins["doccontrol/reuse"] = reuse
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             build(cfg)
@@ -60,7 +67,31 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
             cfg.plugins.on_shutdown()
     except MkDocsException as error:
         raise DoccontrolError(f"the site build failed: {error}") from None
-    return meta.form_words
+
+
+def stamp(config: Config, options: SiteOptions, pub: Publication) -> dict[str, str]:
+    """Everything every page is made with, in parts: doccontrol and its libraries (`code`), the MkDocs
+    configuration but the navigation and the day (`settings`), the day every page shows (`as_of`), and
+    whether it is a preview (`kind`). A page is kept from the previous build only when all are the same."""
+    settings = mkdocs_settings(config, options, pub, Path("docs"), Path("site"), [])
+    for key in ("docs_dir", "site_dir", "nav"):
+        settings.pop(key)
+    extra = dict(settings["extra"]["doccontrol"])
+    as_of = extra.pop("as_of")
+    settings["extra"] = {**settings["extra"], "doccontrol": extra}
+    settings["number_in_text"] = config.number_in_text.pattern
+    return {"code": code_version(), "settings": digest(canonical_json_of(settings)), "as_of": as_of,
+            "kind": "preview" if pub.preview else "controlled"}
+
+
+def canonical_json_of(value: object) -> str:
+    """JSON of the settings; a function (a slugify) is named by its module and qualified name."""
+    import json
+
+    def named(thing: object) -> str:
+        return f"{getattr(thing, '__module__', '')}.{getattr(thing, '__qualname__', type(thing).__qualname__)}"
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=named)
 
 
 def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path, site_dir: Path,
