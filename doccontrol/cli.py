@@ -16,6 +16,7 @@ import click
 
 from .errors import DoccontrolError
 from .model import STATUS_LABELS
+from .progress import counted
 from .register import format_register, register_rows
 from .workspace import Workspace
 
@@ -247,7 +248,8 @@ def _held_back_findings(held_back) -> None:
 
 
 def _progress(command: str):
-    """Progress on stderr for a terminal once the command has run for two seconds; nothing otherwise."""
+    """Progress on stderr when it is a terminal, once the command has run for two seconds; nothing otherwise
+    (CI, pipes, tests)."""
     import contextlib
 
     from .progress import TerminalProgress
@@ -535,7 +537,10 @@ def verify(ctx, fmt, restore_tags):
     if restore_tags:
         created = run_restore(ws)
         click.echo(f"restored {len(created)} release tags", err=fmt == "json")
-    report = run_verify(ws)
+    with _progress("verify") as progress:
+        if progress is not None:
+            progress("proving the signed record", 0, 0)
+        report = run_verify(ws)
     errors = report.errors
     if fmt == "json":
         click.echo(json.dumps({"version": 1, "signatures": report.signatures, "history": report.history,
@@ -724,8 +729,9 @@ def pack(ctx, out, as_of, no_cache, redlines_since, allow_no_history, force):
     no_cache = no_cache or ctx.obj.get("no_cache")
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
-    result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True, force=force,
-                        redlines_since=redlines_since)
+    with _progress("pack") as progress:
+        result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=counted(progress, "converting documents"),
+                            force=force, redlines_since=redlines_since)
     _notice(result.notice)
     _held_back(ws)
     click.echo(f"packed {result.documents} documents into {result.path}")
@@ -750,7 +756,10 @@ def publish(ctx, site_out, pack_out, strict):
     click.echo(f"check: {len(report.documents)} documents, {len(report.errors)} errors, {len(report.warnings)} warnings")
     if not report.ok:
         raise Failure("check found errors; nothing was built")
-    verified = run_verify(ws)
+    with _progress("publish") as progress:
+        if progress is not None:
+            progress("verifying the signed record", 0, 0)
+        verified = run_verify(ws)
     for finding in verified.errors:
         click.echo(str(finding))
     if verified.errors:
@@ -759,11 +768,14 @@ def publish(ctx, site_out, pack_out, strict):
                + ("" if verified.history else ", without history") + ")")
     site_out = site_out if site_out.is_absolute() else ws.root / site_out
     pack_out = pack_out if pack_out.is_absolute() else ws.root / pack_out
-    site = build_site(ws, site_out)
+    with _progress("publish") as progress:
+        site = build_site(ws, site_out, progress=progress)
     _notice(site.notice)
     click.echo(f"site: {site.pages} documents in {site.out} (open {site.out / 'index.html'})")
-    packed = build_pack(ws, pack_out, use_cache=ws.use_cache, progress=True)
+    with _progress("publish") as progress:
+        packed = build_pack(ws, pack_out, use_cache=ws.use_cache, progress=counted(progress, "converting documents"))
     click.echo(f"audit pack: {packed.documents} documents in {packed.path}")
+    click.echo(f"site: {site.summary()}; pack: {packed.converted:,} of {packed.documents:,} documents converted")
 
 
 @cli.command("verify-pack", context_settings=CONTEXT)

@@ -23,7 +23,7 @@ from ..publication import Publication
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize
 from .site_reuse import PageReuse, StagedFiles, digest
-from .site_state import code_version
+from . import site_state
 from ..site_options import SiteOptions
 
 HERE = Path(__file__).parent
@@ -80,7 +80,7 @@ def stamp(config: Config, options: SiteOptions, pub: Publication) -> dict[str, s
     as_of = extra.pop("as_of")
     settings["extra"] = {**settings["extra"], "doccontrol": extra}
     settings["number_in_text"] = config.number_in_text.pattern
-    return {"code": code_version(), "settings": digest(canonical_json_of(settings)), "as_of": as_of,
+    return {"code": site_state.code_version(), "settings": digest(canonical_json_of(settings)), "as_of": as_of,
             "kind": "preview" if pub.preview else "controlled"}
 
 

@@ -8,10 +8,11 @@ everything it is made from is what the previous build of the same site used:
 - its own inputs: the staged Markdown, its metadata (title, control block), its address, and a
   stamp of everything global (doccontrol's code and theme, the libraries, the whole MkDocs
   configuration except the navigation);
-- what it shows of the navigation: every tab's title and first page, the whole tree of its own
-  tab, and the previous and next pages (Material's navigation, tabs and footer read only the
-  title, the address, whether a page is a section index, and the `icon`, `subtitle` and
-  `status` of its metadata from pages other than the one rendered);
+- what it shows of the navigation: every tab's title, first page and number of entries (Material
+  writes whitespace for each entry of a tab it shows folded), the whole tree of its own tab, and
+  the previous and next pages (Material's navigation, tabs and footer read only the title, the
+  address, whether a page is a section index, and the `icon`, `subtitle` and `status` of its
+  metadata from pages other than the one rendered);
 - what its rendering looked up, recorded while it rendered: each link to a file of the site
   (whether it is there, and where) and each document number linked (the target's title and page).
 
@@ -155,7 +156,10 @@ class NavigationViews:
         return canonical_json(walk(item))
 
     def _first_chain(self, item) -> list:
-        chain = [self._node(item)]
+        """What a tab shows of itself on a page of another tab: its first page (through the first child of each
+        level), and what Material's navigation loops over among its children (their kind and whether each is a
+        section index): the whitespace it writes depends on how many children there are."""
+        chain = [self._node(item), [[child.is_section, child.is_page and child.is_index] for child in item.children or []]]
         while item.children:
             item = item.children[0]
             chain.append(self._node(item))
