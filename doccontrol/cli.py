@@ -247,7 +247,7 @@ def _held_back_findings(held_back) -> None:
         click.echo(f"held back: {finding.message} ({finding.path}:{finding.line}; run `doccontrol verify`)", err=True)
 
 
-def _progress(command: str):
+def _progress(command: str, stage: str = ""):
     """Progress on stderr when it is a terminal, once the command has run for two seconds; nothing otherwise
     (CI, pipes, tests)."""
     import contextlib
@@ -255,7 +255,7 @@ def _progress(command: str):
     from .progress import TerminalProgress
 
     if sys.stderr.isatty():
-        return TerminalProgress(sys.stderr, command)
+        return TerminalProgress(sys.stderr, command, stage)
     return contextlib.nullcontext(None)
 
 
@@ -537,9 +537,7 @@ def verify(ctx, fmt, restore_tags):
     if restore_tags:
         created = run_restore(ws)
         click.echo(f"restored {len(created)} release tags", err=fmt == "json")
-    with _progress("verify") as progress:
-        if progress is not None:
-            progress("proving the signed record", 0, 0)
+    with _progress("verify", "proving the signed record"):
         report = run_verify(ws)
     errors = report.errors
     if fmt == "json":
@@ -756,9 +754,7 @@ def publish(ctx, site_out, pack_out, strict):
     click.echo(f"check: {len(report.documents)} documents, {len(report.errors)} errors, {len(report.warnings)} warnings")
     if not report.ok:
         raise Failure("check found errors; nothing was built")
-    with _progress("publish") as progress:
-        if progress is not None:
-            progress("verifying the signed record", 0, 0)
+    with _progress("publish", "verifying the signed record"):
         verified = run_verify(ws)
     for finding in verified.errors:
         click.echo(str(finding))

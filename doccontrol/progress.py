@@ -4,8 +4,8 @@ A library function that takes a while accepts `progress`, a callable `(stage, do
 stage says what is being done ("rendering pages"), done and total count it (total 0 when there
 is nothing to count). It knows nothing of terminals. `TerminalProgress` shows the latest report
 on one line of a terminal, redrawn from a background thread, and only once the command has run
-for `delay` seconds: a quick command, or one whose output is not a terminal (CI, tests, a
-pipe), shows nothing.
+for DELAY seconds; the command line uses it only when stderr is a terminal, so a quick command,
+or one whose output goes to CI, a test or a pipe, shows nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from __future__ import annotations
 import threading
 import time
 from typing import Callable, Protocol, TextIO
+
+
+DELAY = 2.0  # seconds a command runs before its progress is shown
 
 
 class Progress(Protocol):
@@ -35,12 +38,13 @@ class TerminalProgress:
 
     Use it as a context manager around the work; it is a `Progress`."""
 
-    def __init__(self, stream: TextIO, command: str, delay: float = 2.0, interval: float = 0.25):
+    def __init__(self, stream: TextIO, command: str, stage: str = "", delay: float | None = None,
+                 interval: float = 0.25):
         self.stream = stream
         self.command = command
-        self.delay = delay
+        self.delay = DELAY if delay is None else delay
         self.interval = interval
-        self.stage = ""
+        self.stage = stage
         self.done = 0
         self.total = 0
         self.started = time.monotonic()

@@ -246,3 +246,26 @@ def test_publish_says_what_it_rebuilt_and_why_in_one_line(runner, released_repo)
     again = invoke(runner, released_repo, "publish").output.strip().splitlines()[-1]
     assert re.fullmatch(r"site: 0 of [0-9]+ pages rebuilt \(nothing changed\); pack: 0 of 3 documents converted",
                         again), again
+
+
+def test_a_new_revision_renders_its_pages_its_list_the_register_and_the_home_page(runner, released_repo, tmp_path,
+                                                                                  monkeypatch):
+    from doccontrol.render import site_reuse
+
+    site = tmp_path / "site"
+    build(runner, released_repo, site)
+    rendered_now: list[str] = []
+    real = site_reuse.PageReuse.on_post_page
+
+    def spy(self, output, *, page, config):
+        result = real(self, output, page=page, config=config)
+        if result:
+            rendered_now.append(page.file.src_uri)
+        return result
+
+    monkeypatch.setattr(site_reuse.PageReuse, "on_post_page", spy)
+    revise(runner, released_repo, "QP-SH-001", PROC, lambda t: t + "\n补充。\n")
+    build(runner, released_repo, site)
+    assert sorted(rendered_now) == ["QP-SH-001.md", "_doccontrol/redline.md", "index.md", "procedure/index.md",
+                                    "register.md"]
+    assert (site / "QP-SH-001" / "redline" / "index.html").is_file()

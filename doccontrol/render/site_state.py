@@ -93,11 +93,6 @@ def save_state(cache_dir: Path, out: Path, state: SiteState) -> None:
         state.pages, state.outputs = pages, outputs
 
 
-def forget_state(cache_dir: Path, out: Path) -> None:
-    for part in ("", "-pages"):
-        Path(_sealed(cache_dir, out, part).path).unlink(missing_ok=True)
-
-
 # -- the site's files --------------------------------------------------------------------------
 
 def file_stat(path: Path | str) -> Stat | None:
