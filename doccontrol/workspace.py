@@ -177,10 +177,14 @@ class Workspace:
         """What is in force on as_of (see `publication.in_force`), reusing what `check` has parsed.
 
         Released files parsed here are added to the cache without dropping the working tree's
-        entries (the next `check` keeps only what it uses).
+        entries (the next `check` keeps only what it uses). The record is proven once per Workspace
+        (until `forget`): `publish` builds the site and the pack from one proof.
         """
-        from .publication import in_force_proven
+        from .publication import from_proof, in_force_proven
 
+        if self._proof is not None:
+            self.publication = from_proof(self.config, self._proof, as_of)
+            return self.publication
         cache = self.parse_cache(use_cache, autosave=False)
         verifier = self.verifier(use_cache)
         allowed = self.allow_no_history if allow_no_history is None else allow_no_history

@@ -153,13 +153,21 @@ def test_a_configuration_change_renders_every_page(runner, released_repo, tmp_pa
     same_as_cold(runner, released_repo, site, tmp_path, "config")
 
 
-def test_a_new_day_renders_every_page(runner, released_repo, tmp_path, monkeypatch):
+def test_a_new_day_writes_the_new_date_into_the_pages_it_keeps(runner, released_repo, tmp_path, monkeypatch):
     site = tmp_path / "site"
     build(runner, released_repo, site)
+    kept = os.stat(site / "QR-SH-001" / "index.html").st_ino
     monkeypatch.setenv("DOCCONTROL_NOW", "2026-11-21T09:00:00+08:00")
     done, total, why = rendered(build(runner, released_repo, site))
-    assert done == total and why == "a new day (every page shows the date)"
+    assert 0 < done < total and why.startswith(f"a new day: {total - done} pages kept with the new date written in")
+    page = (site / "QR-SH-001" / "index.html").read_text(encoding="utf-8")
+    assert "（截至 2026-11-21）" in page and "2026-11-20）" not in page
+    assert os.stat(site / "QR-SH-001" / "index.html").st_ino != kept  # a new file: the old site is left as it was
     same_as_cold(runner, released_repo, site, tmp_path, "day")
+    revise(runner, released_repo, "QP-SH-001", PROC, lambda t: t + "\n补充。\n")  # and the day after that
+    monkeypatch.setenv("DOCCONTROL_NOW", "2026-11-22T09:00:00+08:00")
+    build(runner, released_repo, site)
+    same_as_cold(runner, released_repo, site, tmp_path, "next-day")
 
 
 def test_another_version_of_doccontrol_renders_every_page(runner, released_repo, tmp_path, monkeypatch):
@@ -269,3 +277,21 @@ def test_a_new_revision_renders_its_pages_its_list_the_register_and_the_home_pag
     assert sorted(rendered_now) == ["QP-SH-001.md", "_doccontrol/redline.md", "index.md", "procedure/index.md",
                                     "register.md"]
     assert (site / "QP-SH-001" / "redline" / "index.html").is_file()
+
+
+def test_publish_proves_the_record_once_for_the_site_and_the_pack(runner, released_repo, monkeypatch):
+    from doccontrol import proof, publication
+
+    real = proof.prove
+    proofs: list[bool] = []
+
+    def counted(repo, verifier, cache=None, rev="HEAD", full=True):
+        proofs.append(full)
+        return real(repo, verifier, cache, rev, full)
+
+    monkeypatch.setattr(publication, "prove", counted)
+    invoke(runner, released_repo, "publish")
+    assert proofs == [False]  # verify proved everything (audit.prove); site, redlines and pack share one proof
+    proofs.clear()
+    invoke(runner, released_repo, "pack", "--out", str(released_repo / "dist" / "again.zip"))
+    assert proofs == [False]

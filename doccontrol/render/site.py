@@ -130,7 +130,9 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                             intact=intact, code=parts["code"])
         reuse = PageReuse(previous=previous.pages if previous else {}, old_site=old_site, intact=intact,
                           meta=staged.meta, forms=staged.forms, progress=report)
-        run_mkdocs(ws.config, options, pub, docs_dir, site_dir, staged, reuse, digest(*sorted(parts.items())), files)
+        reuse.as_of = parts["as_of"]
+        everything_but_the_day = digest(*sorted((key, value) for key, value in parts.items() if key != "as_of"))
+        run_mkdocs(ws.config, options, pub, docs_dir, site_dir, staged, reuse, everything_but_the_day, files)
         report("writing the search index", 0, 0)
         write_search_index(site_dir, reuse.search_config, reuse.search_parts)
         ensure_local(site_dir, skip={record.dest for record in reuse.kept.values()} | files.kept)
@@ -193,7 +195,8 @@ def rebuilt_because(previous: SiteState | None, parts: dict[str, str], pub: Publ
     """Why the pages rendered were rendered, in words."""
     if previous is None or not previous.pages:
         return ["no earlier build to keep pages from"]
-    why = stamp_changes(previous.stamp, parts) + document_changes(previous.documents, published(pub.documents))
+    why = stamp_changes(previous.stamp, parts, len(reuse.redated)) + document_changes(previous.documents,
+                                                                                   published(pub.documents))
     if not why and reuse.rendered:
         why = ["pages of the earlier build were changed or removed since"]
     return why or ["nothing changed"]

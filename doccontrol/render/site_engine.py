@@ -22,7 +22,7 @@ from ..errors import DoccontrolError
 from ..publication import Publication
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize
-from .site_reuse import PageReuse, StagedFiles, digest
+from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest
 from . import site_state
 from ..site_options import SiteOptions
 
@@ -72,16 +72,17 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
 def stamp(config: Config, options: SiteOptions, pub: Publication) -> dict[str, str]:
     """Everything every page is made with, in parts: doccontrol and its libraries (`code`), the MkDocs
     configuration but the navigation and the day (`settings`), the day every page shows (`as_of`), and
-    whether it is a preview (`kind`). A page is kept from the previous build only when all are the same."""
+    whether it is a preview (`kind`). A page is kept from the previous build only when all but the day are
+    the same; a kept page of another day gets the new date written over the old one (see site_reuse.py)."""
     settings = mkdocs_settings(config, options, pub, Path("docs"), Path("site"), [])
     for key in ("docs_dir", "site_dir", "nav"):
         settings.pop(key)
     extra = dict(settings["extra"]["doccontrol"])
-    as_of = extra.pop("as_of")
+    extra.pop("as_of")
     settings["extra"] = {**settings["extra"], "doccontrol": extra}
     settings["number_in_text"] = config.number_in_text.pattern
-    return {"code": site_state.code_version(), "settings": digest(canonical_json_of(settings)), "as_of": as_of,
-            "kind": "preview" if pub.preview else "controlled"}
+    return {"code": site_state.code_version(), "settings": digest(canonical_json_of(settings)),
+            "as_of": pub.as_of.isoformat(), "kind": "preview" if pub.preview else "controlled"}
 
 
 def canonical_json_of(value: object) -> str:
@@ -125,7 +126,7 @@ def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs
         "extra": {
             "generator": False,
             "doccontrol": {"preview": pub.preview, "company": company, "system": config.model.system,
-                           "as_of": pub.as_of.isoformat(), "csp": CSP, "unsigned": pub.unsigned,
+                           "as_of": AS_OF_MARK, "csp": CSP, "unsigned": pub.unsigned,
                            "links": [{"title": link.title, "url": link.url} for link in options.links]},
         },
         "validation": {"links": {"absolute_links": "relative_to_docs"}},

@@ -25,6 +25,7 @@ publication of this build, and a page is kept only when its inputs are byte for 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -42,6 +43,9 @@ from mkdocs.structure.toc import get_toc
 from .site_search import entries_json, finish_page_entries
 
 REUSED_TEMPLATE = "doccontrol-kept-page.html"
+# Every page shows the day the site was built for (the theme's 截至 …): the theme is given this mark instead,
+# and each page gets the day written over it, so a page of another day is kept with the new date written in.
+AS_OF_MARK = "DCASOF7c41e9b2d05a"
 # What Material's navigation and tabs read of the metadata of a page other than the one being rendered.
 NAV_META = ("icon", "subtitle", "status")
 
@@ -49,12 +53,39 @@ NAV_META = ("icon", "subtitle", "status")
 @dataclass(frozen=True)
 class PageRecord:
     """What a build remembers of one page: the digest of its own inputs, what its rendering looked up
-    (with the answers), its file in the site, and its finished search entries (as index JSON)."""
+    (with the answers), its file in the site, its finished search entries (as index JSON), and the date
+    its file shows with where in the file that date stands (byte offsets)."""
 
     inputs: str
     lookups: tuple
     dest: str
     search: str
+    dated: str = ""
+    date_at: tuple[int, ...] = ()
+
+
+def with_date(output: str, as_of: str) -> tuple[str, tuple[int, ...]]:
+    """The page with the day written where the theme put AS_OF_MARK, and where (byte offsets in its UTF-8 file)."""
+    pieces = output.split(AS_OF_MARK)
+    offsets, position = [], 0
+    for piece in pieces[:-1]:
+        position += len(piece.encode("utf-8", "xmlcharrefreplace"))
+        offsets.append(position)
+        position += len(as_of.encode("utf-8"))
+    return as_of.join(pieces), tuple(offsets)
+
+
+def redated(data: bytes, offsets: tuple[int, ...], old: str, new: str) -> bytes | None:
+    """The file with the new day over the old one at each offset; None when that cannot be done exactly."""
+    before, after = old.encode("utf-8"), new.encode("utf-8")
+    if len(before) != len(after):
+        return None
+    patched = bytearray(data)
+    for offset in offsets:
+        if patched[offset:offset + len(before)] != before:
+            return None
+        patched[offset:offset + len(after)] = after
+    return bytes(patched)
 
 
 class Lookups:
@@ -310,6 +341,8 @@ class PageReuse(BasePlugin):
         self.progress = progress
         self.lookups = Lookups()
         self.stamp = ""
+        self.as_of = ""
+        self.redated: list[str] = []
         self.targets: dict = {}
         self.form_words: dict[str, str] = {}
         self.records: dict[str, PageRecord] = {}
@@ -381,7 +414,24 @@ class PageReuse(BasePlugin):
     def _keeps(self, record: PageRecord, inputs: str) -> bool:
         if record.inputs != inputs or self.old_site is None or not self.intact(record.dest):
             return False
+        if record.dated != self.as_of and not self._dated_where_recorded(record):
+            return False
         return all(self._answer(kind, name) == answer for (kind, name), answer in record.lookups)
+
+    def _dated_where_recorded(self, record: PageRecord) -> bool:
+        """Whether the previous site's file shows its date at every offset recorded, and the new date fits there."""
+        old = record.dated.encode("utf-8")
+        if len(old) != len(self.as_of.encode("utf-8")):
+            return False
+        try:
+            with open(self.old_site / record.dest, "rb") as handle:  # type: ignore[operator]
+                for offset in record.date_at:
+                    handle.seek(offset)
+                    if handle.read(len(old)) != old:
+                        return False
+        except OSError:
+            return False
+        return True
 
     @event_priority(-100)
     def on_page_markdown(self, markdown, *, page, config, files):
@@ -429,9 +479,14 @@ class PageReuse(BasePlugin):
             return ""
         lookups = tuple(sorted(self._recorded.pop(src, {}).items(), key=lambda item: item[0]))
         self.lookups.current = None
-        self.records[src] = PageRecord(self._inputs[src], lookups, page.file.dest_uri, self.search_parts[-1])
+        output, offsets = with_date(output, self.as_of)
+        self.records[src] = PageRecord(self._inputs[src], lookups, page.file.dest_uri, self.search_parts[-1],
+                                       self.as_of, offsets)
         self.rendered.append(src)
         return output
+
+    def on_post_template(self, output_content, *, template_name, config):
+        return with_date(output_content, self.as_of)[0]
 
     @event_priority(100)
     def _search_configuration(self, *, config):
@@ -444,12 +499,22 @@ class PageReuse(BasePlugin):
 
     @event_priority(-100)
     def _link_kept_pages(self, *, config):
+        """Each kept page's file from the previous site: linked, or with the new day written in (a new file)."""
         site_dir = Path(config.site_dir)
         assert self.old_site is not None or not self.kept
-        for record in self.kept.values():
+        for src, record in self.kept.items():
             target = site_dir / record.dest
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(self.old_site / record.dest, target)  # type: ignore[operator]
+            source = self.old_site / record.dest  # type: ignore[operator]
+            if record.dated == self.as_of:
+                os.link(source, target)
+                continue
+            data = redated(source.read_bytes(), record.date_at, record.dated, self.as_of)
+            if data is None:
+                raise RuntimeError(f"{record.dest} of the previous site does not show its date where it was written")
+            target.write_bytes(data)
+            self.records[src] = dataclasses.replace(record, dated=self.as_of)
+            self.redated.append(src)
 
     on_post_build = CombinedEvent(_search_configuration, _link_kept_pages)
 

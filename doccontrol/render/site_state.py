@@ -196,7 +196,8 @@ def document_changes(before: dict[str, tuple[str, str]], after: dict[str, tuple[
     return said
 
 
-def stamp_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+def stamp_changes(before: dict[str, str], after: dict[str, str], redated: int = 0) -> list[str]:
     words = {"code": "doccontrol or its libraries changed", "settings": "the site's configuration changed",
-             "as_of": "a new day (every page shows the date)", "kind": "a preview and the controlled site differ"}
+             "as_of": f"a new day: {redated:,} pages kept with the new date written in",
+             "kind": "a preview and the controlled site differ"}
     return [text for key, text in words.items() if before.get(key) != after.get(key)]
