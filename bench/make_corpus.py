@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Make a realistic synthetic document repository for benchmarks.
 
-    python3 bench/make_corpus.py N DIR [--seed S] [--no-tags]
+    python3 bench/make_corpus.py N DIR [--seed S] [--no-tags] [--unsigned]
 
 N controlled documents of the three tiers (manuals as multi-file folders; procedures;
 work instructions and forms), Chinese text with headings, nested lists, a table and
@@ -92,7 +92,7 @@ def public_line(name: str, seed: int) -> str:
     return PublicKey.parse(raw.decode()).openssh
 
 
-def config_text(seed: int) -> str:
+def config_text(seed: int, unsigned: bool = False) -> str:
     lines = ["# doccontrol configuration of a synthetic benchmark repository (bench/make_corpus.py).",
              "company: 苏州澄源家电科技有限公司", "system: 售后服务管理体系", "clause_catalogue: clauses.yml",
              "default_review_months: 12", "max_modification: 9", "types:",
@@ -105,6 +105,8 @@ def config_text(seed: int) -> str:
                   f"    keys: ['{public_line(name, seed)}']", f"    rights: {rights}"]
         if configure:
             lines.append("    configure: true")
+    if unsigned:
+        lines += ["policy:", "  signatures: unsigned"]
     return "\n".join(lines) + "\n"
 
 
@@ -465,9 +467,11 @@ class State:
 
 
 class Signatures:
-    """Signed statements made with the corpus's derived keys, exactly as doccontrol writes them."""
+    """Signed statements made with the corpus's derived keys, exactly as doccontrol writes them (unsigned: the
+    same statements without signatures, as doccontrol writes them under `policy: signatures: unsigned`)."""
 
-    def __init__(self, out: Path, seed: int):
+    def __init__(self, out: Path, seed: int, unsigned: bool = False):
+        self.unsigned = unsigned
         self.signers = {}
         folder = out / KEY_FOLDER
         folder.mkdir(parents=True)
@@ -481,6 +485,8 @@ class Signatures:
 
     def line(self, data: dict) -> str:
         statement = parse_statement(data)
+        if self.unsigned:
+            return to_line(statement, None) + "\n"
         return to_line(statement, self.signers[data["name"]].sign(statement_bytes(statement))) + "\n"
 
 
@@ -508,8 +514,10 @@ def _write_tags(out: Path, marks_file: Path, tag_marks: list[tuple[str, int]]):
     (out / ".git" / "packed-refs").write_bytes(b"".join(lines))
 
 
-def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool = False) -> dict:
-    """Create the repository at out (which must not exist or be empty); return a summary."""
+def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool = False,
+                unsigned: bool = False) -> dict:
+    """Create the repository at out (which must not exist or be empty); return a summary. unsigned: the same
+    documents and record under `policy: signatures: unsigned` (no statement signed), a floor for signatures."""
     started = time.perf_counter()
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -531,8 +539,8 @@ def make_corpus(n: int, out: Path, seed: int = 1, tags: bool = True, quiet: bool
                              f"--export-marks={marks_file}"], stdin=subprocess.PIPE, bufsize=1 << 20)
     stream = Stream(proc.stdin)
     setup_time = WINDOWS[0][0] - dt.timedelta(days=2)
-    signatures = Signatures(out, seed)
-    config = config_text(seed)
+    signatures = Signatures(out, seed, unsigned)
+    config = config_text(seed, unsigned)
     stream.commit("孙小雨", setup_time, "set up the document repository\n",
                   [("doccontrol.yml", config.encode()), ("clauses.yml", CLAUSES.encode()),
                    (".gitignore", GITIGNORE.encode()),
@@ -650,10 +658,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir", type=Path, help="where to create the repository (must not exist or be empty)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-tags", action="store_true", help="do not create release tags")
+    parser.add_argument("--unsigned", action="store_true",
+                        help="the same corpus under `policy: signatures: unsigned`: no statement is signed")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("N must be at least 1")
-    make_corpus(args.n, args.dir, seed=args.seed, tags=not args.no_tags)
+    make_corpus(args.n, args.dir, seed=args.seed, tags=not args.no_tags, unsigned=args.unsigned)
     return 0
 
 

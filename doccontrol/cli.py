@@ -16,6 +16,7 @@ import click
 
 from .errors import DoccontrolError
 from . import clock
+from .progress import counted
 from .register import format_register, pending_rows, register_rows
 from .workspace import Workspace
 
@@ -241,8 +242,24 @@ def _notice(text: str) -> None:
 
 def _held_back(publication) -> None:
     """Say which documents the publication left out because their signed record failed."""
-    for finding in (publication.held_back if publication else []):
+    _held_back_findings(publication.held_back if publication else [])
+
+
+def _held_back_findings(held_back) -> None:
+    for finding in held_back:
         click.echo(f"held back: {finding.message} ({finding.path}:{finding.line}; run `doccontrol verify`)", err=True)
+
+
+def _progress(command: str, stage: str = ""):
+    """Progress on stderr when it is a terminal, once the command has run for two seconds; nothing otherwise
+    (CI, pipes, tests)."""
+    import contextlib
+
+    from .progress import TerminalProgress
+
+    if sys.stderr.isatty():
+        return TerminalProgress(sys.stderr, command, stage)
+    return contextlib.nullcontext(None)
 
 
 def _sig(sig) -> str:
@@ -529,7 +546,8 @@ def verify(ctx, fmt, restore_tags):
     if restore_tags:
         created = run_restore(ws)
         click.echo(f"restored {len(created)} release tags", err=fmt == "json")
-    report = run_verify(ws)
+    with _progress("verify", "proving the signed record"):
+        report = run_verify(ws)
     errors = report.errors
     if fmt == "json":
         click.echo(json.dumps({"version": 1, "signatures": report.signatures, "history": report.history,
@@ -635,10 +653,11 @@ def build(ctx, out, preview, as_of, no_cache, no_redlines, allow_no_history):
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
     out = out or ws.root / ("preview" if preview else "site")
-    result = build_site(ws, out, preview=preview, as_of=as_of, redlines=not no_redlines)
+    with _progress("build") as progress:
+        result = build_site(ws, out, preview=preview, as_of=as_of, redlines=not no_redlines, progress=progress)
     _notice(result.notice)
-    _held_back(ws.publication)
-    click.echo(f"built {result.pages} documents into {result.out}")
+    _held_back_findings(result.held_back)
+    click.echo(f"built {result.pages} documents into {result.out}; {result.summary()}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -718,8 +737,9 @@ def pack(ctx, out, as_of, no_cache, redlines_since, allow_no_history, force):
     no_cache = no_cache or ctx.obj.get("no_cache")
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
-    result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=True, force=force,
-                        redlines_since=redlines_since)
+    with _progress("pack") as progress:
+        result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=counted(progress, "converting documents"),
+                            force=force, redlines_since=redlines_since)
     _notice(result.notice)
     _held_back(ws.publication)
     click.echo(f"packed {result.documents} documents into {result.path}")
@@ -744,7 +764,8 @@ def publish(ctx, site_out, pack_out, strict):
     click.echo(f"check: {len(report.documents)} documents, {len(report.errors)} errors, {len(report.warnings)} warnings")
     if not report.ok:
         raise Failure("check found errors; nothing was built")
-    verified = run_verify(ws)
+    with _progress("publish", "verifying the signed record"):
+        verified = run_verify(ws)
     for finding in verified.errors:
         click.echo(str(finding))
     if verified.errors:
@@ -753,11 +774,14 @@ def publish(ctx, site_out, pack_out, strict):
                + ("" if verified.history else ", without history") + ")")
     site_out = site_out if site_out.is_absolute() else ws.root / site_out
     pack_out = pack_out if pack_out.is_absolute() else ws.root / pack_out
-    site = build_site(ws, site_out)
+    with _progress("publish") as progress:
+        site = build_site(ws, site_out, progress=progress)
     _notice(site.notice)
     click.echo(f"site: {site.pages} documents in {site.out} (open {site.out / 'index.html'})")
-    packed = build_pack(ws, pack_out, use_cache=ws.use_cache, progress=True)
+    with _progress("publish") as progress:
+        packed = build_pack(ws, pack_out, use_cache=ws.use_cache, progress=counted(progress, "converting documents"))
     click.echo(f"audit pack: {packed.documents} documents in {packed.path}")
+    click.echo(f"site: {site.summary()}; pack: {packed.converted:,} of {packed.documents:,} documents converted")
 
 
 @cli.command("verify-pack", context_settings=CONTEXT)

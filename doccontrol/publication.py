@@ -98,15 +98,22 @@ def full_history_repo(root) -> Repo | None:
 def in_force(config: Config, as_of: dt.date, verifier: Verifier, cache=None,
              allow_no_history: bool = False) -> Publication:
     """What is in force on as_of, from the proven record (or, when allowed, from the files alone)."""
+    return in_force_proven(config, as_of, verifier, cache, allow_no_history)[0]
+
+
+def in_force_proven(config: Config, as_of: dt.date, verifier: Verifier, cache=None,
+                    allow_no_history: bool = False) -> tuple[Publication, Proof | None]:
+    """`in_force`, and the proof it was decided from (None without history), for a caller that also needs
+    the proven releases (`ReleaseIndex`) without proving the record twice."""
     repo = full_history_repo(config.root)
     if repo is None:
         if not allow_no_history:
             raise DoccontrolError("there is no git history here, so the signed record cannot be proven in order",
                                   fix=FIX_UNSHALLOW)
-        return approved_in_worktree(config, as_of, verifier, cache)
+        return approved_in_worktree(config, as_of, verifier, cache), None
     with repo:
         proof = prove(repo, verifier, cache, full=False)
-    return from_proof(config, proof, as_of)
+    return from_proof(config, proof, as_of), proof
 
 
 def from_proof(config: Config, proof: Proof, as_of: dt.date) -> Publication:

@@ -72,6 +72,7 @@ class Workspace:
         self.allow_no_history = False
         self.publication = None  # the last publication in_force decided (the CLI reports what it held back)
         self._releases: tuple | None = None
+        self._proof = None  # the proof in_force last decided from, for releases()
         self.ledger_findings: list[Finding] = []
         try:
             self.config = load_config(self.root)
@@ -149,6 +150,7 @@ class Workspace:
     def forget(self) -> None:
         """Read the record again on next use (after a command has written to it)."""
         self._evaluation = None
+        self._proof = None
 
     def verifier(self, use_cache: bool | None = None) -> Verifier:
         use_cache = self.use_cache if use_cache is None else use_cache
@@ -176,14 +178,18 @@ class Workspace:
         """What is in force on as_of (see `publication.in_force`), reusing what `check` has parsed.
 
         Released files parsed here are added to the cache without dropping the working tree's
-        entries (the next `check` keeps only what it uses).
+        entries (the next `check` keeps only what it uses). The record is proven once per Workspace
+        (until `forget`): `publish` builds the site and the pack from one proof.
         """
-        from .publication import in_force
+        from .publication import from_proof, in_force_proven
 
+        if self._proof is not None:
+            self.publication = from_proof(self.config, self._proof, as_of)
+            return self.publication
         cache = self.parse_cache(use_cache, autosave=False)
         verifier = self.verifier(use_cache)
         allowed = self.allow_no_history if allow_no_history is None else allow_no_history
-        publication = in_force(self.config, as_of, verifier, cache, allowed)
+        publication, self._proof = in_force_proven(self.config, as_of, verifier, cache, allowed)
         self.keep_verified(verifier)
         if cache is not None:
             cache.flush(keep_unused=True)
@@ -206,6 +212,10 @@ class Workspace:
 
     def releases(self):
         """Every proven release (see `publication.release_index`), proven once per Workspace; None without history."""
+        if self._releases is None and self._proof is not None:
+            from .publication import ReleaseIndex
+
+            self._releases = (ReleaseIndex(self._proof),)  # the record in_force proved, not proved again
         if self._releases is None:
             from .publication import release_index
 

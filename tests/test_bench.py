@@ -82,3 +82,34 @@ def test_bench_redline_workloads_run(tmp_path):
     assert rows["diff (one procedure)"]["note"].endswith("kB") and int(rows["diff (one procedure)"]["note"][:-3]) >= 15
     assert all(row["median"] > 0 and row["floor"] > 0 for row in rows.values())
     assert rows["build with redlines"]["paired"] and rows["build with redlines, cold"]["paired"]
+
+
+def test_bench_republish_verify_and_signature_workloads_run(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run"), "--n", "12", "--repeat", "1",
+         "--workloads", "republish,verify,signatures", "--work-dir", str(tmp_path / "work"), "--json", str(out)],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=600)
+    assert result.returncode == 0, result.stderr + result.stdout
+    rows = {row["workload"]: row for row in json.loads(out.read_text(encoding="utf-8"))}
+    assert list(rows) == ["build, first (no earlier build)", "republish after one release",
+                          "rebuild with nothing changed", "verify (cold)", "verify (warm)", "build, signed",
+                          "pack, signed"]
+    assert all(row["median"] > 0 for row in rows.values())
+    assert rows["build, signed"]["paired"] and rows["pack, signed"]["floor"] > 0
+    assert "(policy unsigned)" in rows["pack, signed"]["floor_note"]
+
+
+def test_the_unsigned_twin_holds_the_same_documents_with_no_signature(tmp_path, runner, monkeypatch):
+    monkeypatch.setenv("DOCCONTROL_NOW", make_corpus.NOW)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    signed, unsigned = tmp_path / "signed", tmp_path / "unsigned"
+    make_corpus.make_corpus(12, signed, seed=3, quiet=True)
+    make_corpus.make_corpus(12, unsigned, seed=3, quiet=True, unsigned=True)
+    names = sorted(p.relative_to(signed).as_posix() for p in signed.rglob("*.md"))
+    assert names == sorted(p.relative_to(unsigned).as_posix() for p in unsigned.rglob("*.md"))
+    assert all((signed / name).read_bytes() == (unsigned / name).read_bytes() for name in names)
+    ledgers = [line for p in (unsigned / "signatures").glob("*.jsonl") for line in p.read_text().splitlines()]
+    assert ledgers and not any('"signature"' in line for line in ledgers)
+    verified = invoke(runner, unsigned, "verify").output
+    assert "the record is intact; 0 signatures verified" in verified and "policy unsigned" in verified

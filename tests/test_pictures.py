@@ -198,3 +198,25 @@ class served_site:
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
+
+
+def test_an_incremental_build_after_a_new_picture_is_the_cold_build(runner, pictured, tmp_path):
+    from test_incremental import build, rendered, revise, same_as_cold
+
+    site = tmp_path / "site"
+    build(runner, pictured, site)
+    red = hashlib.sha256(RED).hexdigest()
+    assert (site / "assets" / "pictures" / f"{red}.png").read_bytes() == RED
+
+    def new_picture(text: str) -> str:
+        (pictured / PICTURE).write_bytes(BLUE)
+        return text
+
+    revise(runner, pictured, "QP-SH-001", PROC, new_picture, reason="流程图更新")
+    done, total, why = rendered(build(runner, pictured, site))
+    assert 0 < done < total and why == "QP-SH-001 A/1 released"
+    blue = hashlib.sha256(BLUE).hexdigest()
+    page = (site / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
+    assert f"assets/pictures/{blue}.png" in page and red not in page
+    assert not (site / "assets" / "pictures" / f"{red}.png").exists()
+    same_as_cold(runner, pictured, site, tmp_path, "picture")

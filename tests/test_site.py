@@ -331,7 +331,7 @@ def test_a_failed_build_keeps_the_previous_site(runner, site, released_repo, mon
 
     monkeypatch.setattr(mkdocs.commands.build, "build", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        build(runner, released_repo, site)
+        build(runner, released_repo, site, "--no-cache")  # nothing changed: without --no-cache nothing is built
     assert (site / "QP-SH-001" / "index.html").read_text(encoding="utf-8") == before
     assert leftovers(site.parent) == []
 
@@ -339,7 +339,7 @@ def test_a_failed_build_keeps_the_previous_site(runner, site, released_repo, mon
         raise KeyboardInterrupt
 
     monkeypatch.setattr(mkdocs.commands.build, "build", interrupted)
-    result = build(runner, released_repo, site, expect=130)
+    result = build(runner, released_repo, site, "--no-cache", expect=130)  # a build that renders every page
     assert "interrupted" in result.output
     assert (site / "QP-SH-001" / "index.html").read_text(encoding="utf-8") == before
     assert leftovers(site.parent) == []
@@ -358,7 +358,7 @@ def test_a_failed_swap_puts_the_previous_site_back(runner, site, released_repo, 
 
     monkeypatch.setattr(site_module.os, "rename", rename)
     with pytest.raises(OSError, match="device busy"):
-        build(runner, released_repo, site)
+        build(runner, released_repo, site, "--no-cache")  # a build that renders every page
     assert (site / "index.html").read_text(encoding="utf-8") == before
     assert leftovers(site.parent) == []
 

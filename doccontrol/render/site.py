@@ -30,18 +30,24 @@ from ..fileio import private_temp_dir
 from ..loader import MANUAL_INDEX
 from ..markdown_checks import refuse_beyond_limits
 from ..messages import Messages
-from ..model import ROLES, Document, Severity, Signature
+from ..model import ROLES, Document, Finding, Severity, Signature
+from ..progress import Progress, quiet
 from ..publication import Publication
 from ..register import sort_key
 from ..workspace import Workspace
+from . import site_engine
 from . import site_pages as pages_
+from . import site_state
 from .site_engine import run_mkdocs
-from ..site_options import OPTIONS_FILE, SiteOptions, read_logo
+from ..site_options import OPTIONS_FILE, SiteOptions, read_logo, site_options_of
 from .site_output import checked_output, ensure_local, swap_in
 from .site_pages import Target
-from .site_pictures import write_pictures
+from .site_pictures import site_pictures
 from .site_print import print_css
-from .site_search import finish_search_index
+from .site_reuse import LinkOrWrite, PageReuse, StagedFiles, digest
+from .site_search import write_search_index
+from .site_state import (Intact, SiteState, document_changes, file_digest, load_state, published, save_state,
+                         site_files, stamp_changes, unchanged_site, watched_unchanged)
 from . import site_redline
 
 SITE_MARKER = ".doccontrol-site"
@@ -55,9 +61,22 @@ EMPTY_FRONT_MATTER = "---\n{}\n---\n\n"
 
 @dataclass
 class SiteResult:
+    """What a build made: the site, the documents published, and how many of the site's pages it rendered
+    (the others were kept from the previous build) and why."""
+
     out: Path
     pages: int
     notice: str = ""
+    held_back: list[Finding] = field(default_factory=list)
+    rendered: int = 0
+    page_total: int = 0
+    why: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """site: 3 of 1,002 pages rebuilt (QP-SH-011 A/2 released)"""
+        reasons = self.why[:3] + ([f"and {len(self.why) - 3} more"] if len(self.why) > 3 else [])
+        return (f"{self.rendered:,} of {self.page_total:,} pages rebuilt"
+                + (f" ({'; '.join(reasons)})" if reasons else ""))
 
 
 @dataclass
@@ -68,38 +87,129 @@ class Staged:
     targets: dict[str, Target]
     meta: dict[str, dict]
     forms: set[str]
+    texts: dict[str, str] = field(default_factory=dict)  # each page's staged Markdown, by its path in docs_dir
+    files: dict[str, bytes] = field(default_factory=dict)  # the files next to the pages (style sheets, pictures …)
     pictures: dict[str, dict[str, str]] = field(default_factory=dict)  # by number: picture path → site address
 
 
 # -- entry points ------------------------------------------------------------------------------
 
 def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.date | None = None,
-               redlines: bool = True) -> SiteResult:
-    """Build the site (released revisions, or the working tree when preview) and replace `out` with it."""
+               redlines: bool = True, progress: Progress | None = None) -> SiteResult:
+    """Build the site (released revisions, or the working tree when preview) and replace `out` with it.
+
+    Pages whose inputs did not change since the last build of `out` are kept from it (site_reuse.py);
+    when nothing it is made from changed, the site is left as it is (site_state.py). `--no-cache`
+    (ws.use_cache False) renders every page and keeps no record."""
+    report = progress or quiet
     out = checked_output(ws, Path(out), preview, SITE_MARKER)
-    options, logo_sha256 = site_options(ws, preview)
+    previous = load_state(ws.config.cache_dir, out, with_pages=False) if ws.use_cache else None
+    inputs = build_inputs(ws, as_of, redlines) if ws.use_cache and not preview else None
+    if previous is not None and inputs and previous.inputs == inputs \
+            and watched_unchanged(ws.root, previous.watched) and unchanged_site(out, previous.files):
+        return SiteResult(out, previous.documents_total, previous.notice, list(previous.held_back), 0,
+                          previous.pages_total, ["nothing changed"])
+    report("proving the signed record", 0, 0)
     pub = publication(ws, preview, as_of)
+    options, logo_sha256 = site_options(ws, preview, pub)
     refuse_beyond_limits(pub.documents, "build the site")
+    if previous is not None:
+        previous = load_state(ws.config.cache_dir, out)
+    parts = site_engine.stamp(ws.config, options, pub)
     out.parent.mkdir(parents=True, exist_ok=True)
     with private_temp_dir(out.parent, f".{out.name}-build-") as work:
         docs_dir, site_dir = work / "docs", work / "site"
-        staged = stage(ws.config, pub, docs_dir)
-        write_assets(ws, options, pub, docs_dir, logo_sha256)
-        write_blank_forms(ws, pub, docs_dir, staged)
+        report("staging pages", 0, 0)
+        staged = staged_pages(ws.config, pub)
+        staged.files.update(site_assets(ws, options, pub, logo_sha256))
+        staged.files.update(blank_forms(ws, pub))
+        docs_dir.mkdir()
         redline_plan = site_redline.prepare(ws, pub, staged, docs_dir) if redlines else None  # 修订对比 pages
-        form_words = run_mkdocs(ws.config, options, pub, docs_dir, site_dir, staged)
-        finish_search_index(site_dir, form_words)
-        ensure_local(site_dir)
-        site_redline.write_pages(site_dir, redline_plan)  # 修订对比 pages (their content is checked as it is made)
+        old_site = out if previous is not None else None
+        intact = Intact(out, previous.files if previous else {})
+        earlier = previous.outputs if previous else {}
+        files = StagedFiles(texts=staged.texts, files=staged.files, previous=earlier, old_site=old_site,
+                            intact=intact, code=parts["code"])
+        reuse = PageReuse(previous=previous.pages if previous else {}, old_site=old_site, intact=intact,
+                          meta=staged.meta, forms=staged.forms, pictures=staged.pictures, progress=report)
+        reuse.as_of = parts["as_of"]
+        everything_but_the_day = digest(*sorted((key, value) for key, value in parts.items() if key != "as_of"))
+        run_mkdocs(ws.config, options, pub, docs_dir, site_dir, staged, reuse, everything_but_the_day, files)
+        report("writing the search index", 0, 0)
+        write_search_index(site_dir, reuse.search_config, reuse.search_parts)
+        ensure_local(site_dir, skip={record.dest for record in reuse.kept.values()} | files.kept)
+        outputs = dict(files.outputs)
+        # 修订对比 pages (their content is checked as it is made); one the same as before is linked
+        site_redline.write_pages(site_dir, redline_plan, LinkOrWrite(site_dir, earlier, old_site, intact, outputs))
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
         swap_in(site_dir, out, work / "previous")
-    return SiteResult(out=out, pages=len(pub.documents), notice=pub.notice)
+    shown = [src for src in reuse.records if src != site_redline.SHELL_SRC]  # the shell is not a page of the site
+    result = SiteResult(out=out, pages=len(pub.documents), notice=pub.notice, held_back=list(pub.held_back),
+                        rendered=sum(1 for src in reuse.rendered if src != site_redline.SHELL_SRC),
+                        page_total=len(shown),
+                        why=rebuilt_because(previous, parts, pub, reuse))
+    if ws.use_cache:
+        keep_state(ws, out, inputs, parts, pub, reuse, result, options, outputs)
+    return result
 
 
-def site_options(ws: Workspace, preview: bool = False) -> tuple[SiteOptions, str | None]:
-    """The approved site options (a preview takes the working mkdocs.yml's), and the logo's approved sha256."""
+def build_inputs(ws: Workspace, as_of: dt.date | None, redlines: bool) -> str | None:
+    """A digest of everything a controlled build is made from, or None when the record is not proven from a
+    full history (then the files themselves are published, and every build reads them)."""
+    from ..publication import full_history_repo
+
+    repo = full_history_repo(ws.root)
+    if repo is None:
+        return None
+    with repo:
+        head = repo.head
+    today = clock.today()
+    return digest(site_state.code_version(), head, (as_of or today).isoformat(), today.isoformat(),
+                  build_date(), redlines, ws.allow_no_history)
+
+
+def build_date() -> str:
+    """The day MkDocs dates the pages in sitemap.xml with (SOURCE_DATE_EPOCH, else today in UTC)."""
+    from mkdocs.utils import get_build_date
+
+    return get_build_date()
+
+
+def watched_files(ws: Workspace, options: SiteOptions) -> dict[str, str]:
+    """The working files a controlled build reads besides the history: the configuration, the clause
+    catalogue, the site options and the logo."""
+    names = [CONFIG_FILE, ws.config.model.clause_catalogue, OPTIONS_FILE, *([options.logo] if options.logo else [])]
+    return {name: file_digest(ws.root / name) for name in names}
+
+
+def keep_state(ws: Workspace, out: Path, inputs: str | None, parts: dict[str, str], pub: Publication,
+               reuse: PageReuse, result: SiteResult, options: SiteOptions, outputs: dict[str, str]) -> None:
+    """Record what this build was made from and what it left in out, for the next build."""
+    state = SiteState(inputs=inputs or "", stamp=parts, files=site_files(out), documents=published(pub.documents),
+                      watched=watched_files(ws, options), pages_total=result.page_total,
+                      documents_total=result.pages, notice=result.notice, held_back=result.held_back,
+                      pages=reuse.records, outputs=outputs)
+    save_state(ws.config.cache_dir, out, state)
+
+
+def rebuilt_because(previous: SiteState | None, parts: dict[str, str], pub: Publication, reuse: PageReuse) -> list[str]:
+    """Why the pages rendered were rendered, in words."""
+    if previous is None or not previous.pages:
+        return ["no earlier build to keep pages from"]
+    why = stamp_changes(previous.stamp, parts, len(reuse.redated)) + document_changes(previous.documents,
+                                                                                   published(pub.documents))
+    if not why and reuse.rendered:
+        why = ["pages of the earlier build were changed or removed since"]
+    return why or ["nothing changed"]
+
+
+def site_options(ws: Workspace, preview: bool = False, pub: Publication | None = None) -> tuple[SiteOptions, str | None]:
+    """The approved site options (those of the configuration the publication was proven with; a preview takes
+    the working mkdocs.yml's), and the logo's approved sha256."""
     try:
+        if not preview and pub is not None and pub.config is not None:
+            return site_options_of(pub.config.site)
         return ws.site_options(working=preview)
     except ConfigError as error:
         raise DoccontrolError(f"the site options ({OPTIONS_FILE}) are not valid", findings=error.findings,
@@ -167,6 +277,20 @@ def publication(ws: Workspace, preview: bool, as_of: dt.date | None) -> Publicat
 def stage(config: Config, pub: Publication, docs_dir: Path) -> Staged:
     """Write one page per published document (a manual: an index page and one per part) plus the
     generated pages into docs_dir; return the navigation, where each document went and the pages' metadata."""
+    staged = staged_pages(config, pub)
+    for src, text in staged.texts.items():
+        path = docs_dir / src
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    for src, data in staged.files.items():
+        path = docs_dir / src
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return staged
+
+
+def staged_pages(config: Config, pub: Publication) -> Staged:
+    """The pages to publish (see `stage`), kept in memory: the build hands them to MkDocs without writing them."""
     documents = sorted(pub.documents, key=sort_key)
     targets = {doc.number: Target(doc.number, doc.title, main_src(doc)) for doc in documents}
     pages: dict[str, tuple[str, dict]] = {}
@@ -184,13 +308,11 @@ def stage(config: Config, pub: Publication, docs_dir: Path) -> Staged:
     for doc_type, docs in pages_.by_type(documents):
         pages[pages_.list_src(doc_type)] = (pages_.list_page(config, doc_type, docs, pub, targets),
                                            page_meta(config.type_label(doc_type), search={"exclude": True}))
-    for src, (text, _) in pages.items():
-        path = docs_dir / src
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(EMPTY_FRONT_MATTER + text, encoding="utf-8")
+    texts = {src: EMPTY_FRONT_MATTER + text for src, (text, _) in pages.items()}
     meta = {src: page for src, (_, page) in pages.items()}
     forms = {targets[d.number].src for d in documents if d.type == "form"}
-    return Staged(navigation(config, pub, documents, targets), targets, meta, forms, write_pictures(pub, docs_dir))
+    urls, pictures = site_pictures(pub)
+    return Staged(navigation(config, pub, documents, targets), targets, meta, forms, texts, pictures, urls)
 
 
 def main_src(doc: Document) -> str:
@@ -337,23 +459,21 @@ def nav_entry(doc: Document, targets: dict[str, Target]) -> dict:
 
 # -- files next to the pages -------------------------------------------------------------------
 
-def write_assets(ws: Workspace, options: SiteOptions, pub: Publication, docs_dir: Path,
-                 logo_sha256: str | None = None) -> None:
-    """The site options' style sheet and logo (the approved image only), and each document's print style sheet."""
+def site_assets(ws: Workspace, options: SiteOptions, pub: Publication, logo_sha256: str | None = None) -> dict[str, bytes]:
+    """The site options' style sheet and logo (the approved image only), and each document's print style sheet,
+    by their path in docs_dir."""
     import hashlib
 
-    assets = docs_dir / ASSETS
-    (assets / "print").mkdir(parents=True, exist_ok=True)
-    (assets / "site-options.css").write_text(options_css(options), encoding="utf-8")
+    files = {f"{ASSETS}/site-options.css": options_css(options).encode("utf-8")}
     if options.logo:
         logo = read_logo(ws.root, options)
         if logo_sha256 is not None and hashlib.sha256(logo).hexdigest() != logo_sha256:
             raise DoccontrolError(f"the logo {options.logo} is not the image the configuration approved",
                                   fix="restore it, or approve the new one: doccontrol config approve --key KEY")
-        (assets / f"logo{Path(options.logo).suffix.lower()}").write_bytes(logo)
+        files[f"{ASSETS}/logo{Path(options.logo).suffix.lower()}"] = logo
     for doc in pub.documents:
-        (assets / "print" / f"{doc.number}.css").write_text(print_css(doc, pub.preview, ws.config.messages),
-                                                            encoding="utf-8")
+        files[f"{ASSETS}/print/{doc.number}.css"] = print_css(doc, pub.preview, ws.config.messages).encode("utf-8")
+    return files
 
 
 def options_css(options: SiteOptions) -> str:
@@ -374,17 +494,13 @@ def blank_form_name(doc: Document, labels: Messages) -> str:
     return f"{doc.number}-{doc.revision.replace('/', '')}-{title}-{labels.site.blank_form}.docx"
 
 
-def write_blank_forms(ws: Workspace, pub: Publication, docs_dir: Path, staged: Staged) -> None:
-    """Each form page's blank form as .docx, next to the page (草稿 across it in a preview)."""
+def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
+    """Each form page's blank form as .docx, next to the page (草稿 across it in a preview), by path in docs_dir."""
     from .docx import blank_form, render
 
     forms = [doc for doc in sorted(pub.documents, key=sort_key) if doc.type == "form"]
     if not forms:
-        return
+        return {}
     items = [blank_form(ws.config, doc, "draft" if pub.preview else None) for doc in forms]
     rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
-    for doc, data in zip(forms, rendered.files):
-        folder = docs_dir / doc.number
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / blank_form_name(doc, ws.config.messages)).write_bytes(data)
-
+    return {f"{doc.number}/{blank_form_name(doc, ws.config.messages)}": data for doc, data in zip(forms, rendered.files)}

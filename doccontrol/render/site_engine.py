@@ -23,6 +23,8 @@ from ..publication import Publication
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize
 from .site_pictures import PictureLinks
+from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest
+from . import site_state
 from ..site_options import SiteOptions
 
 HERE = Path(__file__).parent
@@ -41,8 +43,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path, site_dir: Path,
-               staged) -> dict[str, str]:
-    """ONE in-process MkDocs build of the staged pages; returns the words of each form's tables, by page URL."""
+               staged, reuse: PageReuse, stamp: str, files: StagedFiles) -> None:
+    """ONE in-process MkDocs build of the staged pages (handed over in memory by `files`, with the files next to
+    them); `reuse` keeps the pages that did not change (see site_reuse.py) and gathers every page's search
+    entries (the caller writes the index)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -51,12 +55,15 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
     try:
         cfg = load_config(io.StringIO("{}"), config_file_path=str(docs_dir.parent / "mkdocs.yml"),
                           **mkdocs_settings(config, options, pub, docs_dir, site_dir, staged.nav))
-        pictures = PictureLinks(staged.pictures)
-        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(staged.targets, config.number_in_text), pictures,
-                                        Sanitize()])
         meta = StagedMeta(staged.meta, staged.forms)
+        targets = reuse.prepare(stamp, staged.targets, meta.form_words)
+        pictures = PictureLinks(staged.pictures)
+        cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(targets, config.number_in_text), pictures,
+                                        Sanitize()])
+        cfg.plugins["doccontrol/files"] = files
         cfg.plugins["doccontrol/meta"] = meta
         cfg.plugins["doccontrol/pictures"] = pictures
+        cfg.plugins["doccontrol/reuse"] = reuse
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             build(cfg)
@@ -64,7 +71,32 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
             cfg.plugins.on_shutdown()
     except MkDocsException as error:
         raise DoccontrolError(f"the site build failed: {error}") from None
-    return meta.form_words
+
+
+def stamp(config: Config, options: SiteOptions, pub: Publication) -> dict[str, str]:
+    """Everything every page is made with, in parts: doccontrol and its libraries (`code`), the MkDocs
+    configuration but the navigation and the day (`settings`), the day every page shows (`as_of`), and
+    whether it is a preview (`kind`). A page is kept from the previous build only when all but the day are
+    the same; a kept page of another day gets the new date written over the old one (see site_reuse.py)."""
+    settings = mkdocs_settings(config, options, pub, Path("docs"), Path("site"), [])
+    for key in ("docs_dir", "site_dir", "nav"):
+        settings.pop(key)
+    extra = dict(settings["extra"]["doccontrol"])
+    extra.pop("as_of")
+    settings["extra"] = {**settings["extra"], "doccontrol": extra}
+    settings["number_in_text"] = config.number_in_text.pattern
+    return {"code": site_state.code_version(), "settings": digest(canonical_json_of(settings)),
+            "as_of": pub.as_of.isoformat(), "kind": "preview" if pub.preview else "controlled"}
+
+
+def canonical_json_of(value: object) -> str:
+    """JSON of the settings; a function (a slugify) is named by its module and qualified name."""
+    import json
+
+    def named(thing: object) -> str:
+        return f"{getattr(thing, '__module__', '')}.{getattr(thing, '__qualname__', type(thing).__qualname__)}"
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=named)
 
 
 def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs_dir: Path, site_dir: Path,
@@ -100,7 +132,7 @@ def mkdocs_settings(config: Config, options: SiteOptions, pub: Publication, docs
         "extra": {
             "generator": False,
             "doccontrol": {"preview": pub.preview, "company": company, "system": config.model.system,
-                           "as_of": pub.as_of.isoformat(), "csp": CSP, "unsigned": pub.unsigned,
+                           "as_of": AS_OF_MARK, "csp": CSP, "unsigned": pub.unsigned,
                            "locale": locale, "t": config.messages.as_dict(),
                            "links": [{"title": link.title, "url": link.url} for link in options.links]},
         },

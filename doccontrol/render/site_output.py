@@ -61,11 +61,12 @@ NOT_LOADED = re.compile(r"""\brel\s*=\s*["']?(?:canonical|alternate)\b""", re.IG
 SLASHES = re.compile(r"[/\\]{2}")
 
 
-def remote_resources(site_dir: Path) -> list[str]:
-    """Pages and style sheets that would make a browser load something from another host."""
+def remote_resources(site_dir: Path, skip: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Pages and style sheets that would make a browser load something from another host (skip: files, relative
+    to site_dir, already checked when they were made)."""
     found = []
     for path in sorted(site_dir.rglob("*")):
-        if path.suffix in (".html", ".css"):
+        if path.suffix in (".html", ".css") and path.relative_to(site_dir).as_posix() not in skip:
             text = path.read_text(encoding="utf-8", errors="replace")
             found += [f"{path.relative_to(site_dir).as_posix()}: {what}" for what in remote_in(text)]
     return found
@@ -91,8 +92,8 @@ def remote_in(text: str) -> list[str]:
     return found
 
 
-def ensure_local(site_dir: Path) -> None:
-    remote = remote_resources(site_dir)
+def ensure_local(site_dir: Path, skip: frozenset[str] | set[str] = frozenset()) -> None:
+    remote = remote_resources(site_dir, skip)
     if remote:
         shown = "\n".join(f"    {line}" for line in remote[:20])
         raise DoccontrolError(f"the site would load resources from other hosts; readers on the intranet "

@@ -22,22 +22,20 @@ from ..publication import Publication
 FOLDER = "assets/pictures"
 
 
-def write_pictures(pub: Publication, docs_dir: Path) -> dict[str, dict[str, str]]:
-    """Write the documents' approved pictures into docs_dir; returns, by document number, each picture path's
-    site address (absolute within the docs folder, which MkDocs makes relative to each page)."""
+def site_pictures(pub: Publication) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
+    """The documents' approved pictures as files of the site, by path in the docs folder, and by document
+    number each picture path's site address (absolute within the docs folder; MkDocs makes it relative)."""
     urls: dict[str, dict[str, str]] = {}
+    files: dict[str, bytes] = {}
     for doc in pub.documents:
         for picture in doc.pictures:
             data = pub.pictures.get(picture.sha256)
             if data is None or not is_showable(picture.path, data):
                 continue
             name = f"{FOLDER}/{picture.sha256.split(':')[-1]}{Path(picture.path).suffix.lower()}"
-            target = docs_dir / name
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+            files[name] = data
             urls.setdefault(doc.number, {})[picture.path] = "/" + name
-    return urls
+    return urls, files
 
 
 def number_of_page(src_uri: str) -> str:

@@ -28,6 +28,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..cache import signing_key
 from ..diff import DocumentDiff, diff_documents, legend_html, metadata_html, redline_html
@@ -183,8 +184,12 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def write_pages(site_dir: Path, plan: RedlinePlan | None) -> None:
-    """Write each redline page from the built shell, then remove the shell from the site."""
+def write_pages(site_dir: Path, plan: RedlinePlan | None,
+                write: Callable[[str, str, Callable[[], bytes]], None] | None = None) -> None:
+    """Write each redline page from the built shell, then remove the shell from the site.
+
+    write(path relative to site_dir, key, make bytes), when given, writes each page: a build links the previous
+    site's page made with the same key (the shell, the title and the content) instead."""
     if plan is None or not plan.pages:
         return
     shell_path = site_dir / SHELL_SRC.removesuffix(".md") / "index.html"
@@ -193,12 +198,21 @@ def write_pages(site_dir: Path, plan: RedlinePlan | None) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(STYLE, target)
     shell = shell.replace("</head>", '<link rel="stylesheet" href="../../' + STYLE_TARGET + '">\n</head>', 1)
+    shell_key = hashlib.sha256(shell.encode("utf-8", "surrogatepass")).hexdigest()
     for page in plan.pages:
+        if write is not None:
+            key = hashlib.sha256(f"{shell_key}\0{page.title}\0{page.content}".encode("utf-8", "surrogatepass")).hexdigest()
+            write(f"{page.url}index.html", key, functools.partial(_page_bytes, shell, page))
+            continue
         out = site_dir / page.url / "index.html"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page_html(shell, page), encoding="utf-8")
     shutil.rmtree(site_dir / SHELL_DIR)
     _drop_from_sitemap(site_dir, SHELL_SRC.removesuffix(".md") + "/")
+
+
+def _page_bytes(shell: str, page: RedlinePage) -> bytes:
+    return page_html(shell, page).encode("utf-8")
 
 
 def page_html(shell: str, page: RedlinePage) -> str:

@@ -2,7 +2,7 @@
 
 Material's search splits Chinese text into words (jieba) and the reader's query on the
 same separator, so `24小时` in a query never meets `24 小时` in the text: the number and
-its unit are separate words there. After MkDocs has written the index, each entry gets a
+its unit are separate words there. Each page's entries get a
 `keys` field (searched, never shown) holding every number joined to the words that follow
 it (24小时内, 5000元, 7日内); a form's first entry gets a `cells` field with the words of its
 tables, which are kept out of the snippet text; a section titled with a document number
@@ -27,23 +27,36 @@ TAG = re.compile(r"<[^<>]*>")
 SPACES = re.compile(rf"[ \t\n{ZWSP}]*[ \t\n]+[ \t\n{ZWSP}]*")
 
 
-def finish_search_index(site_dir: Path, form_words: dict[str, str]) -> None:
-    path = site_dir / INDEX
-    if not path.is_file():
-        return
-    index = json.loads(path.read_text(encoding="utf-8"))
-    named = quoted_names(index["docs"])
-    for entry in index["docs"]:
+def finish_page_entries(entries: list[dict], form_words: str = "") -> list[dict]:
+    """One page's entries as the site's index holds them (in place): snippets cleaned, `keys`, `number` and
+    `cells` added. A page's entries depend on nothing but that page, so a build can keep them for a page it
+    does not render again."""
+    named = quoted_names(entries)
+    for entry in entries:
         location = entry["location"]
-        page = location.split("#", 1)[0]
-        extra = form_words.get(page, "") if "#" not in location else ""
+        extra = form_words if "#" not in location else ""
         entry["text"] = clean_text(entry.get("text", ""))
         entry["keys"] = search_keys(*TAG.split(entry.get("title", "")), *TAG.split(entry["text"]), extra)
         entry["number"] = number_parts(plain(entry.get("title", "")))
         entry["cells"] = " ".join(dict.fromkeys(segmented(BLANKS.sub(" ", extra)).split()))
         if "#" not in location and location in named:
             entry["keys"] = " ".join(filter(None, [entry["keys"], named[location]]))
-    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return entries
+
+
+def entries_json(entries: list[dict]) -> str:
+    """The entries as they stand in the index file, comma-separated (one page's part of `docs`)."""
+    return ",".join(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) for entry in entries)
+
+
+def write_search_index(site_dir: Path, config: dict, pages: list[str]) -> None:
+    """The index file from the search configuration and each page's entries (`entries_json`), in page order;
+    the same bytes as the whole index written with json.dumps."""
+    docs = ",".join(part for part in pages if part)
+    text = '{"config":' + json.dumps(config, ensure_ascii=False, separators=(",", ":")) + ',"docs":[' + docs + "]}"
+    path = site_dir / INDEX
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
     patch_query_segmentation(site_dir)
 
 
