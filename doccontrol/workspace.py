@@ -73,6 +73,7 @@ class Workspace:
         self.publication = None  # the last publication in_force decided (the CLI reports what it held back)
         self._releases: tuple | None = None
         self._proof = None  # the proof in_force last decided from, for releases()
+        self._proven_at: str | None = None  # the commit the record was proven at (see _forget_if_moved)
         self.ledger_findings: list[Finding] = []
         try:
             self.config = load_config(self.root)
@@ -152,6 +153,22 @@ class Workspace:
         self._evaluation = None
         self._proof = None
 
+    def _head(self) -> str:
+        from .repo import Repo, RepoError
+
+        try:
+            with Repo(self.root) as repo:
+                return repo.head
+        except RepoError:
+            return ""
+
+    def _forget_if_moved(self) -> None:
+        """Prove the record again when a commit was made since it was proven (a Workspace kept across commands)."""
+        if self._proven_at is not None and self._proven_at != self._head():
+            self._proof = None
+            self._releases = None
+            self._proven_at = None
+
     def verifier(self, use_cache: bool | None = None) -> Verifier:
         use_cache = self.use_cache if use_cache is None else use_cache
         return Verifier(signature_cache(self.config.cache_dir).load({}) if use_cache else {})
@@ -183,6 +200,7 @@ class Workspace:
         """
         from .publication import from_proof, in_force_proven
 
+        self._forget_if_moved()
         if self._proof is not None:
             self.publication = from_proof(self.config, self._proof, as_of)
             return self.publication
@@ -190,6 +208,7 @@ class Workspace:
         verifier = self.verifier(use_cache)
         allowed = self.allow_no_history if allow_no_history is None else allow_no_history
         publication, self._proof = in_force_proven(self.config, as_of, verifier, cache, allowed)
+        self._proven_at = self._head()
         self.keep_verified(verifier)
         if cache is not None:
             cache.flush(keep_unused=True)
@@ -212,6 +231,7 @@ class Workspace:
 
     def releases(self):
         """Every proven release (see `publication.release_index`), proven once per Workspace; None without history."""
+        self._forget_if_moved()
         if self._releases is None and self._proof is not None:
             from .publication import ReleaseIndex
 
@@ -222,6 +242,7 @@ class Workspace:
             cache = self.parse_cache(autosave=False)
             verifier = self.verifier()
             self._releases = (release_index(self.config, verifier, cache),)
+            self._proven_at = self._head()
             self.keep_verified(verifier)
             if cache is not None:
                 cache.flush(keep_unused=True)
