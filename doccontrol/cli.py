@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from .errors import DoccontrolError
 from . import clock
+from .errors import DoccontrolError
 from .progress import counted
 from .register import format_register, pending_rows, register_rows
 from .workspace import Workspace

@@ -25,8 +25,9 @@ import difflib
 import html
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from diff_match_patch import diff_match_patch
 

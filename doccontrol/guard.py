@@ -109,10 +109,9 @@ def _configuration_change(repo: Repo, rev: str, proof: Proof) -> list[Finding]:
     from .config import CONFIG_FILE
     from .roster import configuration_content
     from .schema import CatalogueModel, ConfigModel
+    from .site_options import OPTIONS_FILE, SiteOptions, parse_site_options, site_content
     from .statements import content_fingerprint
     from .yamlread import YamlProblem, read_yaml
-
-    from .site_options import OPTIONS_FILE, SiteOptions, parse_site_options, site_content
 
     latest = proof.evaluation.chain.latest
     try:

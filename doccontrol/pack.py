@@ -17,9 +17,9 @@ import io
 import json
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import clock
 from .config import Config

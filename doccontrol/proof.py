@@ -103,7 +103,7 @@ def _counted(record: DocumentRecord) -> list[Signed]:
 
 
 def _check_append_only(proof: Proof) -> None:
-    for sha, path, line in proof.history.removed:
+    for sha, path, _line in proof.history.removed:
         subject = subject_of(path) or path
         finding = Finding(path, 1, "ledger-rewritten",
                           f"commit {sha[:10]} removed or changed a line of the {subject} ledger; the record only grows",

@@ -238,7 +238,7 @@ class ConfigModel(_Strict):
         return people
 
     @model_validator(mode="after")
-    def _known_types(self) -> "ConfigModel":
+    def _known_types(self) -> ConfigModel:
         for name, person in self.people.items():
             for role, scopes in person.rights.items():
                 for index, scope in enumerate(scopes):

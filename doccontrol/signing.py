@@ -204,8 +204,7 @@ def _private_signer(path: Path, raw: bytes, demo_folder: Path | None) -> Signer:
 
 
 def _literal_key_file(public: PublicKey) -> Path:
-    handle = tempfile.NamedTemporaryFile("w", suffix=".pub", prefix="doccontrol-key-", delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".pub", prefix="doccontrol-key-", delete=False) as handle:
         handle.write(public.openssh + "\n")
     return Path(handle.name)
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from . import clock, frontmatter
 from .config import CONFIG_FILE, ConfigError
-from .site_options import OPTIONS_FILE
 from .errors import DoccontrolError
 from .ledger import CONFIGURATION, Entry, ledger_path, parse_ledger, to_line
 from .messages import Messages
@@ -27,7 +26,8 @@ from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
 from .record import judge_document
 from .repo import Repo, RepoError
 from .roster import Roster, build_chain
-from .signing import SigningError, Signer, Verifier, load_signer, signature_digest
+from .signing import Signer, SigningError, Verifier, load_signer, signature_digest
+from .site_options import OPTIONS_FILE
 from .statements import (
     APPROVE,
     ROLE_BY_LABEL,
@@ -180,16 +180,18 @@ class ChangeControl:
         found = []
         for doc in self.ws.documents():
             cycle = evaluation.record(doc.number).open
-            if action == "submit" and doc.status == "draft" and doc.prepared.name == actor.name:
-                found.append(doc.number)
-            elif action == "approve" and doc.status in ("review", "approved") and cycle is not None \
+            if action == "submit":
+                waiting = doc.status == "draft" and doc.prepared.name == actor.name
+            elif action == "approve":
+                waiting = doc.status in ("review", "approved") and cycle is not None \
                     and doc.prepared.name != actor.name \
                     and actor.roster.may(actor.name, role_id(role or ""), doc.type, doc.department) \
                     and not any(s.name == actor.name and s.statement.role == role_id(role or "")
-                                for s in cycle.approvals):
-                found.append(doc.number)
-            elif action == "release" and doc.status == "approved" \
-                    and actor.roster.may(actor.name, "release", doc.type, doc.department):
+                                for s in cycle.approvals)
+            else:
+                waiting = action == "release" and doc.status == "approved" \
+                    and actor.roster.may(actor.name, "release", doc.type, doc.department)
+            if waiting:
                 found.append(doc.number)
         if not found:
             raise DoccontrolError(f"nothing is waiting for {actor.name} to {action}"

@@ -18,21 +18,21 @@ from .cache import ParseCache, code_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .images import images_state
-from .pictures import picture_bytes, worktree_reader
 from .loader import (
     MANUAL_INDEX,
-    private_key_finding,
     LoadResult,
     controlled_folders,
     link_on_path,
     load_worktree,
     number_in_name,
+    private_key_finding,
     read_ledger_files,
 )
-from .signing import Verifier
-from .verification import FIX_NO_ANCHOR, Evaluation, compare_documents, configuration_findings, evaluate
 from .model import Document, Finding, Severity
+from .pictures import picture_bytes, worktree_reader
+from .signing import Verifier
 from .validate import validate
+from .verification import FIX_NO_ANCHOR, Evaluation, compare_documents, configuration_findings, evaluate
 
 if TYPE_CHECKING:
     from .repo import Repo

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import invoke, write
 from docx.oxml.ns import qn
 
 from doccontrol.render import docx as render_docx
 from doccontrol.workspace import Workspace
+
+from conftest import invoke, write
 
 COMPANY = "测试电器有限公司"
 PROCEDURE_TEXT = [

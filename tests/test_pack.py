@@ -12,12 +12,13 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import git, invoke
 from docx.oxml.ns import qn
 
 from doccontrol.pack import build_pack
 from doccontrol.render import docx as render_docx
 from doccontrol.workspace import Workspace
+
+from conftest import git, invoke
 
 PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
 DOCUMENTS = {

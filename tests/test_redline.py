@@ -23,8 +23,21 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from doccontrol.diff import (DEL, DEL_END, INS, INS_END, MOVED, WHOLE_DEL, WHOLE_INS, diff_documents, diff_text,
-                             TABLE_DELIMITER, format_diff, marked_markdown, parse_blocks)
+from doccontrol.diff import (
+    DEL,
+    DEL_END,
+    INS,
+    INS_END,
+    MOVED,
+    TABLE_DELIMITER,
+    WHOLE_DEL,
+    WHOLE_INS,
+    diff_documents,
+    diff_text,
+    format_diff,
+    marked_markdown,
+    parse_blocks,
+)
 from doccontrol.model import Document, HistoryRow, Prepared
 
 from conftest import git, init_repo, invoke, release_all

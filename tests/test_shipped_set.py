@@ -236,7 +236,7 @@ def test_an_owner_that_drops_its_figure_is_caught(shipped):
 def record_table_findings(shipped, texts) -> list[str]:
     """Rows of every '记录' table (number | name | 保管部门 | 保存期限) that disagree with the form itself."""
     findings = []
-    for number, path, text in texts:
+    for _number, path, text in texts:
         for line, row in enumerate(text.split("\n"), start=1):
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             if len(cells) != 4 or not re.fullmatch(r"QR-SH-\d{3}", cells[0]) or row.startswith("| 记录编号"):
@@ -653,7 +653,7 @@ def test_safety_reports_are_taken_around_the_clock(shipped):
     assert "24 小时有人接听" in clause_text(shipped["QI-SH-010"].body, "4.11")
     assert "安全紧急选项" in clause_text(shipped["QP-SH-023"].body, "4.5.3")
     assert "夜间应急值班" in shipped["QR-SH-015"].body
-    for number, path, text in texts_of(shipped):
+    for _number, path, text in texts_of(shipped):
         assert "其他时段留言" not in text, path
 
 

@@ -8,8 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import front, git, init_repo, invoke, release_all, write
 from lxml import html as lxml_html
+
+from conftest import front, git, init_repo, invoke, release_all, write
 
 DRAFT_MARKER = "DRAFTMARK7731"
 

@@ -12,9 +12,9 @@ from urllib.parse import quote, urlparse
 
 import pytest
 from click.testing import CliRunner
-from conftest import front, git, init_repo, invoke, release_all, write
 from playwright.sync_api import expect, sync_playwright
-from shipped_build import shipped_outputs  # noqa: F401  (a fixture)
+
+from conftest import front, git, init_repo, invoke, release_all, write
 
 pytestmark = pytest.mark.browser
 
@@ -239,7 +239,7 @@ def test_no_script_from_a_document_runs_in_the_browser(chromium, hostile_preview
 
 @pytest.fixture(scope="module")
 def shipped_site(shipped_outputs) -> Path:
-    """The repository's own document set, built as it stood on shipped_build.AS_OF."""
+    """The repository's own document set, built as it stood on conftest.SHIPPED_AS_OF."""
     return shipped_outputs["site"]
 
 

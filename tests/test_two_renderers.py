@@ -21,7 +21,6 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 from lxml import html as lxml_html
-from shipped_build import shipped_outputs  # noqa: F401  (a fixture)
 
 FURNITURE_STYLES = ("CoverCompany", "CoverType", "CoverTitle", "CoverCaption", "CoverNote", "CoverStamp",
                     "RecordHeading", "FormTitle", "TOCHeading", "toc1", "toc2")

@@ -622,7 +622,8 @@ def test_unsigned_policy_says_so_everywhere(runner, tmp_path):
 def init_repo_unsigned(root: Path, config: str) -> Path:
     from click.testing import CliRunner
 
-    from conftest import CLAUSES, FORM, PROCEDURE as PROC_TEXT
+    from conftest import CLAUSES, FORM
+    from conftest import PROCEDURE as PROC_TEXT
     root.mkdir(parents=True)
     write(root, "doccontrol.yml", config)
     write(root, "clauses.yml", CLAUSES)

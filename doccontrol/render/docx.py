@@ -25,21 +25,20 @@ import subprocess
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 from xml.sax.saxutils import escape
 
 import pypandoc
 
-from .. import clock
 from ..config import Config
 from ..errors import DoccontrolError
-from ..outputs import checked_file
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..markdown_checks import refuse_beyond_limits
 from ..messages import Messages
 from ..model import ROLES, Document, Revision, RevisionError, fingerprint
+from ..outputs import checked_file
 from ..pictures import image_targets, is_showable, picture_path, texts_of
 from . import docx_reference as reference
 from . import docx_split
@@ -623,7 +622,7 @@ def core_properties(item: Rendition) -> bytes:
             '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
             'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"{body}{dates}</cp:coreProperties>").encode("utf-8")
+            f"{body}{dates}</cp:coreProperties>").encode()
 
 
 WATERMARK = """<w:r><w:rPr><w:noProof/></w:rPr><w:pict \

@@ -28,8 +28,19 @@ import zipfile
 from pathlib import Path
 
 from ..config import Config
-from ..diff import (DEL, DEL_END, INS, INS_END, MOVED, PRIVATE_USE, WHOLE_DEL, WHOLE_INS, DocumentDiff,
-                    diff_documents, marked_markdown)
+from ..diff import (
+    DEL,
+    DEL_END,
+    INS,
+    INS_END,
+    MOVED,
+    PRIVATE_USE,
+    WHOLE_DEL,
+    WHOLE_INS,
+    DocumentDiff,
+    diff_documents,
+    marked_markdown,
+)
 from ..fileio import atomic_write_bytes
 from ..messages import Messages
 from ..model import Document

@@ -34,21 +34,30 @@ from ..model import ROLES, Document, Finding, Severity, Signature
 from ..progress import Progress, quiet
 from ..publication import Publication
 from ..register import sort_key
-from ..workspace import Workspace
-from . import site_engine
-from . import site_pages as pages_
-from . import site_state
-from .site_engine import run_mkdocs
 from ..site_options import OPTIONS_FILE, SiteOptions, read_logo, site_options_of
+from ..workspace import Workspace
+from . import site_engine, site_redline, site_state
+from . import site_pages as pages_
+from .site_engine import run_mkdocs
 from .site_output import checked_output, ensure_local, swap_in
 from .site_pages import Target
 from .site_pictures import site_pictures
 from .site_print import print_css
 from .site_reuse import LinkOrWrite, PageReuse, StagedFiles, digest
 from .site_search import write_search_index
-from .site_state import (Intact, SiteState, document_changes, file_digest, load_state, published, save_state,
-                         site_files, stamp_changes, unchanged_site, watched_unchanged)
-from . import site_redline
+from .site_state import (
+    Intact,
+    SiteState,
+    document_changes,
+    file_digest,
+    load_state,
+    published,
+    save_state,
+    site_files,
+    stamp_changes,
+    unchanged_site,
+    watched_unchanged,
+)
 
 SITE_MARKER = ".doccontrol-site"
 ASSETS = "assets/doccontrol"

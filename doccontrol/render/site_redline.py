@@ -26,9 +26,9 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..cache import signing_key
 from ..diff import DocumentDiff, diff_documents, legend_html, metadata_html, redline_html
