@@ -36,8 +36,8 @@ FORMAT = 1
 FILE_NAME = "parse.pickle"
 KEY_BYTES = 32
 # Modules whose code decides what parsing and validation produce.
-VERSIONED_MODULES = ("cache", "loader", "yamlread", "schema", "model", "config", "validate", "markdown_checks", "images",
-                     "pictures")
+VERSIONED_MODULES = ("cache", "loader", "yamlread", "schema", "model", "config", "validate", "markdown_checks",
+                     "images", "pictures")
 
 
 def blob_id(data: bytes) -> str:

@@ -159,7 +159,8 @@ def csv_bytes(headers: list[str], rows: list[list[str]]) -> bytes:
 
 
 def clause_rows(config: Config, documents: list[Document]) -> list[list[str]]:
-    """One row per clause of the catalogue (then any clause cited but not catalogued), with the documents answering it."""
+    """One row per clause of the catalogue (then any clause cited but not catalogued), with the documents
+    answering it."""
     cited = [clause for doc in documents for clause in doc.clauses]
     text = config.messages.pack
     rows = []

@@ -181,7 +181,8 @@ def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: Commit
         proof.unprovable.append(f"{statement.number} {statement.revision}")
         return None  # a later revision came in the same commit (a squashed history): the old text is not there
     if reader.fingerprint(commit.sha, statement.path) != statement.fingerprint:
-        return "record-history", f"{what}: commit {commit.sha[:10]}, which recorded it, holds other content than it signs"
+        return "record-history", (f"{what}: commit {commit.sha[:10]}, which recorded it, "
+                                  "holds other content than it signs")
     kind = statement.kind
     if kind == "release":
         if doc.status != "effective" or doc.effective != statement.effective_date:

@@ -369,7 +369,8 @@ class _Judge:
             return "signer-role", f"{statement.name} may not record the return of controlled copies"
         copy = self.record.copy(statement.serial)
         if copy is None or copy.revision != statement.revision:
-            return "record-order", f"copy {statement.serial} of {statement.number} {statement.revision} was never issued"
+            return "record-order", (f"copy {statement.serial} of {statement.number} {statement.revision} "
+                                    "was never issued")
         if copy.recalled is not None:
             return "record-order", f"copy {statement.serial} of {statement.number} was already returned"
         copy.recalled = signed

@@ -330,7 +330,10 @@ def describe_errors(error: ValidationError, lines: dict[str, int], base_line: in
                 f"write a real date between {FIRST_DAY} and {LAST_DAY}"
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             low, high = _RANGES.get(key, (None, None))
-            fix = f"use a number from {low} to {high}" if low is not None else f"use a number that is {item['msg'][16:]}"
+            if low is not None:
+                fix = f"use a number from {low} to {high}"
+            else:
+                fix = f"use a number that is {item['msg'][16:]}"
             yield line, f"{path}: {_shown(got)} is out of range", fix
         elif kind == "value_error":
             yield line, f"{path}: {str(item['msg']).removeprefix('Value error, ')}", _value_fix(key)

@@ -287,7 +287,8 @@ def check_clauses(ctx: Context) -> Iterator[Finding]:
                               f"correct it, or add it to {ctx.config.model.clause_catalogue}")
             elif doc.status != "obsolete":
                 covered.add(clause)
-    for clause in ctx.config.clauses.values() if ctx.documents else ():  # coverage means something once there are documents
+    # coverage means something once there are documents
+    for clause in ctx.config.clauses.values() if ctx.documents else ():
         if clause.required and clause.id not in covered:
             yield Finding(ctx.config.model.clause_catalogue, 1, "clause-uncovered",
                           f"required clause {clause.id} ({clause.title}) is answered by no document",

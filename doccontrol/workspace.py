@@ -338,7 +338,8 @@ class Workspace:
         except RepoError:
             name = ""
         if not name:
-            raise DoccontrolError("no author given and git has no user.name", fix="pass --author NAME (a name from the roster)")
+            raise DoccontrolError("no author given and git has no user.name",
+                                  fix="pass --author NAME (a name from the roster)")
         return name
 
     def next_number(self, doc_type: str) -> str:

@@ -263,7 +263,8 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-SHIPPED_AS_OF = "2026-11-29"  # the set as released on 2026-11-28 (the manual from 11-29), before the follow-ups of 12-15
+# the set as released on 2026-11-28 (the manual from 11-29), before the follow-ups of 12-15
+SHIPPED_AS_OF = "2026-11-29"
 
 
 @pytest.fixture(scope="session")

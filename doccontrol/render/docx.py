@@ -172,11 +172,13 @@ def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_
         try:
             Revision.parse(revision)
         except RevisionError as error:
-            raise DoccontrolError(str(error), fix="write the revision as in the register, e.g. --revision A/1") from None
+            raise DoccontrolError(str(error),
+                                  fix="write the revision as in the register, e.g. --revision A/1") from None
     selected = ws.select_revision(number, revision, allow_no_history=allow_no_history)
     item = rendition(selected.config, selected.doc, selected.mark)
     path = checked_file(ws.config, Path(out_dir) / item.file_name, "docx", force)
-    atomic_write_bytes(path, render(selected.config, [item], use_cache=ws.use_cache, pictures=selected.pictures).files[0])
+    atomic_write_bytes(path,
+                       render(selected.config, [item], use_cache=ws.use_cache, pictures=selected.pictures).files[0])
     return Exported(path, selected.notice)
 
 
@@ -617,7 +619,8 @@ def core_properties(item: Rendition) -> bytes:
         ("cp:lastModifiedBy", doc.approver.name if doc.approver else doc.prepared.name), ("cp:revision", "1"),
     ]
     body = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in fields)
-    dates = "".join(f'<dcterms:{tag} xsi:type="dcterms:W3CDTF">{when}</dcterms:{tag}>' for tag in ("created", "modified"))
+    dates = "".join(f'<dcterms:{tag} xsi:type="dcterms:W3CDTF">{when}</dcterms:{tag}>'
+                    for tag in ("created", "modified"))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '

@@ -49,7 +49,8 @@ from . import docx
 MARK = "redline"  # the mark across every page of a redline (修订对比)
 DOCUMENT = "word/document.xml"
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-BOOKMARK = re.compile(r'<w:bookmarkStart w:id="(\d+)" w:name="dcrl-(ins|del|cins|cdel)-\d+" /><w:bookmarkEnd w:id="\1" />')
+BOOKMARK = re.compile(r'<w:bookmarkStart w:id="(\d+)" w:name="dcrl-(ins|del|cins|cdel)-\d+" />'
+                      r'<w:bookmarkEnd w:id="\1" />')
 PARAGRAPH = re.compile(r"<w:p(?=[ >])(?:(?!</w:p>).)*</w:p>", re.S)
 ROW = re.compile(r"<w:tr(?=[ >])(?:(?!</w:tr>).)*</w:tr>", re.S)
 CHANGE_ID = re.compile(r'(<w:(?:ins|del) w:id=")(\d+)(")')
@@ -267,7 +268,8 @@ def _track_code(xml: str, attrs: str) -> str:
         head, _, body = paragraph.partition("</w:pPr>")
         body = body[: -len("</w:p>")]
         if kind == "del":
-            body = body.replace("<w:t ", "<w:delText ").replace("<w:t>", "<w:delText>").replace("</w:t>", "</w:delText>")
+            body = body.replace("<w:t ", "<w:delText ").replace("<w:t>", "<w:delText>")
+            body = body.replace("</w:t>", "</w:delText>")
         tracked = f'{head}</w:pPr><w:{kind} w:id="0" {attrs}>{body}</w:{kind}></w:p>'
         return _mark_paragraph(tracked, kind, attrs)
 

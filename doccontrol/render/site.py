@@ -213,7 +213,8 @@ def rebuilt_because(previous: SiteState | None, parts: dict[str, str], pub: Publ
     return why or ["nothing changed"]
 
 
-def site_options(ws: Workspace, preview: bool = False, pub: Publication | None = None) -> tuple[SiteOptions, str | None]:
+def site_options(ws: Workspace, preview: bool = False,
+                 pub: Publication | None = None) -> tuple[SiteOptions, str | None]:
     """The approved site options (those of the configuration the publication was proven with; a preview takes
     the working mkdocs.yml's), and the logo's approved sha256."""
     try:
@@ -468,7 +469,8 @@ def nav_entry(doc: Document, targets: dict[str, Target]) -> dict:
 
 # -- files next to the pages -------------------------------------------------------------------
 
-def site_assets(ws: Workspace, options: SiteOptions, pub: Publication, logo_sha256: str | None = None) -> dict[str, bytes]:
+def site_assets(ws: Workspace, options: SiteOptions, pub: Publication,
+                logo_sha256: str | None = None) -> dict[str, bytes]:
     """The site options' style sheet and logo (the approved image only), and each document's print style sheet,
     by their path in docs_dir."""
     import hashlib
@@ -512,4 +514,5 @@ def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
         return {}
     items = [blank_form(ws.config, doc, "draft" if pub.preview else None) for doc in forms]
     rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
-    return {f"{doc.number}/{blank_form_name(doc, ws.config.messages)}": data for doc, data in zip(forms, rendered.files)}
+    return {f"{doc.number}/{blank_form_name(doc, ws.config.messages)}": data
+            for doc, data in zip(forms, rendered.files)}

@@ -148,7 +148,8 @@ class PageCache:
             return
         payload = json.dumps({"version": _code_version(), "pages": self.used}, ensure_ascii=False).encode("utf-8")
         try:
-            atomic_write_bytes(self.path, hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode() + b"\n" + payload)
+            atomic_write_bytes(self.path,
+                               hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode() + b"\n" + payload)
         except OSError:
             return
 
@@ -201,7 +202,8 @@ def write_pages(site_dir: Path, plan: RedlinePlan | None,
     shell_key = hashlib.sha256(shell.encode("utf-8", "surrogatepass")).hexdigest()
     for page in plan.pages:
         if write is not None:
-            key = hashlib.sha256(f"{shell_key}\0{page.title}\0{page.content}".encode("utf-8", "surrogatepass")).hexdigest()
+            identity = f"{shell_key}\0{page.title}\0{page.content}".encode("utf-8", "surrogatepass")
+            key = hashlib.sha256(identity).hexdigest()
             write(f"{page.url}index.html", key, functools.partial(_page_bytes, shell, page))
             continue
         out = site_dir / page.url / "index.html"

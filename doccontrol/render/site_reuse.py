@@ -191,7 +191,8 @@ class NavigationViews:
         """What a tab shows of itself on a page of another tab: its first page (through the first child of each
         level), and what Material's navigation loops over among its children (their kind and whether each is a
         section index): the whitespace it writes depends on how many children there are."""
-        chain = [self._node(item), [[child.is_section, child.is_page and child.is_index] for child in item.children or []]]
+        chain = [self._node(item),
+                 [[child.is_section, child.is_page and child.is_index] for child in item.children or []]]
         while item.children:
             item = item.children[0]
             chain.append(self._node(item))
@@ -329,7 +330,8 @@ class PageReuse(BasePlugin):
 
     previous: the records of the previous build; old_site: where that build's site is; intact(dest): whether
     its file is still exactly what that build wrote; meta and forms: the staged pages' metadata and which
-    pages are forms; pictures: by document number, where each picture its pages show is on the site. `prepare` adds what is known once the MkDocs configuration is made."""
+    pages are forms; pictures: by document number, where each picture its pages show is on the site.
+    `prepare` adds what is known once the MkDocs configuration is made."""
 
     def __init__(self, *, previous: dict[str, PageRecord], old_site: Path | None, intact: Callable[[str], bool],
                  meta: dict[str, dict], forms: set[str], pictures: dict[str, dict[str, str]] | None = None,
