@@ -31,6 +31,10 @@ import pickle
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .loader import LoadResult
 
 FORMAT = 1
 FILE_NAME = "parse.pickle"
@@ -171,9 +175,9 @@ class ParseCache:
     def __init__(self, directory: Path, autosave: bool = True):
         self.path = Path(directory) / FILE_NAME
         self.autosave = autosave
-        self.entries: dict[tuple, object] = {}
+        self.entries: dict[tuple, LoadResult] = {}
         self.memo: tuple[str, object] | None = None
-        self.used: dict[tuple, object] = {}
+        self.used: dict[tuple, LoadResult] = {}
         self._filled: dict[tuple, list[tuple[bool, bool]]] = {}
         self.hits: list[str] = []
         self.misses: list[str] = []

@@ -68,11 +68,12 @@ class Group(click.Group):
 def _raised_by_interrupt(error: BaseException) -> bool:
     """An interrupt, or an error raised while one unwound (zipfile.close() after a cut-short entry)."""
     seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
             return True
-        seen.add(id(error))
-        error = error.__context__
+        seen.add(id(current))
+        current = current.__context__
     return False
 
 

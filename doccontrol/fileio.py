@@ -102,8 +102,8 @@ def interrupts_held() -> Iterator[None]:
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
-        for signum in held:
-            handlers[signum](signum, None)
+        for number in held:
+            handlers[signal.Signals(number)](number, None)
 
 
 def remove_stale(parent: Path, prefix: str, suffix: str = "") -> None:

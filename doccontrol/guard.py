@@ -101,7 +101,7 @@ def _approved_config(repo: Repo, proof: Proof) -> Config | None:
     chain = proof.evaluation.chain
     if chain.latest is None:
         return None
-    return config_from_content(repo.root, chain.entries[-1].statement.content, chain.latest.version)
+    return config_from_content(repo.root, chain.latest_content(), chain.latest.version)
 
 
 def _configuration_change(repo: Repo, rev: str, proof: Proof) -> list[Finding]:

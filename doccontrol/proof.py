@@ -222,10 +222,11 @@ class _Reader:
                 parts = [p for p in self.repo.list_folder(sha, folder) if p.endswith(".md") and p != path]
             self._sources[(sha, path)] = (Source(path, parts), {path: found[0]})
         part_names = [f"{sha}:{p}" for (sha, _), item in self._sources.items() if item for p in item[0].parts]
-        parts = self.repo.objects(part_names)
+        part_objects = self.repo.objects(part_names)
         for (sha, _), item in self._sources.items():
             if item:
-                item[1].update({p: parts[f"{sha}:{p}"][0] for p in item[0].parts if f"{sha}:{p}" in parts})
+                item[1].update({p: part_objects[f"{sha}:{p}"][0] for p in item[0].parts
+                                if f"{sha}:{p}" in part_objects})
         keys = {self._key(item) for item in self._sources.values() if item} - set(self._parsed)
         contents = self.repo.blobs([blob for key in keys for _, blob in key])
         for key in keys:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -377,7 +378,7 @@ def _value_fix(key: str) -> str:
     return "correct the value (see README, Configuration)"
 
 
-def _pointed_at(item: dict) -> list[str]:
+def _pointed_at(item: Mapping[str, Any]) -> list[str]:
     """The key below the error's location that a validator named as the culprit (ctx "at"), if any."""
     at = (item.get("ctx") or {}).get("at")
     return [str(at)] if at is not None else []

@@ -230,6 +230,7 @@ class _Composer:
         if frame is None:
             return ""
         if isinstance(frame.value, dict):
+            assert frame.key is not None  # a mapping's child starts after its key
             path = f"{frame.path}.{frame.key}" if frame.path else frame.key
             self.lines[path] = frame.key_line
         else:

@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import pypandoc
@@ -42,7 +43,11 @@ from ..outputs import checked_file
 from ..pictures import image_targets, is_showable, picture_path, texts_of
 from . import docx_reference as reference
 from . import docx_split
+from .docx_split import found
 from .markdown_ext import literal_blanks
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 LUA_SCRIPT = Path(__file__).with_name("docx.lua")
 # What pandoc reads in a document's text: the Markdown both renderers agree on. No raw HTML or TeX
@@ -165,7 +170,7 @@ class Exported:
     notice: str = ""
 
 
-def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_no_history: bool = False,
+def export_document(ws: Workspace, number: str, revision: str | None, out_dir: Path, allow_no_history: bool = False,
                     force: bool = False) -> Exported:
     """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
     if revision is not None:
@@ -238,7 +243,9 @@ def _render(cache: Path, items: list[Rendition], *, use_cache: bool, store: bool
     if todo:
         convert([(i, items[i]) for i in todo], references(cache, version, [items[i].labels for i in todo]), finished,
                 pictures=pictures)
-    return Rendered(results, len(todo))
+    files = [data for data in results if data is not None]
+    assert len(files) == len(items)  # convert() reports every item or raises
+    return Rendered(files, len(todo))
 
 
 def drop_other_versions(cache: Path) -> None:
@@ -286,9 +293,9 @@ def _cover_break(path: Path) -> str:
     """The paragraph ending the cover: its own A4 portrait section using the first-page header and footer."""
     with zipfile.ZipFile(path) as package:
         xml = package.read("word/document.xml").decode("utf-8")
-    refs = "".join(re.search(rf'<w:{kind}Reference [^>]*w:type="first"[^>]*/>', xml).group(0)
+    refs = "".join(found(rf'<w:{kind}Reference [^>]*w:type="first"[^>]*/>', xml).group(0)
                    .replace('w:type="first"', 'w:type="default"') for kind in ("header", "footer"))
-    margins = re.search(r"<w:pgMar [^>]*/>", xml).group(0)
+    margins = found(r"<w:pgMar [^>]*/>", xml).group(0)
     return (f'<w:p><w:pPr><w:sectPr>{refs}<w:pgSz w:w="11906" w:h="16838"/>{margins}</w:sectPr></w:pPr></w:p>')
 
 
@@ -306,7 +313,8 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[tuple[str, bool], Ref
     with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-docx-") as tmp:
         files = picture_files(tmp, [item.doc for _, item in items], pictures or {})
         shares = [batches[w::workers] for w in range(workers)]
-        processes, events = [], queue.Queue()
+        processes: list[subprocess.Popen] = []
+        events: queue.Queue[tuple[int, int] | None] = queue.Queue()
         try:
             for w, share in enumerate(shares):
                 jobs = {"body_format": BODY_FORMAT, "batches": [

@@ -26,6 +26,7 @@ import itertools
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..diff import (
@@ -45,6 +46,9 @@ from ..fileio import atomic_write_bytes
 from ..messages import Messages
 from ..model import Document
 from . import docx
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 MARK = "redline"  # the mark across every page of a redline (修订对比)
 DOCUMENT = "word/document.xml"
@@ -94,7 +98,7 @@ def cover_table(diff: DocumentDiff, labels: Messages) -> tuple[tuple[str, str, s
     return tuple(rows)
 
 
-def export_redline(ws, old: Document | None, new: Document, out_dir: Path, force: bool = False) -> Path:
+def export_redline(ws: Workspace, old: Document | None, new: Document, out_dir: Path, force: bool = False) -> Path:
     """Write the redline .docx of new against old into out_dir; return its path."""
     from ..outputs import checked_file
 

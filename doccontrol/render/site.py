@@ -218,7 +218,7 @@ def site_options(ws: Workspace, preview: bool = False,
     """The approved site options (those of the configuration the publication was proven with; a preview takes
     the working mkdocs.yml's), and the logo's approved sha256."""
     try:
-        if not preview and pub is not None and pub.config is not None:
+        if not preview and pub is not None and pub.config is not None and pub.config.site is not None:
             return site_options_of(pub.config.site)
         return ws.site_options(working=preview)
     except ConfigError as error:

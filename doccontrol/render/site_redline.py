@@ -29,12 +29,18 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cache import signing_key
 from ..diff import DocumentDiff, diff_documents, legend_html, metadata_html, redline_html
 from ..fileio import atomic_write_bytes
 from ..messages import Messages
 from ..messages.zh import MESSAGES as ZH
+
+if TYPE_CHECKING:
+    from ..publication import Publication
+    from ..workspace import Workspace
+    from .site import Staged
 
 SHELL_SRC = "_doccontrol/redline.md"
 SHELL_DIR = "_doccontrol"
@@ -58,7 +64,7 @@ class RedlinePlan:
     pages: list[RedlinePage] = field(default_factory=list)
 
 
-def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
+def prepare(ws: Workspace, pub: Publication, staged: Staged, docs_dir: Path) -> RedlinePlan:
     """Make the redline page of each published document whose revision replaced a released one, link
     it from the revision record in staged's page metadata, and stage the shell page. Previews get none.
 

@@ -292,6 +292,7 @@ class StagedFiles(BasePlugin):
         if self.old_site is None or self.previous.get(dest) != key or not self.intact(dest):
             return made
         kept = KeptFile.generated(config, src, abs_src_path=str(self.old_site / dest))
+        assert isinstance(kept, KeptFile)
         kept.fallback = source
         self.kept.add(dest)
         return kept
