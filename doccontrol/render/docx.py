@@ -18,12 +18,9 @@ import hashlib
 import io
 import json
 import os
-import queue
 import re
 import shutil
-import subprocess
 import tempfile
-import threading
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,7 +39,7 @@ from ..model import ROLES, Document, Revision, RevisionError, fingerprint
 from ..outputs import checked_file
 from ..pictures import image_targets, is_showable, picture_path, texts_of
 from . import docx_reference as reference
-from . import docx_split
+from . import docx_split, pandoc_pool
 from .docx_split import found
 from .markdown_ext import literal_blanks
 
@@ -265,7 +262,7 @@ def renderer_version() -> str:
     """Changes whenever the layout code or pandoc changes, so the cache never serves an old layout."""
     digest = hashlib.sha256(pypandoc.get_pandoc_version().encode())
     for source in (Path(__file__), Path(reference.__file__), Path(docx_split.__file__), LUA_SCRIPT,
-                   Path(__file__).with_name("markdown_ext.py")):
+                   Path(__file__).with_name("markdown_ext.py"), Path(pandoc_pool.__file__)):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -313,41 +310,17 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[tuple[str, bool], Ref
     with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-docx-") as tmp:
         files = picture_files(tmp, [item.doc for _, item in items], pictures or {})
         shares = [batches[w::workers] for w in range(workers)]
-        processes: list[subprocess.Popen] = []
-        events: queue.Queue[tuple[int, int] | None] = queue.Queue()
-        try:
-            for w, share in enumerate(shares):
-                jobs = {"body_format": BODY_FORMAT, "batches": [
-                    {"reference": str(refs[kind].path), "out": f"{tmp}/{w}-{b}.docx",
-                     "docs": [job(item, refs[kind].cover_break, files) for _, item in batch]}
-                    for b, (kind, batch) in enumerate(share)]}
-                _start(tmp, w, jobs, events, processes)
-            running = len(processes)
-            while running:
-                event = events.get()
-                if event is None:
-                    running -= 1
-                    continue
-                w, position = event
-                package = Path(tmp, f"{w}-{position - 1}.docx").read_bytes()
-                for (index, _), parts in zip(shares[w][position - 1][1], docx_split.split_batch(package)):
-                    on_done(index, parts)
-            for w, process in enumerate(processes):
-                if process.wait() != 0:
-                    errors = Path(tmp, f"stderr-{w}.txt").read_text(encoding="utf-8", errors="replace")
-                    raise DoccontrolError(f"pandoc failed converting to Word: {errors.strip()[-2000:]}",
-                                          fix="check the documents' Markdown with `doccontrol check`")
-        finally:
-            with interrupts_held():
-                _stop(processes)
+        job_lists = [{"body_format": BODY_FORMAT, "batches": [
+            {"reference": str(refs[kind].path), "out": f"{tmp}/{w}-{b}.docx",
+             "docs": [job(item, refs[kind].cover_break, files) for _, item in batch]}
+            for b, (kind, batch) in enumerate(share)]} for w, share in enumerate(shares)]
 
+        def finished(worker: int, position: int) -> None:
+            package = Path(tmp, f"{worker}-{position - 1}.docx").read_bytes()
+            for (index, _), parts in zip(shares[worker][position - 1][1], docx_split.split_batch(package)):
+                on_done(index, parts)
 
-def _stop(processes: list[subprocess.Popen]) -> None:
-    """Kill the workers still running and reap every one, so no pandoc outlives the conversion."""
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        pandoc_pool.run(tmp, LUA_SCRIPT, job_lists, finished)
 
 
 def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[tuple[str, bool], list[tuple[int, Rendition]]]]:
@@ -358,28 +331,6 @@ def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[tuple[str, bool],
         size = max(1, min(BATCH_SIZE, -(-len(group) // (os.cpu_count() or 1))))
         batches += [(kind, group[start:start + size]) for start in range(0, len(group), size)]
     return batches
-
-
-def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue, processes: list[subprocess.Popen]) -> None:
-    """Start one pandoc worker and add it to processes, with no moment where an interrupt could lose it.
-
-    The worker's own temporary files (`pandoc lua` keeps one) go into tmp too, so a worker
-    that has to be killed leaves nothing outside it."""
-    jobs_file = tmp / f"jobs-{worker}.json"
-    jobs_file.write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
-    command = [pypandoc.get_pandoc_path(), "lua", str(LUA_SCRIPT), str(jobs_file)]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "TMPDIR": str(tmp)}
-    with open(tmp / f"stderr-{worker}.txt", "wb") as errors, interrupts_held():
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
-                                   cwd=tmp, env=env)
-        processes.append(process)
-
-    def pump():
-        for line in process.stdout:
-            events.put((worker, int(line)))
-        events.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
 
 
 # -- the controlled-document furniture, as pandoc Markdown -------------------------------------
