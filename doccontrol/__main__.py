@@ -1,3 +1,5 @@
+"""`python -m doccontrol`: the command line, as the `doccontrol` script runs it."""
+
 from .cli import main
 
 main()

@@ -176,8 +176,7 @@ def roster_report(evaluation: Evaluation) -> list[str]:
 def _key_lines(roster: Roster) -> list[str]:
     lines = [f"keys in configuration version {roster.version}:"]
     for name in roster.model.people:
-        keys = roster.keys(name) or {"(no key)": None}
-        for fingerprint in keys:
+        for fingerprint in list(roster.keys(name)) or ["(no key)"]:
             lines.append(f"  {name} ({roster.position_of(name)}): {fingerprint}")
     return lines
 
@@ -227,9 +226,9 @@ def history(ws: Workspace, number: str | None = None) -> list[RevisionHistory]:
             entry.rows.append({
                 "revision": row.revision, "date": row.date.isoformat(), "section": row.section,
                 "summary": row.summary, "by": row.by, "approved_by": row.approved_by or "",
-                "effective": cycle.effective.isoformat() if cycle else "",
-                "released_by": cycle.release.name if cycle else "",
-                "released_at": cycle.release.statement.at if cycle else "",
+                "effective": cycle.effective_day.isoformat() if cycle else "",
+                "released_by": cycle.signed_release.name if cycle else "",
+                "released_at": cycle.signed_release.statement.at if cycle else "",
                 "signatures": signatures,
                 "record": "signed" if cycle else ("in progress" if record.open and record.open.revision ==
                                                   row.revision else "not in the signed record"),

@@ -31,13 +31,17 @@ import pickle
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .loader import LoadResult
 
 FORMAT = 1
 FILE_NAME = "parse.pickle"
 KEY_BYTES = 32
 # Modules whose code decides what parsing and validation produce.
-VERSIONED_MODULES = ("cache", "loader", "yamlread", "schema", "model", "config", "validate", "markdown_checks", "images",
-                     "pictures")
+VERSIONED_MODULES = ("cache", "loader", "yamlread", "schema", "model", "config", "validate", "markdown_checks",
+                     "images", "pictures")
 
 
 def blob_id(data: bytes) -> str:
@@ -171,9 +175,9 @@ class ParseCache:
     def __init__(self, directory: Path, autosave: bool = True):
         self.path = Path(directory) / FILE_NAME
         self.autosave = autosave
-        self.entries: dict[tuple, object] = {}
+        self.entries: dict[tuple, LoadResult] = {}
         self.memo: tuple[str, object] | None = None
-        self.used: dict[tuple, object] = {}
+        self.used: dict[tuple, LoadResult] = {}
         self._filled: dict[tuple, list[tuple[bool, bool]]] = {}
         self.hits: list[str] = []
         self.misses: list[str] = []

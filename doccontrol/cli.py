@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from .errors import DoccontrolError
 from . import clock
+from .errors import DoccontrolError
 from .progress import counted
 from .register import format_register, pending_rows, register_rows
 from .workspace import Workspace
@@ -68,11 +68,12 @@ class Group(click.Group):
 def _raised_by_interrupt(error: BaseException) -> bool:
     """An interrupt, or an error raised while one unwound (zipfile.close() after a cut-short entry)."""
     seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
             return True
-        seen.add(id(error))
-        error = error.__context__
+        seen.add(id(current))
+        current = current.__context__
     return False
 
 
@@ -228,7 +229,8 @@ def _indented_json(value, level: int = 0) -> str:
         if not value:
             return "[]"
         inner = "\n" + "  " * (level + 1)
-        return "[" + inner + ("," + inner).join(_indented_json(item, level + 1) for item in value) + "\n" + "  " * level + "]"
+        items = ("," + inner).join(_indented_json(item, level + 1) for item in value)
+        return "[" + inner + items + "\n" + "  " * level + "]"
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
@@ -301,7 +303,8 @@ def _list_option(ctx, param, value):
 @cli.command(context_settings=CONTEXT)
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
 @click.option("--reason", required=True, help="Why the documents change; goes into the revision record.")
-@click.option("--author", help="Who prepares the new revision (编制); a name from the roster. Default: git's user.name.")
+@click.option("--author",
+              help="Who prepares the new revision (编制); a name from the roster. Default: git's user.name.")
 @click.option("--major", is_flag=True, help="Re-issue as the next version letter (换版), e.g. A/3 → B/0.")
 @click.option("--section", help="The changed section, for the revision record (default: 全文, or All in English).")
 @click.option("--clauses", callback=_list_option, metavar="ID,…", help="Set the clauses (a metadata-only change).")
@@ -738,7 +741,8 @@ def pack(ctx, out, as_of, no_cache, redlines_since, allow_no_history, force):
     ws = _workspace(ctx, no_cache)
     ws.allow_no_history = allow_no_history
     with _progress("pack") as progress:
-        result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache, progress=counted(progress, "converting documents"),
+        result = build_pack(ws, out, as_of=as_of, use_cache=not no_cache,
+                            progress=counted(progress, "converting documents"),
                             force=force, redlines_since=redlines_since)
     _notice(result.notice)
     _held_back(ws.publication)
@@ -746,9 +750,10 @@ def pack(ctx, out, as_of, no_cache, redlines_since, allow_no_history, force):
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--site", "site_out", type=click.Path(file_okay=False, path_type=Path), default=Path("site"), show_default=True)
-@click.option("--pack", "pack_out", type=click.Path(dir_okay=False, path_type=Path), default=Path("dist/audit-pack.zip"),
+@click.option("--site", "site_out", type=click.Path(file_okay=False, path_type=Path), default=Path("site"),
               show_default=True)
+@click.option("--pack", "pack_out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("dist/audit-pack.zip"), show_default=True)
 @click.option("--strict", is_flag=True, help="Treat check warnings as errors.")
 @click.pass_context
 def publish(ctx, site_out, pack_out, strict):
@@ -761,7 +766,8 @@ def publish(ctx, site_out, pack_out, strict):
     report = ws.check(strict=strict)
     for finding in report.findings:
         click.echo(str(finding))
-    click.echo(f"check: {len(report.documents)} documents, {len(report.errors)} errors, {len(report.warnings)} warnings")
+    click.echo(f"check: {len(report.documents)} documents, {len(report.errors)} errors, "
+               f"{len(report.warnings)} warnings")
     if not report.ok:
         raise Failure("check found errors; nothing was built")
     with _progress("publish", "verifying the signed record"):

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import clock
 from .errors import DoccontrolError
 from .model import Document, Revision, RevisionError
 from .publication import Released, ReleaseIndex
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 NO_HISTORY = ("released revisions are read from git history, and this copy has none (not a git repository, "
               "or a shallow clone)")
@@ -39,7 +43,7 @@ class Redline:
     event: Released
 
 
-def _index(ws, what: str) -> ReleaseIndex:
+def _index(ws: Workspace, what: str) -> ReleaseIndex:
     index = ws.releases()
     if index is None:
         raise DoccontrolError(f"cannot {what}: {NO_HISTORY}", fix=UNSHALLOW)
@@ -56,7 +60,7 @@ def _check_revisions(*pairs: tuple[str | None, str]) -> None:
                     from None
 
 
-def compare(ws, number: str, from_rev: str | None = None, to_rev: str | None = None) -> Comparison:
+def compare(ws: Workspace, number: str, from_rev: str | None = None, to_rev: str | None = None) -> Comparison:
     """The revisions to compare: --to (default: the working revision) against --from (default: the
     revision in force today; none when the document was never released)."""
     _check_revisions((from_rev, "--from"), (to_rev, "--to"))
@@ -82,7 +86,7 @@ def compare(ws, number: str, from_rev: str | None = None, to_rev: str | None = N
     return Comparison(old, new, notice)
 
 
-def redline_pair(ws, number: str, revision: str | None = None, from_rev: str | None = None) -> Comparison:
+def redline_pair(ws: Workspace, number: str, revision: str | None = None, from_rev: str | None = None) -> Comparison:
     """For `export --redline`: the revision exported (default: the one in force) and the one it is compared
     with (default: the released revision before it, or for the working draft the one in force)."""
     _check_revisions((from_rev, "--from"), (revision, "--revision"))
@@ -125,7 +129,7 @@ def _known(events: list[Released], working: Document) -> str:
     return ", ".join(released + ([] if working.revision in released else [f"{working.revision} (working)"]))
 
 
-def predecessors(ws, documents: list[Document]) -> dict[str, tuple[Released, Released]]:
+def predecessors(ws: Workspace, documents: list[Document]) -> dict[str, tuple[Released, Released]]:
     """For each document given (a released revision), its release and the release of the revision it
     replaced, when there is one."""
     index = ws.releases()
@@ -145,7 +149,7 @@ def read_revisions(events: list[Released]) -> list[Document | None]:
     return [event.document for event in events]
 
 
-def redlines_since(ws, documents: list[Document], since: dt.date, as_of: dt.date) -> list[Redline]:
+def redlines_since(ws: Workspace, documents: list[Document], since: dt.date, as_of: dt.date) -> list[Redline]:
     """Every release of the given documents that came into force from since to as_of and replaced an earlier one."""
     index = _index(ws, "add redlines")
     found: list[Redline] = []

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .ledger import ledger_path
 from .messages import Messages
 from .model import Finding, Severity
 from .record import Copy, DocumentRecord
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 WARN = Severity.WARNING
 
@@ -92,11 +96,11 @@ def _no_longer_current(record: DocumentRecord, revision: str, today: dt.date) ->
     dates = []
     if record.withdrawal and record.withdrawal.statement.day <= today:
         dates.append(record.withdrawal.statement.day)
-    released = [cycle for cycle in record.releases if cycle.effective <= today]
+    released = [cycle for cycle in record.releases if cycle.effective_day <= today]
     later = False
     for cycle in released:
         if later:
-            dates.append(cycle.effective)
+            dates.append(cycle.effective_day)
             break
         later = cycle.revision == revision
     return min(dates) if dates else None
@@ -146,7 +150,7 @@ def register_table(rows: list[CopyRow], fmt: str, labels: Messages) -> str:
     return format_table(columns(labels), values, records, fmt)
 
 
-def write_copies(ws, statements: list, out_dir, *, force: bool = False) -> list:
+def write_copies(ws: Workspace, statements: list, out_dir, *, force: bool = False) -> list:
     """The numbered controlled copies just issued, as .docx (and PDF where LibreOffice is installed), marked
     受控 with 分发号, holder and issue date on every page. Returns the files written."""
     import shutil

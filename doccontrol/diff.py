@@ -25,8 +25,9 @@ import difflib
 import html
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from diff_match_patch import diff_match_patch
 
@@ -257,8 +258,10 @@ def _list(lines: list[str], start: int) -> tuple[Block, int] | None:
             following = index + 1
             while following < len(lines) and not lines[following].strip():
                 following += 1
-            if following < len(lines) and (lines[following].startswith(" ") or
-                                           (LIST_ITEM.match(lines[following]) and not RULE.fullmatch(lines[following]))):
+            continues = following < len(lines) and (
+                lines[following].startswith(" ")
+                or (LIST_ITEM.match(lines[following]) and not RULE.fullmatch(lines[following])))
+            if continues:
                 if lines[following].startswith(" ") and not LIST_ITEM.match(lines[following]):
                     last = items[-1]
                     items[-1] = Unit("item", last.text + "\n\n" + lines[following].strip(), last.prefix)
@@ -1069,10 +1072,12 @@ def legend_html(labels: Messages = ZH) -> str:
 
 
 PAGE_STYLE = """
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b2a3a; }
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #1b2a3a; }
 ins.dc-ins { text-decoration: underline double; background: #e6f4ea; }
 del.dc-del { text-decoration: line-through; background: #fdecea; }
-.dc-rl-tag { display: inline-block; margin-right: .4em; padding: 0 .3em; border: 1px solid currentColor; font-size: .8em; }
+.dc-rl-tag { display: inline-block; margin-right: .4em; padding: 0 .3em; border: 1px solid currentColor;
+             font-size: .8em; }
 table { border-collapse: collapse; } th, td { border: 1px solid #9aa8b8; padding: .2em .5em; vertical-align: top; }
 @media print { ins.dc-ins, del.dc-del { background: none; } }
 """

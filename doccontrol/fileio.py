@@ -15,8 +15,8 @@ import secrets
 import shutil
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 TOKEN_BYTES = 6
 
@@ -102,13 +102,13 @@ def interrupts_held() -> Iterator[None]:
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
-        for signum in held:
-            handlers[signum](signum, None)
+        for number in held:
+            handlers[signal.Signals(number)](number, None)
 
 
 def remove_stale(parent: Path, prefix: str, suffix: str = "") -> None:
     """Remove the temporaries named by private_temp_path in parent whose owning process no longer runs."""
-    pattern = re.compile(re.escape(prefix) + r"([1-9][0-9]*)-[0-9a-f]{%d}" % (2 * TOKEN_BYTES) + re.escape(suffix))
+    pattern = re.compile(re.escape(prefix) + rf"([1-9][0-9]*)-[0-9a-f]{{{2 * TOKEN_BYTES}}}" + re.escape(suffix))
     try:
         entries = list(os.scandir(parent))
     except (FileNotFoundError, NotADirectoryError):

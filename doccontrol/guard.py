@@ -101,7 +101,7 @@ def _approved_config(repo: Repo, proof: Proof) -> Config | None:
     chain = proof.evaluation.chain
     if chain.latest is None:
         return None
-    return config_from_content(repo.root, chain.entries[-1].statement.content, chain.latest.version)
+    return config_from_content(repo.root, chain.latest_content(), chain.latest.version)
 
 
 def _configuration_change(repo: Repo, rev: str, proof: Proof) -> list[Finding]:
@@ -109,10 +109,9 @@ def _configuration_change(repo: Repo, rev: str, proof: Proof) -> list[Finding]:
     from .config import CONFIG_FILE
     from .roster import configuration_content
     from .schema import CatalogueModel, ConfigModel
+    from .site_options import OPTIONS_FILE, SiteOptions, parse_site_options, site_content
     from .statements import content_fingerprint
     from .yamlread import YamlProblem, read_yaml
-
-    from .site_options import OPTIONS_FILE, SiteOptions, parse_site_options, site_content
 
     latest = proof.evaluation.chain.latest
     try:

@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import DoccontrolError
 from .repo import Repo, RepoError
@@ -19,7 +20,7 @@ from .signing import SigningError, load_signer
 CATALOGUES = Path(__file__).parent / "catalogues"
 CHOICES = ("gb27922", "iso9001", "iso13485", "none")
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "system": "管理体系", "position": "质量经理", "department": "质量部",
         "labels": {"manual": "手册", "procedure": "程序文件", "instruction": "作业指导书", "form": "记录表单",

@@ -68,7 +68,8 @@ def parse_ledger(path: str, raw: bytes) -> Ledger:
     """Read a ledger file; a line that is not a well-formed entry is a finding, never an exception."""
     ledger = Ledger(path, [], [])
     if len(raw) > MAX_FILE_BYTES:
-        ledger.findings.append(Finding(path, 1, "ledger-format", f"ledger file is larger than {MAX_FILE_BYTES >> 20} MiB",
+        ledger.findings.append(Finding(path, 1, "ledger-format",
+                                       f"ledger file is larger than {MAX_FILE_BYTES >> 20} MiB",
                                        "restore it from the history; ledgers are written by doccontrol only"))
         return ledger
     try:

@@ -223,7 +223,8 @@ def _fold(name: str) -> str:
 def read_ledger_files(root: Path) -> tuple[dict[str, bytes], list[Finding]]:
     """The ledger files in the working tree (signatures/*.jsonl), read like controlled files: no link
     followed, no special file opened."""
-    from .ledger import FOLDER, MAX_FILE_BYTES as LEDGER_LIMIT, SUFFIX
+    from .ledger import FOLDER, SUFFIX
+    from .ledger import MAX_FILE_BYTES as LEDGER_LIMIT
 
     texts: dict[str, bytes] = {}
     findings: list[Finding] = []

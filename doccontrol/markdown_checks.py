@@ -359,12 +359,12 @@ def attribute_lists(path: str, lines: list[Line]) -> Iterator[Finding]:
                 yield Finding(path, line.number, "attribute-list",
                               f"the attribute list {attributes.group(0)!r} sets {unsafe.group(1)}=, which could run "
                               "script or load content in the site", "remove it; only ids and classes may be set")
-            elif attributes.group(0).startswith("{:") or not ID_ONLY.fullmatch(inside):
-                if looks_like_attributes(inside):
-                    yield Finding(path, line.number, "two-renderers",
-                                  f"the attribute list {attributes.group(0)!r} sets classes or attributes: the site "
-                                  "would apply them (hiding or relabelling text) and Word would not",
-                                  "remove it; an attribute list may only give a heading an id, as {#id}")
+            elif (attributes.group(0).startswith("{:") or not ID_ONLY.fullmatch(inside)) \
+                    and looks_like_attributes(inside):
+                yield Finding(path, line.number, "two-renderers",
+                              f"the attribute list {attributes.group(0)!r} sets classes or attributes: the site "
+                              "would apply them (hiding or relabelling text) and Word would not",
+                              "remove it; an attribute list may only give a heading an id, as {#id}")
 
 
 def looks_like_attributes(inside: str) -> bool:
@@ -379,8 +379,8 @@ LINK_END = re.compile(r"\]\(")
 AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
 LINK_DEFINITION = re.compile(r" {0,3}\[([^\]]{1,999})\]:[ \t]*<?([^\s>]*)>?(.*)")
 MAX_URL = 2048
-BARE_DESTINATION = re.compile(r"[ \t]*([^ \t)]{0,%d})" % MAX_URL)
-ANGLE_DESTINATION = re.compile(r"[ \t]*<([^<>]{0,%d})>?" % MAX_URL)
+BARE_DESTINATION = re.compile(rf"[ \t]*([^ \t)]{{0,{MAX_URL}}})")
+ANGLE_DESTINATION = re.compile(rf"[ \t]*<([^<>]{{0,{MAX_URL}}})>?")
 
 
 def link_destinations(plain: str) -> Iterator[tuple[str, str]]:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from .messages.zh import MESSAGES as ZH
 
@@ -44,13 +44,13 @@ class Revision:
     PATTERN = re.compile(r"([A-Z])/([0-9])")
 
     @classmethod
-    def parse(cls, text: str) -> "Revision":
+    def parse(cls, text: str) -> Revision:
         match = cls.PATTERN.fullmatch(text)
         if not match:
             raise RevisionError(f"revision {text!r} is not of the form A/0 (capital letter, slash, digit)")
         return cls(match.group(1), int(match.group(2)))
 
-    def next(self, *, major: bool = False, max_modification: int = 9) -> "Revision":
+    def next(self, *, major: bool = False, max_modification: int = 9) -> Revision:
         """The revision that follows: A/0 → A/1; after max_modification, or when major, B/0 (换版)."""
         if major or self.modification >= max_modification:
             if self.letter == "Z":
@@ -58,7 +58,7 @@ class Revision:
             return Revision(chr(ord(self.letter) + 1), 0)
         return Revision(self.letter, self.modification + 1)
 
-    def follows(self, earlier: "Revision", *, max_modification: int = 9) -> bool:
+    def follows(self, earlier: Revision, *, max_modification: int = 9) -> bool:
         """True when self is a legal successor of earlier (next modification or a re-issue)."""
         if self.letter == earlier.letter:
             return self.modification == earlier.modification + 1 and self.modification <= max_modification
@@ -201,7 +201,7 @@ class Document:
         return found
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 

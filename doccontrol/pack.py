@@ -17,9 +17,10 @@ import io
 import json
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from . import clock
 from .config import Config
@@ -31,6 +32,9 @@ from .outputs import checked_file
 from .publication import Change, Publication
 from .register import COLUMNS, column_labels, format_register, register_rows, sort_key
 from .render import docx
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 # The pack's own file and folder names (受控文件清单, 作废文件, 条款对照表, 签名记录 …) are the catalogue's `pack`.
 MANIFEST = "manifest.json"
@@ -52,7 +56,7 @@ class PackResult:
     notice: str = ""
 
 
-def build_pack(ws, out: Path, *, as_of: dt.date | None = None, use_cache: bool = True,
+def build_pack(ws: Workspace, out: Path, *, as_of: dt.date | None = None, use_cache: bool = True,
                progress: Callable[[int, int], None] | bool = False, force: bool = False,
                redlines_since: dt.date | None = None) -> PackResult:
     """Build the audit pack of what is in force on as_of (default today) and write it atomically to out.
@@ -159,7 +163,8 @@ def csv_bytes(headers: list[str], rows: list[list[str]]) -> bytes:
 
 
 def clause_rows(config: Config, documents: list[Document]) -> list[list[str]]:
-    """One row per clause of the catalogue (then any clause cited but not catalogued), with the documents answering it."""
+    """One row per clause of the catalogue (then any clause cited but not catalogued), with the documents
+    answering it."""
     cited = [clause for doc in documents for clause in doc.clauses]
     text = config.messages.pack
     rows = []

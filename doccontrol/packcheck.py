@@ -118,7 +118,9 @@ def _check_document(entry: dict, members: dict[str, bytes], evaluation: Evaluati
     loaded = load_sources([Source(main, parts)], texts)
     if not loaded.documents:
         return [Finding(where, 1, "pack", f"the source of {number} is missing or unreadable", FIX)]
-    listed = entry.get("pictures") if isinstance(entry.get("pictures"), dict) else {}
+    listed = entry.get("pictures")
+    if not isinstance(listed, dict):
+        listed = {}
     pictures = {path: members[str(name)] for path, name in listed.items() if str(name) in members}
     shown = with_pictures(loaded.documents, mapping_reader(pictures), {})
     stamp = fingerprint(shown[0])

@@ -65,9 +65,9 @@ def image_targets(text: str) -> Iterator[tuple[int, str]]:
             yield offset, unbracket(target)
         for match in REFERENCE_IMAGE.finditer(line):
             label = match.group(2) or match.group(1)
-            target = definitions.get(_label(label))
-            if target is not None:
-                yield offset, unbracket(target)
+            defined = definitions.get(_label(label))
+            if defined is not None:
+                yield offset, unbracket(defined)
 
 
 def _label(text: str) -> str:

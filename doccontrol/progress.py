@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Protocol, TextIO
-
+from collections.abc import Callable
+from typing import Protocol, TextIO
 
 DELAY = 2.0  # seconds a command runs before its progress is shown
 

@@ -103,7 +103,7 @@ def _counted(record: DocumentRecord) -> list[Signed]:
 
 
 def _check_append_only(proof: Proof) -> None:
-    for sha, path, line in proof.history.removed:
+    for sha, path, _line in proof.history.removed:
         subject = subject_of(path) or path
         finding = Finding(path, 1, "ledger-rewritten",
                           f"commit {sha[:10]} removed or changed a line of the {subject} ledger; the record only grows",
@@ -181,7 +181,8 @@ def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: Commit
         proof.unprovable.append(f"{statement.number} {statement.revision}")
         return None  # a later revision came in the same commit (a squashed history): the old text is not there
     if reader.fingerprint(commit.sha, statement.path) != statement.fingerprint:
-        return "record-history", f"{what}: commit {commit.sha[:10]}, which recorded it, holds other content than it signs"
+        return "record-history", (f"{what}: commit {commit.sha[:10]}, which recorded it, "
+                                  "holds other content than it signs")
     kind = statement.kind
     if kind == "release":
         if doc.status != "effective" or doc.effective != statement.effective_date:
@@ -221,10 +222,11 @@ class _Reader:
                 parts = [p for p in self.repo.list_folder(sha, folder) if p.endswith(".md") and p != path]
             self._sources[(sha, path)] = (Source(path, parts), {path: found[0]})
         part_names = [f"{sha}:{p}" for (sha, _), item in self._sources.items() if item for p in item[0].parts]
-        parts = self.repo.objects(part_names)
+        part_objects = self.repo.objects(part_names)
         for (sha, _), item in self._sources.items():
             if item:
-                item[1].update({p: parts[f"{sha}:{p}"][0] for p in item[0].parts if f"{sha}:{p}" in parts})
+                item[1].update({p: part_objects[f"{sha}:{p}"][0] for p in item[0].parts
+                                if f"{sha}:{p}" in part_objects})
         keys = {self._key(item) for item in self._sources.values() if item} - set(self._parsed)
         contents = self.repo.blobs([blob for key in keys for _, blob in key])
         for key in keys:

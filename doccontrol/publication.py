@@ -162,7 +162,7 @@ def _start(config: Config, evaluation: Evaluation, as_of: dt.date) -> Publicatio
     if latest is None:
         raise DoccontrolError("there is no approved configuration, so nothing can be proven or published",
                               fix="approve it once with `doccontrol config approve --key KEY`")
-    approved = config_from_content(config.root, evaluation.chain.entries[-1].statement.content, latest.version)
+    approved = config_from_content(config.root, evaluation.chain.latest_content(), latest.version)
     publication = Publication(as_of, [], config=approved, evaluation=evaluation, unsigned=latest.unsigned)
     if publication.unsigned:
         publication.notice = UNSIGNED_NOTICE
@@ -175,7 +175,7 @@ def _in_force(record: DocumentRecord, as_of: dt.date):
         return None
     current = None
     for cycle in record.releases:
-        if cycle.effective <= as_of and cycle.release.time.date() <= as_of:
+        if cycle.effective_day <= as_of and cycle.signed_release.time.date() <= as_of:
             current = cycle
     return current
 
@@ -193,9 +193,9 @@ def _add_changes(publication: Publication, evaluation: Evaluation) -> None:
     as_of = publication.as_of
     for number, record in evaluation.records.items():
         for cycle in record.releases:
-            title = cycle.release.statement.title
-            change = Change(number, title, cycle.revision, "release", cycle.effective)
-            (publication.changes if cycle.effective <= as_of else publication.upcoming).append(change)
+            title = cycle.signed_release.statement.title
+            change = Change(number, title, cycle.revision, "release", cycle.effective_day)
+            (publication.changes if cycle.effective_day <= as_of else publication.upcoming).append(change)
         withdrawal = record.withdrawal
         if withdrawal and withdrawal.statement.day <= as_of:
             statement = withdrawal.statement
@@ -304,6 +304,7 @@ def select_revision(config: Config, verifier: Verifier, cache, number: str, revi
 def _choose(publication: Publication, released: dict, number: str, revision: str | None,
             current: Document | None, working: Document | None) -> Selected:
     config = publication.config
+    assert config is not None and publication.evaluation is not None  # a proven publication
     record = publication.evaluation.record(number)
     if revision is None or (current is not None and current.revision == revision):
         if current is not None:
@@ -312,7 +313,7 @@ def _choose(publication: Publication, released: dict, number: str, revision: str
     cycle = record.released(revision)
     doc = released.get((number, revision))
     if cycle is not None and doc is not None:
-        mark = "pending" if cycle.effective > publication.as_of else "obsolete"  # 未生效 / 作废
+        mark = "pending" if cycle.effective_day > publication.as_of else "obsolete"  # 未生效 / 作废
         return Selected(with_record(doc, cycle), mark, config)
     if working is not None and working.revision == revision:
         return Selected(working, "draft", config)  # 草稿

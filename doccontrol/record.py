@@ -77,6 +77,18 @@ class Cycle:
         return self.submit.statement.revision
 
     @property
+    def signed_release(self) -> Signed:
+        """The release of a released cycle (every cycle in DocumentRecord.releases has one)."""
+        if self.release is None:
+            raise ValueError(f"revision {self.revision} was not released")
+        return self.release
+
+    @property
+    def effective_day(self) -> dt.date:
+        """The effective date of a released cycle."""
+        return self.signed_release.statement.effective_date
+
+    @property
     def fingerprint(self) -> str:
         return self.submit.statement.fingerprint
 
@@ -153,7 +165,7 @@ class DocumentRecord:
             return None
         current = None
         for cycle in self.releases:
-            if cycle.effective <= as_of:
+            if cycle.effective_day <= as_of:
                 current = cycle
         return current
 
@@ -369,7 +381,8 @@ class _Judge:
             return "signer-role", f"{statement.name} may not record the return of controlled copies"
         copy = self.record.copy(statement.serial)
         if copy is None or copy.revision != statement.revision:
-            return "record-order", f"copy {statement.serial} of {statement.number} {statement.revision} was never issued"
+            return "record-order", (f"copy {statement.serial} of {statement.number} {statement.revision} "
+                                    "was never issued")
         if copy.recalled is not None:
             return "record-order", f"copy {statement.serial} of {statement.number} was already returned"
         copy.recalled = signed

@@ -89,7 +89,7 @@ class Repo:
     @property
     def has_commits(self) -> bool:
         try:
-            self._repo.head.commit
+            _ = self._repo.head.commit
         except ValueError:
             return False
         return True
@@ -307,10 +307,8 @@ class Repo:
 
     def unstage(self, paths: list[str]) -> None:
         """Put the index entries of paths back to HEAD (after a commit that failed)."""
-        try:
+        with contextlib.suppress(RepoError):
             self._git("reset", "-q", "--", *paths)
-        except RepoError:
-            pass
 
     def user_name(self) -> str:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -126,6 +127,12 @@ class Chain:
     @property
     def latest(self) -> Roster | None:
         return self.versions[-1] if self.versions else None
+
+    def latest_content(self) -> dict[str, Any]:
+        """The content of the version approved last (the chain holds configuration statements only)."""
+        statement = self.entries[-1].statement
+        assert isinstance(statement, Configuration)
+        return statement.content
 
     def version(self, number: int) -> Roster | None:
         if 1 <= number <= len(self.versions):

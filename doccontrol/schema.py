@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -238,7 +239,7 @@ class ConfigModel(_Strict):
         return people
 
     @model_validator(mode="after")
-    def _known_types(self) -> "ConfigModel":
+    def _known_types(self) -> ConfigModel:
         for name, person in self.people.items():
             for role, scopes in person.rights.items():
                 for index, scope in enumerate(scopes):
@@ -330,7 +331,10 @@ def describe_errors(error: ValidationError, lines: dict[str, int], base_line: in
                 f"write a real date between {FIRST_DAY} and {LAST_DAY}"
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             low, high = _RANGES.get(key, (None, None))
-            fix = f"use a number from {low} to {high}" if low is not None else f"use a number that is {item['msg'][16:]}"
+            if low is not None:
+                fix = f"use a number from {low} to {high}"
+            else:
+                fix = f"use a number that is {item['msg'][16:]}"
             yield line, f"{path}: {_shown(got)} is out of range", fix
         elif kind == "value_error":
             yield line, f"{path}: {str(item['msg']).removeprefix('Value error, ')}", _value_fix(key)
@@ -374,7 +378,7 @@ def _value_fix(key: str) -> str:
     return "correct the value (see README, Configuration)"
 
 
-def _pointed_at(item: dict) -> list[str]:
+def _pointed_at(item: Mapping[str, Any]) -> list[str]:
     """The key below the error's location that a validator named as the culprit (ctx "at"), if any."""
     at = (item.get("ctx") or {}).get("at")
     return [str(at)] if at is not None else []

@@ -34,7 +34,8 @@ SUPPORTED_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
 ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
 ARMOR_END = "-----END SSH SIGNATURE-----"
 # A private key block (OpenSSH, PEM or PKCS#8), or a PuTTY key file: the markers with key data between them.
-PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[A-Za-z0-9+/=:,\-\s]{64,}?-----END [A-Z0-9 ]*PRIVATE KEY-----"
+PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[A-Za-z0-9+/=:,\-\s]{64,}?"
+                         rb"-----END [A-Z0-9 ]*PRIVATE KEY-----"
                          rb"|PuTTY-User-Key-File-[0-9]+: [^\n]+\n(?:[^\n]*\n){0,8}?Private-Lines: [0-9]+")
 
 
@@ -204,8 +205,7 @@ def _private_signer(path: Path, raw: bytes, demo_folder: Path | None) -> Signer:
 
 
 def _literal_key_file(public: PublicKey) -> Path:
-    handle = tempfile.NamedTemporaryFile("w", suffix=".pub", prefix="doccontrol-key-", delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".pub", prefix="doccontrol-key-", delete=False) as handle:
         handle.write(public.openssh + "\n")
     return Path(handle.name)
 

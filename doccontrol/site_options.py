@@ -13,7 +13,7 @@ import os
 import re
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,6 +21,9 @@ from .config import ConfigError
 from .model import Finding
 from .schema import describe_errors
 from .yamlread import YamlProblem, read_yaml
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 OPTIONS_FILE = "mkdocs.yml"
 MAX_BYTES = 64 * 1024
@@ -168,7 +171,7 @@ def site_options_of(content: dict) -> tuple[SiteOptions, str | None]:
     return SiteOptions.model_validate(values), content.get(LOGO_HASH)
 
 
-def site_option_findings(ws) -> list[Finding]:
+def site_option_findings(ws: Workspace) -> list[Finding]:
     """What is wrong with the workspace's site options (for `check`); empty when they are valid."""
     try:
         ws.site_options(working=True)

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -245,7 +245,7 @@ class Configuration(_Statement):
     content: dict[str, Any]
 
 
-Statement = Union[Submit, Approval, Return, Release, Withdrawal, Issue, Recall, Configuration]
+Statement = Submit | Approval | Return | Release | Withdrawal | Issue | Recall | Configuration
 _BY_KIND = {model.model_fields["kind"].annotation.__args__[0]: model  # type: ignore[union-attr]
             for model in (Submit, Approval, Return, Release, Withdrawal, Issue, Recall, Configuration)}
 

@@ -226,10 +226,10 @@ def check_history(ctx: Context) -> Iterator[Finding]:
 
 
 def _next_revisions(previous: Revision, max_mod: int) -> str:
-    successors = []
-    for major in (False, True):
+    successors: list[Revision | None] = []
+    for reissue in (False, True):
         try:
-            successors.append(previous.next(major=major, max_modification=max_mod))
+            successors.append(previous.next(major=reissue, max_modification=max_mod))
         except RevisionError:
             successors.append(None)
     minor, major = successors
@@ -287,10 +287,11 @@ def check_clauses(ctx: Context) -> Iterator[Finding]:
                               f"correct it, or add it to {ctx.config.model.clause_catalogue}")
             elif doc.status != "obsolete":
                 covered.add(clause)
-    for clause in ctx.config.clauses.values() if ctx.documents else ():  # coverage means something once there are documents
-        if clause.required and clause.id not in covered:
+    # coverage means something once there are documents
+    for listed in ctx.config.clauses.values() if ctx.documents else ():
+        if listed.required and listed.id not in covered:
             yield Finding(ctx.config.model.clause_catalogue, 1, "clause-uncovered",
-                          f"required clause {clause.id} ({clause.title}) is answered by no document",
+                          f"required clause {listed.id} ({listed.title}) is answered by no document",
                           "list it in the `clauses:` of the document that answers it", WARN)
 
 

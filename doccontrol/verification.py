@@ -142,7 +142,8 @@ def _mismatches(doc: Document, record: DocumentRecord, cycle: Cycle | None) -> l
         if doc.status == "effective":
             out.append(Finding(doc.path, where, "edited-after-release",
                                f"{doc.number} {doc.revision} was changed after its release: the text (or a picture it "
-                               "shows) is not what was approved", "undo the edit (git restore), or open a new revision with `doccontrol "
+                               "shows) is not what was approved",
+                               "undo the edit (git restore), or open a new revision with `doccontrol "
                                "revise` and put the change there"))
         else:
             what = "approval" if cycle.approvals else "submission"

@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import clock, frontmatter
 from .config import CONFIG_FILE, ConfigError
-from .site_options import OPTIONS_FILE
 from .errors import DoccontrolError
 from .ledger import CONFIGURATION, Entry, ledger_path, parse_ledger, to_line
 from .messages import Messages
@@ -27,13 +27,15 @@ from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
 from .record import judge_document
 from .repo import Repo, RepoError
 from .roster import Roster, build_chain
-from .signing import SigningError, Signer, Verifier, load_signer, signature_digest
+from .signing import Signer, SigningError, Verifier, load_signer, signature_digest
+from .site_options import OPTIONS_FILE
 from .statements import (
     APPROVE,
     ROLE_BY_LABEL,
     ROLE_LABELS,
     SIGNING_ROLES,
     Base,
+    Configuration,
     Statement,
     StatementError,
     parse_statement,
@@ -180,16 +182,18 @@ class ChangeControl:
         found = []
         for doc in self.ws.documents():
             cycle = evaluation.record(doc.number).open
-            if action == "submit" and doc.status == "draft" and doc.prepared.name == actor.name:
-                found.append(doc.number)
-            elif action == "approve" and doc.status in ("review", "approved") and cycle is not None \
+            if action == "submit":
+                waiting = doc.status == "draft" and doc.prepared.name == actor.name
+            elif action == "approve":
+                waiting = doc.status in ("review", "approved") and cycle is not None \
                     and doc.prepared.name != actor.name \
                     and actor.roster.may(actor.name, role_id(role or ""), doc.type, doc.department) \
                     and not any(s.name == actor.name and s.statement.role == role_id(role or "")
-                                for s in cycle.approvals):
-                found.append(doc.number)
-            elif action == "release" and doc.status == "approved" \
-                    and actor.roster.may(actor.name, "release", doc.type, doc.department):
+                                for s in cycle.approvals)
+            else:
+                waiting = action == "release" and doc.status == "approved" \
+                    and actor.roster.may(actor.name, "release", doc.type, doc.department)
+            if waiting:
                 found.append(doc.number)
         if not found:
             raise DoccontrolError(f"nothing is waiting for {actor.name} to {action}"
@@ -403,6 +407,7 @@ class ChangeControl:
             "previous": latest.fingerprint if latest else None, "fingerprint": working.fingerprint,
             "content": self.config.content(), "name": actor.name, "at": time_text(clock.now()),
             "config": latest.version if latest else 1})
+        assert isinstance(statement, Configuration)
         path = ledger_path(CONFIGURATION)
         existing = self._ledger_entries(path)
         data = statement_bytes(statement)
@@ -549,7 +554,7 @@ class ChangeControl:
                 raise DoccontrolError(str(error)) from None
 
     def _ready(self, numbers: list[str], status: str | None, action: str,
-               ignore: set[str] = frozenset()) -> list[Document]:
+               ignore: AbstractSet[str] = frozenset()) -> list[Document]:
         """The documents, once each is in the required status and free of errors."""
         docs = self.ws.find_many(numbers)
         grouped = self._errors_by_path(ignore)
@@ -563,7 +568,7 @@ class ChangeControl:
                 raise DoccontrolError(f"{doc.number} cannot be {action}: fix its errors first", findings=errors)
         return docs
 
-    def _errors_by_path(self, ignore: set[str]) -> dict[str, list[Finding]]:
+    def _errors_by_path(self, ignore: AbstractSet[str]) -> dict[str, list[Finding]]:
         grouped: dict[str, list[Finding]] = {}
         loaded = self.ws.load()
         for finding in [*loaded.findings, *validate(self.config, loaded.documents, clock.today())]:
@@ -612,7 +617,8 @@ def _number_of_path(path: str, number_in_name) -> str | None:
     return number_in_name(pieces[-1]) or (number_in_name(pieces[-2]) if len(pieces) > 1 else None)
 
 
-def _require_clean(repo: Repo, touched: list[str], docs: list[Document], allowed: set[str] = frozenset()) -> None:
+def _require_clean(repo: Repo, touched: list[str], docs: list[Document],
+                   allowed: AbstractSet[str] = frozenset()) -> None:
     dirty = repo.dirty_paths() - set(allowed)
     folders = {doc.path.rsplit("/", 1)[0] for doc in docs if doc.parts}
     found = sorted({p for p in dirty if p in touched or any(p.startswith(f + "/") for f in folders)})
@@ -622,7 +628,7 @@ def _require_clean(repo: Repo, touched: list[str], docs: list[Document], allowed
 
 
 def _write_and_commit(repo: Repo, root: Path, texts: dict[str, str], subject: str,
-                      removed: list[str] = (), also: list[str] = ()) -> str:
+                      removed: Sequence[str] = (), also: Sequence[str] = ()) -> str:
     """Write the texts and commit them (with the removal of removed files); on failure, put everything back."""
     from .fileio import atomic_write_text
 

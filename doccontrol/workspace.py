@@ -18,23 +18,25 @@ from .cache import ParseCache, code_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .images import images_state
-from .pictures import picture_bytes, worktree_reader
 from .loader import (
     MANUAL_INDEX,
-    private_key_finding,
     LoadResult,
     controlled_folders,
     link_on_path,
     load_worktree,
     number_in_name,
+    private_key_finding,
     read_ledger_files,
 )
-from .signing import Verifier
-from .verification import FIX_NO_ANCHOR, Evaluation, compare_documents, configuration_findings, evaluate
 from .model import Document, Finding, Severity
+from .pictures import picture_bytes, worktree_reader
+from .signing import Verifier
 from .validate import validate
+from .verification import FIX_NO_ANCHOR, Evaluation, compare_documents, configuration_findings, evaluate
 
 if TYPE_CHECKING:
+    from .proof import Proof
+    from .publication import Publication
     from .repo import Repo
 
 # GitPython and ruamel.yaml are imported where they are used, so that `check` (which needs
@@ -70,9 +72,10 @@ class Workspace:
         self.use_cache = use_cache
         self._evaluation: Evaluation | None = None
         self.allow_no_history = False
-        self.publication = None  # the last publication in_force decided (the CLI reports what it held back)
+        # the last publication in_force decided (the CLI reports what it held back)
+        self.publication: Publication | None = None
         self._releases: tuple | None = None
-        self._proof = None  # the proof in_force last decided from, for releases()
+        self._proof: Proof | None = None  # the proof in_force last decided from, for releases()
         self._proven_at: str | None = None  # the commit the record was proven at (see _forget_if_moved)
         self.ledger_findings: list[Finding] = []
         try:
@@ -274,7 +277,7 @@ class Workspace:
         latest = self.evaluate().chain
         if latest.latest is None:
             return SiteOptions(), None
-        return site_options_of(latest.entries[-1].statement.content.get("site", {}))
+        return site_options_of(latest.latest_content().get("site", {}))
 
     def preview(self):
         """The working tree as published by `build --preview` (see `publication.preview_documents`)."""
@@ -291,11 +294,13 @@ class Workspace:
         loaded = self._load(cache, use_cache)
         # validate() is a function of the configuration, the documents, today and the files under
         # images/, so its result is memoised on exactly those inputs (documents by their files' blob ids).
-        inputs = self._validate_inputs(cache, today, loaded.documents) if cache is not None else None
-        found = cache.recall(inputs) if cache is not None else None
-        if found is None:
+        if cache is None:
             found = validate(self.config, loaded.documents, today)
-            if cache is not None:
+        else:
+            inputs = self._validate_inputs(cache, today, loaded.documents)
+            found = cache.recall(inputs)
+            if found is None:
+                found = validate(self.config, loaded.documents, today)
                 cache.remember(inputs, found)
         if cache is not None:
             cache.flush()
@@ -359,7 +364,8 @@ class Workspace:
         except RepoError:
             name = ""
         if not name:
-            raise DoccontrolError("no author given and git has no user.name", fix="pass --author NAME (a name from the roster)")
+            raise DoccontrolError("no author given and git has no user.name",
+                                  fix="pass --author NAME (a name from the roster)")
         return name
 
     def next_number(self, doc_type: str) -> str:
@@ -395,7 +401,7 @@ class Workspace:
         A file that does not parse (or is a link, or a pipe) is no document, but its name
         still claims its number: handing that number out again would give two files one number.
         """
-        numbers = set()
+        numbers: set[str] = set()
         for folder in controlled_folders(self.config):
             if link_on_path(self.root, folder):
                 continue  # refused by `check`; nothing in it is read

@@ -218,7 +218,8 @@ class _Composer:
         if tag == "tag:yaml.org,2002:merge":
             raise YamlProblem(line, "YAML merge keys (<<) are not allowed", "write the keys out in full")
         if tag != _STR_TAG:
-            raise YamlProblem(line, f"key {_short(raw)} is not read as text (YAML 1.1 reads on/off/yes/no and numbers specially)",
+            raise YamlProblem(line, f"key {_short(raw)} is not read as text "
+                                    "(YAML 1.1 reads on/off/yes/no and numbers specially)",
                               f"quote the key: \"{raw}\":")
         if raw in frame.value:
             raise YamlProblem(line, f"duplicate key {_short(raw)}", "keep one of the two entries")
@@ -229,6 +230,7 @@ class _Composer:
         if frame is None:
             return ""
         if isinstance(frame.value, dict):
+            assert frame.key is not None  # a mapping's child starts after its key
             path = f"{frame.path}.{frame.key}" if frame.path else frame.key
             self.lines[path] = frame.key_line
         else:

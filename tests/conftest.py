@@ -263,6 +263,20 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+# the set as released on 2026-11-28 (the manual from 11-29), before the follow-ups of 12-15
+SHIPPED_AS_OF = "2026-11-29"
+
+
+@pytest.fixture(scope="session")
+def shipped_outputs(tmp_path_factory) -> dict[str, Path]:
+    """The repository's own document set, built once per test session: its site and its audit pack."""
+    out = tmp_path_factory.mktemp("shipped")
+    runner = CliRunner()
+    invoke(runner, ROOT, "build", "--as-of", SHIPPED_AS_OF, "--out", str(out / "site"))
+    invoke(runner, ROOT, "pack", "--as-of", SHIPPED_AS_OF, "--out", str(out / "pack.zip"))
+    return {"site": out / "site", "pack": out / "pack.zip"}
+
+
 def copy_repo(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from doccontrol.cli import cli
+
 from badinput.cases import CASES, OUTSIDE, Case, Fifo, Link
 from conftest import git, init_repo, invoke
-from doccontrol.cli import cli
 
 FINDING = re.compile(r"^(?P<where>.+?:\d+): (?P<severity>error|warning): (?P<message>.*) \[(?P<rule>[a-z-]+)\]$")
 OUTSIDE_DOC = "---\nnumber: QP-SH-009\ntitle: 外部文件\n---\n外部内容\n"

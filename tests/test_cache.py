@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MANUAL_PART, PROCEDURE, invoke, write
 from doccontrol import cache as cache_module
 from doccontrol.cache import FILE_NAME, ParseCache
 from doccontrol.config import load_config
 from doccontrol.loader import load_worktree
 from doccontrol.workspace import Workspace
+
+from conftest import MANUAL_PART, PROCEDURE, invoke, write
 
 PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
 MANUAL = "docs/QM-SH-01-售后服务手册/index.md"

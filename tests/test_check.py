@@ -110,7 +110,8 @@ def test_review_overdue_warns(runner, released_repo, monkeypatch):
 
 def test_list_nesting_that_renderers_disagree_on_warns(runner, repo):
     draft = PROCEDURE.replace("QP-SH-001", "QP-SH-002").replace("status: review", "status: draft")
-    write(repo, "procedures/QP-SH-002-草稿程序.md", draft.replace("- 电话投诉\n    - 当场登记", "- 电话投诉\n  - 当场登记"))
+    write(repo, "procedures/QP-SH-002-草稿程序.md",
+          draft.replace("- 电话投诉\n    - 当场登记", "- 电话投诉\n  - 当场登记"))
     out = findings(runner, repo, expect=0)
     assert ("procedures/QP-SH-002-草稿程序.md:39: warning: nested list item indented by 2 spaces; "
             "the site and Word read it differently [list-indent]") in out
@@ -133,8 +134,10 @@ def test_unknown_clause_and_uncovered_required_clause(runner, repo):
 
 
 def test_all_findings_reported_together(runner, repo):
-    write(repo, "forms/QR-SH-002-坏表.md", FORM.replace("QR-SH-001", "QR-SH-002").replace("revision: A/0", "revision: 03"))
-    write(repo, "forms/QR-SH-003-又一个.md", front("QR-SH-003", "又一个", "form", extra="retention: 3年\nrevison: A/0\n"))
+    write(repo, "forms/QR-SH-002-坏表.md",
+          FORM.replace("QR-SH-001", "QR-SH-002").replace("revision: A/0", "revision: 03"))
+    write(repo, "forms/QR-SH-003-又一个.md",
+          front("QR-SH-003", "又一个", "form", extra="retention: 3年\nrevison: A/0\n"))
     out = findings(runner, repo)
     assert "forms/QR-SH-002-坏表.md:6: error: revision: expected text, got the number 3 [schema]" in out
     assert "forms/QR-SH-003-又一个.md:15: error: revison: unknown key [schema]" in out
@@ -153,7 +156,8 @@ def test_a_private_key_anywhere_but_demo_keys_is_an_error(runner, repo):
     (repo / "backup.txt").unlink()
     text = (repo / PROC).read_text(encoding="utf-8") + "\n" + KEYS["林慧"].read_text() + "\n"
     (repo / PROC).write_text(text, encoding="utf-8")
-    assert any(line.startswith(f"{PROC}:1: error: this file holds private key material") for line in findings(runner, repo))
+    assert any(line.startswith(f"{PROC}:1: error: this file holds private key material")
+               for line in findings(runner, repo))
     (repo / PROC).write_text(text.split("-----BEGIN")[0], encoding="utf-8")
     (repo / "demo-keys").mkdir()
     shutil.copy(KEYS["林慧"], repo / "demo-keys" / "林慧")

@@ -67,12 +67,14 @@ def test_usage_error_exits_2(runner, repo):
 def test_not_a_repository_is_a_clear_error(runner, tmp_path):
     result = runner.invoke(cli, ["--repo", str(tmp_path), "check"])
     assert result.exit_code == 1
-    assert result.output.startswith("error: the configuration is not valid\ndoccontrol.yml:1: error: no doccontrol.yml in")
+    assert result.output.startswith("error: the configuration is not valid\n"
+                                    "doccontrol.yml:1: error: no doccontrol.yml in")
     assert "Traceback" not in result.output
 
 
 def test_new_allocates_next_number_and_writes_template(runner, repo):
-    result = invoke(runner, repo, "new", "procedure", "备件管理程序", "--department", "仓储物流部", "--author", "孙小雨")
+    result = invoke(runner, repo, "new", "procedure", "备件管理程序",
+                    "--department", "仓储物流部", "--author", "孙小雨")
     assert result.output == "procedures/QP-SH-002-备件管理程序.md\n"
     text = (repo / "procedures/QP-SH-002-备件管理程序.md").read_text(encoding="utf-8")
     assert 'title: "备件管理程序"' in text and "## 4 工作程序" in text and "status: draft" in text
@@ -121,7 +123,8 @@ def test_show(runner, released_repo):
     assert "批准: 陈国华 2026-11-20" in out
     assert "状态: 生效 (effective)" in out
     missing = invoke(runner, released_repo, "show", "QP-SH-999", expect=1).output
-    assert missing == "error: no document numbered QP-SH-999\n    fix: run `doccontrol register` to list the documents\n"
+    assert missing == ("error: no document numbered QP-SH-999\n"
+                       "    fix: run `doccontrol register` to list the documents\n")
 
 
 def test_new_defaults_the_author_to_git_user(runner, repo):

@@ -56,7 +56,8 @@ def test_issue_revise_release_recall_return(runner, holders_repo, tmp_path):
     assert done == "QP-SH-001#01 returned (destroyed)\nQP-SH-001#02 returned (destroyed)\n"
     table = invoke(runner, holders_repo, "copies", "--holder", "维修中心").output
     assert "销毁" in table and "分发号" in table and "领用部门或接收单位" in table
-    out = invoke(runner, holders_repo, "issue", "QP-SH-001", "--holder", "维修中心", "--out", str(tmp_path / "c2")).output
+    out = invoke(runner, holders_repo, "issue", "QP-SH-001", "--holder", "维修中心", "--out",
+                 str(tmp_path / "c2")).output
     assert out.startswith("QP-SH-001#03  QP-SH-001 A/1")  # a copy number is never reused
     assert invoke(runner, holders_repo, "check").output.endswith("0 errors, 0 warnings\n")
     assert invoke(runner, holders_repo, "verify").output.splitlines()[-1].startswith("verified: the record is intact")

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import invoke, write
 from docx.oxml.ns import qn
 
 from doccontrol.render import docx as render_docx
 from doccontrol.workspace import Workspace
+
+from conftest import invoke, write
 
 COMPANY = "测试电器有限公司"
 PROCEDURE_TEXT = [
@@ -232,7 +233,8 @@ def squeeze(text: str) -> str:
 
 
 @pytest.mark.office
-@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"), reason="needs LibreOffice and poppler")
+@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"),
+                    reason="needs LibreOffice and poppler")
 def test_pdf_shows_header_page_numbers_and_chinese_text(runner, released_repo, tmp_path, artifacts):
     out = tmp_path / "docx"
     files = [export(runner, released_repo, out, number) for number in ("QM-SH-01", "QP-SH-001", "QR-SH-001")]
@@ -291,14 +293,16 @@ def test_links_lists_and_notes_stay_with_their_own_document_in_a_batch(repo):
     links = [rel.target_ref for rel in rich.part.rels.values() if rel.reltype.endswith("/hyperlink")]
     assert links == ["https://openstd.samr.gov.cn/"]
     text = all_text(rich)
-    for value in ("国家标准全文公开系统", "强调", "加粗", "第三步", "第四步", "子步骤", "代码 1", "流程图", "注", "注释内容。"):
+    for value in ("国家标准全文公开系统", "强调", "加粗", "第三步", "第四步", "子步骤", "代码 1", "流程图", "注",
+                  "注释内容。"):
         assert value in text, value
     numbering = part_xml(io.BytesIO(files["QP-SH-001"]), "word/numbering.xml")
     used = set(re.findall(r'<w:numId w:val="(\d+)"', part_xml(io.BytesIO(files["QP-SH-001"]), "word/document.xml")))
     assert used and used <= set(re.findall(r'<w:num w:numId="(\d+)"', numbering))
     for number, data in files.items():
         if number != "QP-SH-001":
-            assert not [r for r in docx.Document(io.BytesIO(data)).part.rels.values() if r.reltype.endswith("/hyperlink")]
+            rels = docx.Document(io.BytesIO(data)).part.rels.values()
+            assert not [r for r in rels if r.reltype.endswith("/hyperlink")]
 
 
 def test_a_release_not_yet_effective_is_exported_only_by_name_and_marked(runner, repo, tmp_path):

@@ -107,8 +107,8 @@ def test_a_release_by_someone_without_the_right_is_refused(runner, released_repo
     invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
     invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准")
     approved = json.loads(read(released_repo, LEDGER).splitlines()[-1])["statement"]
-    release = {key: approved[key] for key in ("number", "title", "revision", "path", "fingerprint", "type", "department",
-                                              "config", "at")}
+    release = {key: approved[key] for key in ("number", "title", "revision", "path", "fingerprint", "type",
+                                              "department", "config", "at")}
     release |= {"kind": "release", "effective": "2026-11-20", "name": "林慧"}
     _append(released_repo, release, _signed("林慧", release))
     write(released_repo, PROC, read(released_repo, PROC).replace("status: approved", "status: effective\n"

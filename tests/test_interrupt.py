@@ -75,7 +75,8 @@ class Command:
         if not self.out.exists():
             return None
         stat = self.out.stat()
-        return Output((stat.st_dev, stat.st_ino), site_content(self.out) if self.out.is_dir() else self.out.read_bytes())
+        return Output((stat.st_dev, stat.st_ino),
+                      site_content(self.out) if self.out.is_dir() else self.out.read_bytes())
 
 
 def default_sigint() -> None:

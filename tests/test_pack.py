@@ -12,12 +12,13 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import git, invoke
 from docx.oxml.ns import qn
 
 from doccontrol.pack import build_pack
 from doccontrol.render import docx as render_docx
 from doccontrol.workspace import Workspace
+
+from conftest import git, invoke
 
 PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
 DOCUMENTS = {
@@ -39,7 +40,8 @@ def entries(data: bytes) -> dict[str, bytes]:
 
 
 def cache_files(root: Path) -> set[str]:
-    return {p.name for p in (root / ".doccontrol-cache" / "docx").glob("*/*.docx") if not p.name.startswith("reference-")}
+    return {p.name for p in (root / ".doccontrol-cache" / "docx").glob("*/*.docx")
+            if not p.name.startswith("reference-")}
 
 
 def test_pack_holds_documents_in_force_lists_and_a_manifest_that_verifies(runner, released_repo, tmp_path):
@@ -55,7 +57,8 @@ def test_pack_holds_documents_in_force_lists_and_a_manifest_that_verifies(runner
         assert entry["sha256"] == hashlib.sha256(files[name]).hexdigest()
         assert entry["bytes"] == len(files[name])
     for name, number in DOCUMENTS.items():
-        assert (listed[name]["number"], listed[name]["revision"], listed[name]["commit"]) == (number, "A/0", release_commit)
+        listed_as = (listed[name]["number"], listed[name]["revision"], listed[name]["commit"])
+        assert listed_as == (number, "A/0", release_commit)
         props = docx.Document(io.BytesIO(files[name])).core_properties
         assert (props.identifier, props.version) == (number, "A/0")
 
@@ -179,7 +182,8 @@ def test_the_register_lists_withdrawals_and_every_list_page_is_numbered(runner, 
 
     real = RealWorkspace.in_force
     withdrawal = Change("QR-SH-009", "旧派工单", "", "withdrawal", dt.date(2026, 11, 18), "QR-SH-001", "合并")
-    held = Finding("procedures/QP-SH-002-x.md", 1, "release-signature", "the 批准 signature does not verify", "sign again")
+    held = Finding("procedures/QP-SH-002-x.md", 1, "release-signature", "the 批准 signature does not verify",
+                   "sign again")
 
     def in_force(self, as_of, use_cache=None):
         pub = real(self, as_of, use_cache)
@@ -191,7 +195,8 @@ def test_the_register_lists_withdrawals_and_every_list_page_is_numbered(runner, 
     register = docx.Document(io.BytesIO(files["受控文件清单.docx"]))
     withdrawn = register.tables[1]
     assert [[c.text for c in row.cells] for row in withdrawn.rows] == [
-        ["文件编号", "文件名称", "作废日期", "替代文件", "作废原因"], ["QR-SH-009", "旧派工单", "2026-11-18", "QR-SH-001", "合并"]]
+        ["文件编号", "文件名称", "作废日期", "替代文件", "作废原因"],
+        ["QR-SH-009", "旧派工单", "2026-11-18", "QR-SH-001", "合并"]]
     text = "\n".join(p.text for p in register.paragraphs)
     assert "签名未经密钥验证" in text and "the 批准 signature does not verify" in text
     rows = list(csv.reader(io.StringIO(files["作废文件.csv"].decode("utf-8-sig"))))

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, invoke
-
 from doccontrol.progress import TerminalProgress
+
+from conftest import ROOT, invoke
 
 SCRIPT = """
 import sys

@@ -17,8 +17,6 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from badinput.cases import BASE, DOC
-from conftest import CLAUSES, CONFIG, write
 from doccontrol.config import Config, load_config
 from doccontrol.errors import DoccontrolError
 from doccontrol.loader import Source, load_texts, number_in_name, parse_source, split_front_matter
@@ -27,6 +25,9 @@ from doccontrol.schema import ConfigModel, RevisionText
 from doccontrol.validate import validate
 from doccontrol.workspace import Workspace
 from doccontrol.yamlread import YamlDocument, YamlProblem, read_yaml
+
+from badinput.cases import BASE, DOC
+from conftest import CLAUSES, CONFIG, write
 
 SETTINGS = settings(deadline=None, max_examples=150, database=None, suppress_health_check=[HealthCheck.too_slow])
 TODAY = dt.date(2026, 11, 20)

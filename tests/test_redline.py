@@ -23,8 +23,21 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from doccontrol.diff import (DEL, DEL_END, INS, INS_END, MOVED, WHOLE_DEL, WHOLE_INS, diff_documents, diff_text,
-                             TABLE_DELIMITER, format_diff, marked_markdown, parse_blocks)
+from doccontrol.diff import (
+    DEL,
+    DEL_END,
+    INS,
+    INS_END,
+    MOVED,
+    TABLE_DELIMITER,
+    WHOLE_DEL,
+    WHOLE_INS,
+    diff_documents,
+    diff_text,
+    format_diff,
+    marked_markdown,
+    parse_blocks,
+)
 from doccontrol.model import Document, HistoryRow, Prepared
 
 from conftest import git, init_repo, invoke, release_all
@@ -66,7 +79,8 @@ A1_EDITS = (
     (MOVED_SECTION, ""),
     ("## 4 工作程序\n", MOVED_SECTION + "## 4 工作程序\n"),
     ("## 5 相关文件\n\n无\n", "## 5 相关文件\n\nQR-SH-001《顾客问题处理表》\n"),
-    ("3.1 客服中心：负责投诉的受理、登记和回访。\n", "3.1 客服中心：负责投诉的受理、登记和回访。\n\n3.2 质量部：每月统计投诉处理率。\n"),
+    ("3.1 客服中心：负责投诉的受理、登记和回访。\n",
+     "3.1 客服中心：负责投诉的受理、登记和回访。\n\n3.2 质量部：每月统计投诉处理率。\n"),
 )
 
 
@@ -103,7 +117,8 @@ def test_diff_shows_each_kind_of_change_by_section(runner, revised):
     assert changes[("item", "inserted")]["new"] == "网上投诉"
     assert ("2 范围", "deleted", True) in sections and ("2 范围", "inserted", True) in sections
     assert sections[("3 职责", "changed", False)]["changes"] == [
-        {"kind": "paragraph", "status": "inserted", "moved": False, "old": None, "new": "3.2 质量部：每月统计投诉处理率。"}]
+        {"kind": "paragraph", "status": "inserted", "moved": False, "old": None,
+         "new": "3.2 质量部：每月统计投诉处理率。"}]
     related = sections[("5 相关文件", "changed", False)]["changes"][0]
     assert related["pieces"] == [["-", "无"], ["+", "QR-SH-001《顾客问题处理表》"]]
     assert sections[("1 目的", "equal", False)]["changes"] == []
@@ -236,7 +251,8 @@ def _blocks(text: str):
 
 def test_a_renamed_section_is_changed_and_a_rewritten_paragraph_is_replaced_whole():
     old = doc("## 5 相关文件\n\n客服专员每日核对投诉登记。\n\n## 6 记录\n\n无。\n")
-    new = doc("## 5 引用文件\n\n客服专员每日核对投诉登记。\n\n## 6 记录\n\n服务网点按月上报维修统计表并存档备查。\n", "A/1")
+    new = doc("## 5 引用文件\n\n客服专员每日核对投诉登记。\n\n## 6 记录\n\n服务网点按月上报维修统计表并存档备查。\n",
+              "A/1")
     first, second = diff_documents(old, new).sections
     assert (first.status, first.moved) == ("changed", False)
     assert [(p.op, p.text) for p in first.heading.pieces] == [("=", "5 "), ("-", "相关"), ("+", "引用"), ("=", "文件")]
@@ -359,7 +375,8 @@ def test_redline_keeps_the_controlled_layout_and_says_what_it_compares(exports):
 @pytest.mark.office
 def test_a_printed_redline_has_a_one_page_cover_and_the_comparison_under_the_revision_record(exports, tmp_path):
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless", "--convert-to",
-                    "pdf", "--outdir", str(tmp_path), str(exports["redline"])], check=True, capture_output=True, timeout=180)
+                    "pdf", "--outdir", str(tmp_path), str(exports["redline"])], check=True, capture_output=True,
+                    timeout=180)
     pdf = tmp_path / exports["redline"].with_suffix(".pdf").name
     pages = [subprocess.run(["pdftotext", "-f", str(k), "-l", str(k), str(pdf), "-"], check=True, capture_output=True,
                             text=True).stdout for k in (1, 2, 3)]
@@ -383,8 +400,10 @@ def test_redline_table_row_added_and_removed_is_a_tracked_row(runner, tmp_path):
     assert len(root_xml.findall(".//w:trPr/w:ins", NS)) == 1 and len(root_xml.findall(".//w:trPr/w:del", NS)) == 1
     assert root_xml.findall(".//w:ins/w:hyperlink", NS) == []  # the schema puts the change inside the link
     assert root_xml.findall(".//w:hyperlink/w:ins", NS)
-    assert body_paragraphs(redline, "accept") == body_paragraphs(export(runner, root, out / "a1", "--revision", "A/1"), "none")
-    assert body_paragraphs(redline, "reject") == body_paragraphs(export(runner, root, out / "a0", "--revision", "A/0"), "none")
+    assert body_paragraphs(redline, "accept") == body_paragraphs(
+        export(runner, root, out / "a1", "--revision", "A/1"), "none")
+    assert body_paragraphs(redline, "reject") == body_paragraphs(
+        export(runner, root, out / "a0", "--revision", "A/0"), "none")
 
 
 def test_manual_chapters_are_compared_and_exported(runner, tmp_path):
@@ -401,7 +420,8 @@ def test_manual_chapters_are_compared_and_exported(runner, tmp_path):
     site = tmp_path / "site"
     invoke(runner, root, "build", "--out", str(site))
     page = (site / "QM-SH-01" / "redline" / "index.html").read_text(encoding="utf-8")
-    assert '<del class="dc-del">发布</del><ins class="dc-ins">批准</ins>之日起<ins class="dc-ins">三十日后</ins>' in page
+    assert ('<del class="dc-del">发布</del><ins class="dc-ins">批准</ins>'
+            '之日起<ins class="dc-ins">三十日后</ins>') in page
 
 
 def export_number(runner, root: Path, out: Path, number: str, *args: str) -> Path:

@@ -13,10 +13,10 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import expect, sync_playwright
-
-from conftest import invoke
 from test_redline import revised_repo
 from test_site_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler
+
+from conftest import invoke
 
 pytestmark = pytest.mark.browser
 

@@ -30,7 +30,8 @@ MANUAL_CHAPTERS = ["颁布令", "管理者代表任命", "公司概况与组织�
                    "服务制度", "服务体系", "配送与安装", "维修服务", "客户投诉", "客户管理", "服务改进", "自我评价",
                    "标准对照"]
 PROCEDURE_TOPICS = ["文件控制", "记录控制", "维修服务与技术支持", "上门维修", "返修", "退换货", "召回", "备品备件",
-                    "维修设施", "服务网点", "投诉", "满意度", "配送与安装", "培训", "纠正和预防", "内部审核", "管理评审",
+                    "维修设施", "服务网点", "投诉", "满意度", "配送与安装", "培训", "纠正和预防", "内部审核",
+                    "管理评审",
                     "风险评价", "变更管理", "废弃商品回收", "法律法规", "应急预案", "个人信息保护", "外部供方"]
 PLACEHOLDERS = re.compile(r"XX|xx|【|】|TODO|TBD|（……）|\(\.\.\.\)|待补充|此处填写|待核对")
 
@@ -219,7 +220,8 @@ def test_every_key_figure_has_one_value_across_the_set(shipped):
     ("QR-SH-018", "良好（80 分至 89 分）", "良好（75 分至 89 分）", "网点考核良好区间（分） is 75/89"),
     ("QR-SH-024", "R 为 15 至 25 为重大风险，10 至 14 为较大风险", "R 为 15 至 25 为重大风险，8 至 12 为较大风险",
      "较大风险区间 is 8/12"),
-    ("QI-SH-010", "维修预计超过 5 个工作日，或因本公司原因延误维修的", "维修预计超过 10 个工作日，或因本公司原因延误维修的",
+    ("QI-SH-010", "维修预计超过 5 个工作日，或因本公司原因延误维修的",
+     "维修预计超过 10 个工作日，或因本公司原因延误维修的",
      "提供代用机的维修时长（工作日） is 10"),
     ("QP-SH-007", "质量部当日报告管理者代表", "质量部在 2 小时内报告质量部经理", "安全事件报告质量部时限（小时） is 2"),
 ])
@@ -236,7 +238,7 @@ def test_an_owner_that_drops_its_figure_is_caught(shipped):
 def record_table_findings(shipped, texts) -> list[str]:
     """Rows of every '记录' table (number | name | 保管部门 | 保存期限) that disagree with the form itself."""
     findings = []
-    for number, path, text in texts:
+    for _number, path, text in texts:
         for line, row in enumerate(text.split("\n"), start=1):
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             if len(cells) != 4 or not re.fullmatch(r"QR-SH-\d{3}", cells[0]) or row.startswith("| 记录编号"):
@@ -502,7 +504,8 @@ def test_a_form_that_loses_a_field_is_caught(shipped):
 
 
 def test_a_new_recording_statement_must_be_mapped(shipped):
-    texts = planted(texts_of(shipped), "QP-SH-009", "4.5.4 服务车辆由售后服务部", "4.5.4 车辆违章记入 QR-SH-020，服务车辆由售后服务部")
+    texts = planted(texts_of(shipped), "QP-SH-009", "4.5.4 服务车辆由售后服务部",
+                    "4.5.4 车辆违章记入 QR-SH-020，服务车辆由售后服务部")
     assert ("QP-SH-009", "QR-SH-020") in recording_statements(texts) - set(RECORDED_ON) - RECORDED_WITHOUT_FIELDS
 
 
@@ -531,7 +534,8 @@ def test_no_tool_commands_english_field_names_or_internal_clause_keys(shipped):
 RETIRED_TERMS = [
     (r"客户(?!投诉|管理|回访|满意度|经理)", "顾客"), (r"用户(?!退货记录表)", "顾客"), (r"自营", "直营"),
     (r"机身编号|产品编号|序列号", "机身条码"), (r"维修车间", "维修中心"), (r"代用品", "代用机"),
-    (r"冷媒|氟利昂", "制冷剂"), (r"派工单|服务单号|报修单号", "工单号"), (r"(?<!服务)工单系统|系统工单", "服务工单系统"),
+    (r"冷媒|氟利昂", "制冷剂"), (r"派工单|服务单号|报修单号", "工单号"),
+    (r"(?<!服务)工单系统|系统工单", "服务工单系统"),
     (r"微信服务号|(?<!微信)公众号", "微信公众号"), (r"公司网站|官网", "官方网站"), (r"包修期|质保期", "保修期"),
     (r"(?<!上门)检测费(?!用)|上门费", "上门检测费"), (r"非常满意", "很满意（五级评价）"),
     (r"家用电器修理更换退货责任规定", "部分商品修理更换退货责任规定"),
@@ -556,7 +560,8 @@ def test_one_term_per_concept(shipped):
 
 
 def test_a_retired_term_is_caught(shipped):
-    texts = planted(texts_of(shipped), "QR-SH-012", "| 商品名称和型号 |  | 机身条码 |  |", "| 商品名称和型号 |  | 机身编号 |  |")
+    texts = planted(texts_of(shipped), "QR-SH-012", "| 商品名称和型号 |  | 机身条码 |  |",
+                    "| 商品名称和型号 |  | 机身编号 |  |")
     assert any("'机身编号', use 机身条码" in p for p in retired_term_findings(shipped, texts))
 
 
@@ -653,12 +658,13 @@ def test_safety_reports_are_taken_around_the_clock(shipped):
     assert "24 小时有人接听" in clause_text(shipped["QI-SH-010"].body, "4.11")
     assert "安全紧急选项" in clause_text(shipped["QP-SH-023"].body, "4.5.3")
     assert "夜间应急值班" in shipped["QR-SH-015"].body
-    for number, path, text in texts_of(shipped):
+    for _number, path, text in texts_of(shipped):
         assert "其他时段留言" not in text, path
 
 
 def test_gas_appliance_fitters_are_qualified_under_the_gas_regulation(shipped):
-    """M-2: every document that sets the fitters' qualification cites 城镇燃气管理条例 article 32, none says '相应资格'."""
+    """M-2: every document that sets the fitters' qualification cites 城镇燃气管理条例 article 32,
+    none says '相应资格'."""
     for number in ("QM-SH-01", "QP-SH-010", "QP-SH-013", "QP-SH-014", "QI-SH-002", "QI-SH-006", "QR-SH-037"):
         assert "第三十二条" in shipped[number].full_text, number
     for _number, path, text in texts_of(shipped):
@@ -698,8 +704,9 @@ def test_a_record_row_citing_a_missing_clause_is_caught(shipped):
 
 def test_document_control_names_the_authority_and_the_wording_for_outside_copies(shipped):
     qp001 = shipped["QP-SH-001"].body
-    for phrase in ("“非受控 仅供审核”", "编制人不得审核、会签、批准或发布本人编制的版本", "同一版本的审核和批准由不同的人签署",
-                   "部门负责人的审核权限限于本部门归口的文件", "只由本人持有的签名密钥", "修改码加 1", "版本字母顺延、修改码归零"):
+    for phrase in ("“非受控 仅供审核”", "编制人不得审核、会签、批准或发布本人编制的版本",
+                   "同一版本的审核和批准由不同的人签署", "部门负责人的审核权限限于本部门归口的文件",
+                   "只由本人持有的签名密钥", "修改码加 1", "版本字母顺延、修改码归零"):
         assert phrase in qp001, phrase
     departments = {d.department for d in shipped.values() if d.status != "obsolete"} - {"质量部"}
     countersigning = re.search(r"\| 售后服务手册 \| [^|]+ \| 管理者代表 \| ([^|]+) \|", qp001).group(1)
@@ -746,7 +753,8 @@ def test_the_set_is_complete(shipped):
     assert len([d for d in by_type["form"] if d.status != "obsolete"]) >= 40
     assert len(by_type["external"]) >= 14
     titles = {d.title for d in shipped.values()}
-    for title in SEED_FORMS + ["质量保修卡", "售后服务信息收集表", "受控文件清单", "文件发放回收登记表", "文件更改申请单"]:
+    for title in SEED_FORMS + ["质量保修卡", "售后服务信息收集表", "受控文件清单", "文件发放回收登记表",
+                               "文件更改申请单"]:
         assert title in titles, title
     assert shipped["QR-SH-009"].title == "质量保修卡"
     procedure_titles = " ".join(d.title for d in by_type["procedure"])
@@ -791,7 +799,8 @@ def test_documents_new_after_the_review_were_prepared_then_and_released_with_the
     for doc in new:
         assert doc.status == "effective" and doc.effective.isoformat() in ("2026-11-28", "2026-11-29"), doc.number
         assert doc.reviewer and doc.approver and doc.reviewer.name != doc.prepared.name, doc.number
-        assert [(r.section, r.summary, r.by) for r in doc.history] == [("全文", "首次发布", doc.prepared.name)], doc.number
+        first_issue = [("全文", "首次发布", doc.prepared.name)]
+        assert [(r.section, r.summary, r.by) for r in doc.history] == first_issue, doc.number
 
 
 def test_history_exercises_the_lifecycle(shipped):
@@ -835,7 +844,8 @@ def test_the_readme_revision_walkthrough_works_on_a_fresh_clone(runner, tmp_path
             path = clone / words[1]
             text = path.read_text(encoding="utf-8")
             assert "\n## 5 相关文件" in text
-            path.write_text(text.replace("\n## 5 相关文件", "\n微信公众号投诉同样受理。\n\n## 5 相关文件"), encoding="utf-8")
+            path.write_text(text.replace("\n## 5 相关文件", "\n微信公众号投诉同样受理。\n\n## 5 相关文件"),
+                            encoding="utf-8")
             continue
         assert words[0] == "doccontrol", line
         result = runner.invoke(cli, words[1:], catch_exceptions=False)

@@ -8,8 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import front, git, init_repo, invoke, release_all, write
 from lxml import html as lxml_html
+
+from conftest import front, git, init_repo, invoke, release_all, write
 
 DRAFT_MARKER = "DRAFTMARK7731"
 
@@ -159,7 +160,8 @@ def test_home_page_shows_changes_first_then_the_shelves(site):
     assert changes == [["2026-11-20", "QR-SH-001", "顾客问题处理表", "首次发布 A/0"],
                        ["2026-11-20", "QP-SH-001", "客户投诉处理程序", "首次发布 A/0"],
                        ["2026-11-20", "QM-SH-01", "售后服务手册", "首次发布 A/0"]]
-    shelves = {text_of(a, f".//*[{cls('dc-shelf__label')}]"): (a.get("href"), text_of(a, f".//*[{cls('dc-shelf__count')}]"))
+    shelves = {text_of(a, f".//*[{cls('dc-shelf__label')}]"):
+               (a.get("href"), text_of(a, f".//*[{cls('dc-shelf__count')}]"))
                for a in find(doc, f"//ul[{cls('dc-shelf')}]//a")}
     assert shelves == {"手册": ("manual/", "1 份"), "程序文件": ("procedure/", "1 份"), "记录表单": ("form/", "1 份"),
                        "受控文件清单": ("register/", "共 3 份"), "条款对照": ("clauses/", "标准与文件")}
@@ -430,14 +432,16 @@ def test_withdrawals_and_coming_revisions_show_with_dates_and_successors(runner,
 
     from doccontrol.publication import Change
 
-    withdrawal = Change("QR-SH-009", "旧派工单", "", "withdrawal", dt.date(2026, 11, 18), "QR-SH-001", "与问题处理表合并")
+    withdrawal = Change("QR-SH-009", "旧派工单", "", "withdrawal", dt.date(2026, 11, 18), "QR-SH-001",
+                        "与问题处理表合并")
     coming = Change("QP-SH-001", "客户投诉处理程序", "A/1", "release", dt.date(2026, 12, 1))
     forged_publication(monkeypatch, withdrawn=[withdrawal], upcoming=[coming],
                        changes=lambda pub: sorted([*pub.changes, withdrawal], key=lambda c: c.date, reverse=True))
     out = tmp_path / "site"
     build(runner, released_repo, out)
     register = page(out, "register/index.html")
-    rows = [[td.text_content() for td in tr.xpath("./td")] for tr in find(register, f"//table[{cls('dc-withdrawn')}]//tbody/tr")]
+    rows = [[td.text_content() for td in tr.xpath("./td")]
+            for tr in find(register, f"//table[{cls('dc-withdrawn')}]//tbody/tr")]
     assert rows == [["QR-SH-009", "旧派工单", "作废", "2026-11-18", "QR-SH-001", "与问题处理表合并"]]
     successor = find(register, f"//table[{cls('dc-withdrawn')}]//a")[0]
     assert successor.get("href") == "../QR-SH-001/"
@@ -445,7 +449,8 @@ def test_withdrawals_and_coming_revisions_show_with_dates_and_successors(runner,
     assert "QR-SH-009 旧派工单（已作废）" in text_of(notice, "//article//h2")
     assert "于 2026-11-18 作废" in text_of(notice, "//article")
     home = page(out, "index.html")
-    changes = [[td.text_content() for td in tr.xpath("./td")] for tr in find(home, f"//table[{cls('dc-changes')}]/tbody/tr")]
+    changes = [[td.text_content() for td in tr.xpath("./td")]
+               for tr in find(home, f"//table[{cls('dc-changes')}]/tbody/tr")]
     assert ["2026-11-18", "QR-SH-009", "旧派工单", "作废，由 QR-SH-001 替代"] in changes
     upcoming = find(home, "//h2[starts-with(normalize-space(), '即将生效')]/following::table[1]/tbody/tr")
     assert [[td.text_content() for td in tr.xpath("./td")] for tr in upcoming] == \
@@ -486,7 +491,8 @@ def test_signatures_render_from_the_approvals_whatever_their_roles():
     from doccontrol.render.site import signatures
 
     at = dt.datetime(2026, 11, 20, 9, 30)
-    doc = Document("procedures/x.md", "QP-SH-001", "x", "procedure", "质量部", "A/0", "review", Prepared("孙小雨", at.date()),
+    doc = Document("procedures/x.md", "QP-SH-001", "x", "procedure", "质量部", "A/0", "review",
+                   Prepared("孙小雨", at.date()),
                    "", (), approvals=(Signature("countersign", "郑海", at, "", "sha256:0", "SHA256:abc"),
                                       Signature("review", "林慧", at, "", "sha256:0")))
     assert [(s["role"], s["name"], s["time"], s["fingerprint"]) for s in signatures(doc)] == [
@@ -535,8 +541,9 @@ def test_every_form_page_offers_its_blank_form(site):
 
 def test_fill_in_blanks_are_text_on_the_site_as_in_word(runner, repo, tmp_path):
     path = repo / "forms/QR-SH-001-顾客问题处理表.md"
-    path.write_text(path.read_text(encoding="utf-8") + "\n| 整机保修期 | ____年 | 主要部件保修期 | ____年（部件名称：____） |\n"
-                    "| --- | --- | --- | --- |\n| 购买日期 | ____年__月__日 |  |  |\n\n**用户联**\n", encoding="utf-8")
+    blanks = ("\n| 整机保修期 | ____年 | 主要部件保修期 | ____年（部件名称：____） |\n"
+              "| --- | --- | --- | --- |\n| 购买日期 | ____年__月__日 |  |  |\n\n**用户联**\n")
+    path.write_text(path.read_text(encoding="utf-8") + blanks, encoding="utf-8")
     out = tmp_path / "preview"
     build(runner, repo, out, "--preview")
     doc = page(out, "QR-SH-001/index.html")

@@ -12,9 +12,9 @@ from urllib.parse import quote, urlparse
 
 import pytest
 from click.testing import CliRunner
-from conftest import front, git, init_repo, invoke, release_all, write
 from playwright.sync_api import expect, sync_playwright
-from shipped_build import shipped_outputs  # noqa: F401  (a fixture)
+
+from conftest import front, git, init_repo, invoke, release_all, write
 
 pytestmark = pytest.mark.browser
 
@@ -105,7 +105,8 @@ def test_procedure_page_shows_its_control_block(reader, base_url, artifacts):
     expect(reference).to_have_attribute("title", "顾客问题处理表")
     reader.locator("a.dc-history-link").click()
     expect(reader.locator("#dc-history")).to_be_in_viewport()
-    expect(reader.locator(".dc-history__table tbody tr")).to_have_text(re.compile(r"A/0\s*2026-11-16\s*全文\s*首次发布"))
+    expect(reader.locator(".dc-history__table tbody tr")).to_have_text(
+        re.compile(r"A/0\s*2026-11-16\s*全文\s*首次发布"))
     reader.goto(f"{base_url}/QP-SH-001/")
     reader.screenshot(path=str(artifacts / "site-procedure.png"), full_page=True)
 
@@ -167,7 +168,8 @@ def test_a_form_prints_as_a_bordered_form(reader, base_url):
     expect(reader.locator("h1.dc-title")).to_be_visible()
 
 
-HOSTILE = front("QP-SH-003", "<script>console.log('pwned:title')</script>", "procedure", status="draft") + textwrap.dedent("""\
+HOSTILE = front("QP-SH-003", "<script>console.log('pwned:title')</script>", "procedure",
+                status="draft") + textwrap.dedent("""\
 
     ## 1 目的
 
@@ -239,7 +241,7 @@ def test_no_script_from_a_document_runs_in_the_browser(chromium, hostile_preview
 
 @pytest.fixture(scope="module")
 def shipped_site(shipped_outputs) -> Path:
-    """The repository's own document set, built as it stood on shipped_build.AS_OF."""
+    """The repository's own document set, built as it stood on conftest.SHIPPED_AS_OF."""
     return shipped_outputs["site"]
 
 
@@ -407,7 +409,8 @@ def test_a_form_prints_as_just_the_form(printer, shipped_url, artifacts):
 def test_a_wide_table_prints_every_column(printer, shipped_url, artifacts):
     pages = printed(printer, f"{shipped_url}/QM-SH-01/04/", artifacts / "print-QM-SH-01-04.pdf")
     flat = squeeze("".join(pages))
-    for column in ("手册章节/过程", "总经理办公室", "质量部", "售后服务部", "客服中心", "技术部", "行政人事部", "仓储物流部", "销售部"):
+    for column in ("手册章节/过程", "总经理办公室", "质量部", "售后服务部", "客服中心", "技术部", "行政人事部",
+                   "仓储物流部", "销售部"):
         assert column in flat, column
 
 

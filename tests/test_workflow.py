@@ -155,7 +155,8 @@ def test_obsolete_removes_from_force_and_number_never_reused(runner, released_re
     assert (statement["kind"], statement["name"], statement["reason"]) == ("withdrawal", "陈国华", "并入新版表单")
     publication = Workspace(released_repo).in_force(dt.date(2026, 11, 20))
     assert "QR-SH-001" not in {d.number for d in publication.documents}
-    assert [(c.number, c.kind, c.reason) for c in publication.withdrawn] == [("QR-SH-001", "withdrawal", "并入新版表单")]
+    withdrawn = [(c.number, c.kind, c.reason) for c in publication.withdrawn]
+    assert withdrawn == [("QR-SH-001", "withdrawal", "并入新版表单")]
     new = invoke(runner, released_repo, "new", "form", "新表单", "--author", "孙小雨").output
     assert new == "forms/QR-SH-002-新表单.md\n"
 
@@ -211,7 +212,8 @@ def test_approve_refusals(runner, repo):
         f"error: {PROC}:7: QP-SH-001 A/0: 孙小雨 may not sign 审核 for a procedure of 质量部")
     assert "the 批准 of QP-SH-001 A/0 by 周立新 comes before any 审核" in refused("--as", "周立新", "--role", "批准")
     assert refused("--as", "林慧", "--role", "签字") == (
-        "error: '签字' is not a signing role\n    fix: use --role 审核, 会签 or 批准 (or review, countersign, approve)\n")
+        "error: '签字' is not a signing role\n"
+        "    fix: use --role 审核, 会签 or 批准 (or review, countersign, approve)\n")
     manual = invoke(runner, repo, "approve", "QM-SH-01", "--as", "周立新", "--role", "批准", expect=1).output
     assert "周立新 may not sign 批准 for a manual" in manual
     assert read(repo, LEDGER).count("\n") == 1  # only the submission: nothing was written
@@ -221,7 +223,8 @@ def test_as_someone_else_is_refused(runner, repo):
     """The insider's forgery of issue 13: --as names a signer whose key the insider does not hold."""
     out = invoke(runner, repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "审核",
                  "--key", str(KEYS["林慧"]), expect=1).output
-    assert out.startswith("error: the key SHA256:") and "belongs to 林慧, not 周立新; you can sign only as yourself" in out
+    assert out.startswith("error: the key SHA256:")
+    assert "belongs to 林慧, not 周立新; you can sign only as yourself" in out
     out = invoke(runner, repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "审核", "--key",
                  str(KEYS["孙小雨"]), expect=1).output
     assert "belongs to 孙小雨, not 周立新" in out
@@ -577,7 +580,8 @@ def test_a_roster_change_counts_from_its_approval_and_past_signatures_stay_valid
 
 
 def test_only_a_person_with_the_configure_right_approves_the_configuration(runner, repo):
-    write(repo, "doccontrol.yml", read(repo, "doccontrol.yml").replace("company: 测试电器有限公司", "company: 改名公司"))
+    write(repo, "doccontrol.yml",
+          read(repo, "doccontrol.yml").replace("company: 测试电器有限公司", "company: 改名公司"))
     out = _approve_config(runner, repo, "周立新", expect=1).output
     assert "周立新 may not approve the configuration (in version 1 they have no `configure: true`)" in out
     assert _approve_config(runner, repo, "陈国华").output.startswith("configuration version 2 approved")
@@ -622,7 +626,8 @@ def test_unsigned_policy_says_so_everywhere(runner, tmp_path):
 def init_repo_unsigned(root: Path, config: str) -> Path:
     from click.testing import CliRunner
 
-    from conftest import CLAUSES, FORM, PROCEDURE as PROC_TEXT
+    from conftest import CLAUSES, FORM
+    from conftest import PROCEDURE as PROC_TEXT
     root.mkdir(parents=True)
     write(root, "doccontrol.yml", config)
     write(root, "clauses.yml", CLAUSES)
@@ -663,7 +668,8 @@ def test_new_after_two_branches_skips_numbers_on_any_branch(runner, repo):
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "branch form")
     git(repo, "checkout", "-q", "main")
-    assert invoke(runner, repo, "new", "form", "主干表单", "--author", "孙小雨").output == "forms/QR-SH-003-主干表单.md\n"
+    new = invoke(runner, repo, "new", "form", "主干表单", "--author", "孙小雨").output
+    assert new == "forms/QR-SH-003-主干表单.md\n"
 
 
 def test_release_a_second_document_leaves_first_tag_alone(runner, repo):
@@ -743,7 +749,8 @@ def test_a_withdrawal_made_before_the_signed_record_is_recorded_in_it(runner, tm
     git(root, "commit", "-qm", "withdrawn on paper")
     invoke(runner, root, "obsolete", "QR-SH-001", "--reason", "并入新表单", "--as", "陈国华")
     publication = Workspace(root).in_force(dt.date(2026, 11, 20))
-    assert [(c.number, c.title, c.kind) for c in publication.withdrawn] == [("QR-SH-001", "顾客问题处理表", "withdrawal")]
+    withdrawn = [(c.number, c.title, c.kind) for c in publication.withdrawn]
+    assert withdrawn == [("QR-SH-001", "顾客问题处理表", "withdrawal")]
     assert invoke(runner, root, "check").output.endswith("0 errors, 2 warnings\n")
 
 

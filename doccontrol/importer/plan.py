@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .. import clock
 from ..errors import DoccontrolError
-from ..pictures import IMAGE_FOLDER, MAX_IMAGE_BYTES, SIGNATURES, content_matches
 from ..loader import Source, parse_source
+from ..pictures import IMAGE_FOLDER, MAX_IMAGE_BYTES, SIGNATURES, content_matches
 from ..workspace import UNSAFE_FILE_CHARS, Workspace
 from .common import ATTENTION, CONVERTED, Line, Note, SourceDoc, is_chinese, lost_words, read_or_skip, words
 from .convert import (

@@ -18,32 +18,33 @@ import hashlib
 import io
 import json
 import os
-import queue
 import re
 import shutil
-import subprocess
 import tempfile
-import threading
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import pypandoc
 
-from .. import clock
 from ..config import Config
 from ..errors import DoccontrolError
-from ..outputs import checked_file
 from ..fileio import atomic_write_bytes, interrupts_held, private_temp_dir
 from ..markdown_checks import refuse_beyond_limits
 from ..messages import Messages
 from ..model import ROLES, Document, Revision, RevisionError, fingerprint
+from ..outputs import checked_file
 from ..pictures import image_targets, is_showable, picture_path, texts_of
 from . import docx_reference as reference
-from . import docx_split
+from . import docx_split, pandoc_pool
+from .docx_split import found
 from .markdown_ext import literal_blanks
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 LUA_SCRIPT = Path(__file__).with_name("docx.lua")
 # What pandoc reads in a document's text: the Markdown both renderers agree on. No raw HTML or TeX
@@ -166,18 +167,20 @@ class Exported:
     notice: str = ""
 
 
-def export_document(ws, number: str, revision: str | None, out_dir: Path, allow_no_history: bool = False,
+def export_document(ws: Workspace, number: str, revision: str | None, out_dir: Path, allow_no_history: bool = False,
                     force: bool = False) -> Exported:
     """Write one document's .docx: the revision in force, or a named one (marked unless current)."""
     if revision is not None:
         try:
             Revision.parse(revision)
         except RevisionError as error:
-            raise DoccontrolError(str(error), fix="write the revision as in the register, e.g. --revision A/1") from None
+            raise DoccontrolError(str(error),
+                                  fix="write the revision as in the register, e.g. --revision A/1") from None
     selected = ws.select_revision(number, revision, allow_no_history=allow_no_history)
     item = rendition(selected.config, selected.doc, selected.mark)
     path = checked_file(ws.config, Path(out_dir) / item.file_name, "docx", force)
-    atomic_write_bytes(path, render(selected.config, [item], use_cache=ws.use_cache, pictures=selected.pictures).files[0])
+    atomic_write_bytes(path,
+                       render(selected.config, [item], use_cache=ws.use_cache, pictures=selected.pictures).files[0])
     return Exported(path, selected.notice)
 
 
@@ -237,7 +240,9 @@ def _render(cache: Path, items: list[Rendition], *, use_cache: bool, store: bool
     if todo:
         convert([(i, items[i]) for i in todo], references(cache, version, [items[i].labels for i in todo]), finished,
                 pictures=pictures)
-    return Rendered(results, len(todo))
+    files = [data for data in results if data is not None]
+    assert len(files) == len(items)  # convert() reports every item or raises
+    return Rendered(files, len(todo))
 
 
 def drop_other_versions(cache: Path) -> None:
@@ -257,7 +262,7 @@ def renderer_version() -> str:
     """Changes whenever the layout code or pandoc changes, so the cache never serves an old layout."""
     digest = hashlib.sha256(pypandoc.get_pandoc_version().encode())
     for source in (Path(__file__), Path(reference.__file__), Path(docx_split.__file__), LUA_SCRIPT,
-                   Path(__file__).with_name("markdown_ext.py")):
+                   Path(__file__).with_name("markdown_ext.py"), Path(pandoc_pool.__file__)):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -285,9 +290,9 @@ def _cover_break(path: Path) -> str:
     """The paragraph ending the cover: its own A4 portrait section using the first-page header and footer."""
     with zipfile.ZipFile(path) as package:
         xml = package.read("word/document.xml").decode("utf-8")
-    refs = "".join(re.search(rf'<w:{kind}Reference [^>]*w:type="first"[^>]*/>', xml).group(0)
+    refs = "".join(found(rf'<w:{kind}Reference [^>]*w:type="first"[^>]*/>', xml).group(0)
                    .replace('w:type="first"', 'w:type="default"') for kind in ("header", "footer"))
-    margins = re.search(r"<w:pgMar [^>]*/>", xml).group(0)
+    margins = found(r"<w:pgMar [^>]*/>", xml).group(0)
     return (f'<w:p><w:pPr><w:sectPr>{refs}<w:pgSz w:w="11906" w:h="16838"/>{margins}</w:sectPr></w:pPr></w:p>')
 
 
@@ -305,40 +310,17 @@ def convert(items: list[tuple[int, Rendition]], refs: dict[tuple[str, bool], Ref
     with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-docx-") as tmp:
         files = picture_files(tmp, [item.doc for _, item in items], pictures or {})
         shares = [batches[w::workers] for w in range(workers)]
-        processes, events = [], queue.Queue()
-        try:
-            for w, share in enumerate(shares):
-                jobs = {"body_format": BODY_FORMAT, "batches": [
-                    {"reference": str(refs[kind].path), "out": f"{tmp}/{w}-{b}.docx",
-                     "docs": [job(item, refs[kind].cover_break, files) for _, item in batch]}
-                    for b, (kind, batch) in enumerate(share)]}
-                _start(tmp, w, jobs, events, processes)
-            running = len(processes)
-            while running:
-                event = events.get()
-                if event is None:
-                    running -= 1
-                    continue
-                w, position = event
-                package = Path(tmp, f"{w}-{position - 1}.docx").read_bytes()
-                for (index, _), parts in zip(shares[w][position - 1][1], docx_split.split_batch(package)):
-                    on_done(index, parts)
-            for w, process in enumerate(processes):
-                if process.wait() != 0:
-                    errors = Path(tmp, f"stderr-{w}.txt").read_text(encoding="utf-8", errors="replace")
-                    raise DoccontrolError(f"pandoc failed converting to Word: {errors.strip()[-2000:]}",
-                                          fix="check the documents' Markdown with `doccontrol check`")
-        finally:
-            with interrupts_held():
-                _stop(processes)
+        job_lists = [{"body_format": BODY_FORMAT, "batches": [
+            {"reference": str(refs[kind].path), "out": f"{tmp}/{w}-{b}.docx",
+             "docs": [job(item, refs[kind].cover_break, files) for _, item in batch]}
+            for b, (kind, batch) in enumerate(share)]} for w, share in enumerate(shares)]
 
+        def finished(worker: int, position: int) -> None:
+            package = Path(tmp, f"{worker}-{position - 1}.docx").read_bytes()
+            for (index, _), parts in zip(shares[worker][position - 1][1], docx_split.split_batch(package)):
+                on_done(index, parts)
 
-def _stop(processes: list[subprocess.Popen]) -> None:
-    """Kill the workers still running and reap every one, so no pandoc outlives the conversion."""
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        pandoc_pool.run(tmp, LUA_SCRIPT, job_lists, finished)
 
 
 def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[tuple[str, bool], list[tuple[int, Rendition]]]]:
@@ -349,28 +331,6 @@ def _batches(items: list[tuple[int, Rendition]]) -> list[tuple[tuple[str, bool],
         size = max(1, min(BATCH_SIZE, -(-len(group) // (os.cpu_count() or 1))))
         batches += [(kind, group[start:start + size]) for start in range(0, len(group), size)]
     return batches
-
-
-def _start(tmp: Path, worker: int, jobs: dict, events: queue.Queue, processes: list[subprocess.Popen]) -> None:
-    """Start one pandoc worker and add it to processes, with no moment where an interrupt could lose it.
-
-    The worker's own temporary files (`pandoc lua` keeps one) go into tmp too, so a worker
-    that has to be killed leaves nothing outside it."""
-    jobs_file = tmp / f"jobs-{worker}.json"
-    jobs_file.write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
-    command = [pypandoc.get_pandoc_path(), "lua", str(LUA_SCRIPT), str(jobs_file)]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "TMPDIR": str(tmp)}
-    with open(tmp / f"stderr-{worker}.txt", "wb") as errors, interrupts_held():
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
-                                   cwd=tmp, env=env)
-        processes.append(process)
-
-    def pump():
-        for line in process.stdout:
-            events.put((worker, int(line)))
-        events.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
 
 
 # -- the controlled-document furniture, as pandoc Markdown -------------------------------------
@@ -618,12 +578,13 @@ def core_properties(item: Rendition) -> bytes:
         ("cp:lastModifiedBy", doc.approver.name if doc.approver else doc.prepared.name), ("cp:revision", "1"),
     ]
     body = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in fields)
-    dates = "".join(f'<dcterms:{tag} xsi:type="dcterms:W3CDTF">{when}</dcterms:{tag}>' for tag in ("created", "modified"))
+    dates = "".join(f'<dcterms:{tag} xsi:type="dcterms:W3CDTF">{when}</dcterms:{tag}>'
+                    for tag in ("created", "modified"))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
             'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"{body}{dates}</cp:coreProperties>").encode("utf-8")
+            f"{body}{dates}</cp:coreProperties>").encode()
 
 
 WATERMARK = """<w:r><w:rPr><w:noProof/></w:rPr><w:pict \

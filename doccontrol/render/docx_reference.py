@@ -166,7 +166,7 @@ def _add_styles(document):
         style.paragraph_format.space_after = Pt(6 if level == 1 else 4)
     for level in range(1, 10):
         styles[f"Heading {level} Char"].font.color.rgb = RGBColor(0, 0, 0)
-    for name, (font, size, bold, before, after) in COVER_STYLES.items():
+    for name, (_font, size, bold, before, after) in COVER_STYLES.items():
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = styles["Normal"]
         style.font.size, style.font.bold = Pt(size), bold

@@ -64,6 +64,14 @@ def split_batch(data: bytes) -> list[dict[str, bytes]]:
     return documents
 
 
+def found(pattern: str | re.Pattern[str], xml: str) -> re.Match[str]:
+    """The first match of a pattern that pandoc's output always holds; a miss is a defect, named as such."""
+    match = re.search(pattern, xml)
+    if match is None:
+        raise ValueError(f"the Word converter's output has no match for {pattern!r}")
+    return match
+
+
 def _renumber(pattern: re.Pattern, text: str, new_id, known=None) -> tuple[str, dict[str, str]]:
     """Replace each id the pattern finds (and known holds) by new_id(k), k counting distinct ids in order."""
     mapping: dict[str, str] = {}
@@ -87,7 +95,7 @@ def _numbering(body: str, numbering: str) -> tuple[str, str]:
     abstract_map: dict[str, str] = {}
     own_nums = []
     for old, new in num_map.items():
-        abstract = ABSTRACT_USE.search(nums[old]).group(1)
+        abstract = found(ABSTRACT_USE, nums[old]).group(1)
         abstract_map.setdefault(abstract, str(len(abstract_map)))
         content = ABSTRACT_USE.sub(f'<w:abstractNumId w:val="{abstract_map[abstract]}" />', nums[old])
         own_nums.append(f'<w:num w:numId="{new}">{content}</w:num>')
@@ -96,7 +104,7 @@ def _numbering(body: str, numbering: str) -> tuple[str, str]:
         + NSID.sub(f'<w:nsid w:val="{0xD0C0000 + int(new):08X}" />', abstracts[old]) + "</w:abstractNum>"
         for old, new in abstract_map.items()
     ]
-    root = re.search(r"<w:numbering[^>]*>", numbering).group(0)
+    root = found(r"<w:numbering[^>]*>", numbering).group(0)
     return body, ('<?xml version="1.0" encoding="UTF-8"?>' + root + "".join(own_abstracts + own_nums)
                   + "</w:numbering>")
 
@@ -104,7 +112,7 @@ def _numbering(body: str, numbering: str) -> tuple[str, str]:
 def _relationships(body: str, rels: str) -> tuple[str, str]:
     """The body with its hyperlinks' relationship ids renumbered, and a relationships part holding only those."""
     entries = RELATIONSHIP.findall(rels)
-    links = {re.search(r'Id="([^"]+)"', e).group(1): e for e in entries if HYPERLINK_TYPE in e}
+    links = {found(r'Id="([^"]+)"', e).group(1): e for e in entries if HYPERLINK_TYPE in e}
     shared = [e for e in entries if HYPERLINK_TYPE not in e and IMAGE_TYPE not in e]
     body, link_map = _renumber(REL_USE, body, lambda k: f"rIdLink{k}", known=links)
     own = [re.sub(r'Id="[^"]+"', f'Id="{new}"', links[old]) for old, new in link_map.items()]
@@ -116,7 +124,7 @@ def _pictures(body: str, rels: str, parts: dict[str, bytes]) -> tuple[str, str, 
     """The body with its pictures' relationship ids and drawing ids renumbered from the start, the relationships
     part with one image relationship per picture it shows, and those pictures' media parts, renamed."""
     batch_rels = parts[RELS].decode("utf-8")
-    images = {re.search(r'Id="([^"]+)"', e).group(1): re.search(r'Target="([^"]+)"', e).group(1)
+    images = {found(r'Id="([^"]+)"', e).group(1): found(r'Target="([^"]+)"', e).group(1)
               for e in RELATIONSHIP.findall(batch_rels) if IMAGE_TYPE in e}
     body, image_map = _renumber(EMBED_USE, body, lambda k: f"rIdPicture{k}", known=images)
     counter = iter(range(1, 1_000_000))

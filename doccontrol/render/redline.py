@@ -26,19 +26,35 @@ import itertools
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..diff import (DEL, DEL_END, INS, INS_END, MOVED, PRIVATE_USE, WHOLE_DEL, WHOLE_INS, DocumentDiff,
-                    diff_documents, marked_markdown)
+from ..diff import (
+    DEL,
+    DEL_END,
+    INS,
+    INS_END,
+    MOVED,
+    PRIVATE_USE,
+    WHOLE_DEL,
+    WHOLE_INS,
+    DocumentDiff,
+    diff_documents,
+    marked_markdown,
+)
 from ..fileio import atomic_write_bytes
 from ..messages import Messages
 from ..model import Document
 from . import docx
 
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
 MARK = "redline"  # the mark across every page of a redline (修订对比)
 DOCUMENT = "word/document.xml"
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-BOOKMARK = re.compile(r'<w:bookmarkStart w:id="(\d+)" w:name="dcrl-(ins|del|cins|cdel)-\d+" /><w:bookmarkEnd w:id="\1" />')
+BOOKMARK = re.compile(r'<w:bookmarkStart w:id="(\d+)" w:name="dcrl-(ins|del|cins|cdel)-\d+" />'
+                      r'<w:bookmarkEnd w:id="\1" />')
 PARAGRAPH = re.compile(r"<w:p(?=[ >])(?:(?!</w:p>).)*</w:p>", re.S)
 ROW = re.compile(r"<w:tr(?=[ >])(?:(?!</w:tr>).)*</w:tr>", re.S)
 CHANGE_ID = re.compile(r'(<w:(?:ins|del) w:id=")(\d+)(")')
@@ -82,7 +98,7 @@ def cover_table(diff: DocumentDiff, labels: Messages) -> tuple[tuple[str, str, s
     return tuple(rows)
 
 
-def export_redline(ws, old: Document | None, new: Document, out_dir: Path, force: bool = False) -> Path:
+def export_redline(ws: Workspace, old: Document | None, new: Document, out_dir: Path, force: bool = False) -> Path:
     """Write the redline .docx of new against old into out_dir; return its path."""
     from ..outputs import checked_file
 
@@ -256,7 +272,8 @@ def _track_code(xml: str, attrs: str) -> str:
         head, _, body = paragraph.partition("</w:pPr>")
         body = body[: -len("</w:p>")]
         if kind == "del":
-            body = body.replace("<w:t ", "<w:delText ").replace("<w:t>", "<w:delText>").replace("</w:t>", "</w:delText>")
+            body = body.replace("<w:t ", "<w:delText ").replace("<w:t>", "<w:delText>")
+            body = body.replace("</w:t>", "</w:delText>")
         tracked = f'{head}</w:pPr><w:{kind} w:id="0" {attrs}>{body}</w:{kind}></w:p>'
         return _mark_paragraph(tracked, kind, attrs)
 

@@ -34,21 +34,30 @@ from ..model import ROLES, Document, Finding, Severity, Signature
 from ..progress import Progress, quiet
 from ..publication import Publication
 from ..register import sort_key
-from ..workspace import Workspace
-from . import site_engine
-from . import site_pages as pages_
-from . import site_state
-from .site_engine import run_mkdocs
 from ..site_options import OPTIONS_FILE, SiteOptions, read_logo, site_options_of
+from ..workspace import Workspace
+from . import site_engine, site_redline, site_state
+from . import site_pages as pages_
+from .site_engine import run_mkdocs
 from .site_output import checked_output, ensure_local, swap_in
 from .site_pages import Target
 from .site_pictures import site_pictures
 from .site_print import print_css
 from .site_reuse import LinkOrWrite, PageReuse, StagedFiles, digest
 from .site_search import write_search_index
-from .site_state import (Intact, SiteState, document_changes, file_digest, load_state, published, save_state,
-                         site_files, stamp_changes, unchanged_site, watched_unchanged)
-from . import site_redline
+from .site_state import (
+    Intact,
+    SiteState,
+    document_changes,
+    file_digest,
+    load_state,
+    published,
+    save_state,
+    site_files,
+    stamp_changes,
+    unchanged_site,
+    watched_unchanged,
+)
 
 SITE_MARKER = ".doccontrol-site"
 ASSETS = "assets/doccontrol"
@@ -204,11 +213,12 @@ def rebuilt_because(previous: SiteState | None, parts: dict[str, str], pub: Publ
     return why or ["nothing changed"]
 
 
-def site_options(ws: Workspace, preview: bool = False, pub: Publication | None = None) -> tuple[SiteOptions, str | None]:
+def site_options(ws: Workspace, preview: bool = False,
+                 pub: Publication | None = None) -> tuple[SiteOptions, str | None]:
     """The approved site options (those of the configuration the publication was proven with; a preview takes
     the working mkdocs.yml's), and the logo's approved sha256."""
     try:
-        if not preview and pub is not None and pub.config is not None:
+        if not preview and pub is not None and pub.config is not None and pub.config.site is not None:
             return site_options_of(pub.config.site)
         return ws.site_options(working=preview)
     except ConfigError as error:
@@ -459,7 +469,8 @@ def nav_entry(doc: Document, targets: dict[str, Target]) -> dict:
 
 # -- files next to the pages -------------------------------------------------------------------
 
-def site_assets(ws: Workspace, options: SiteOptions, pub: Publication, logo_sha256: str | None = None) -> dict[str, bytes]:
+def site_assets(ws: Workspace, options: SiteOptions, pub: Publication,
+                logo_sha256: str | None = None) -> dict[str, bytes]:
     """The site options' style sheet and logo (the approved image only), and each document's print style sheet,
     by their path in docs_dir."""
     import hashlib
@@ -503,4 +514,5 @@ def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
         return {}
     items = [blank_form(ws.config, doc, "draft" if pub.preview else None) for doc in forms]
     rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
-    return {f"{doc.number}/{blank_form_name(doc, ws.config.messages)}": data for doc, data in zip(forms, rendered.files)}
+    return {f"{doc.number}/{blank_form_name(doc, ws.config.messages)}": data
+            for doc, data in zip(forms, rendered.files)}

@@ -20,12 +20,12 @@ from mkdocs.plugins import BasePlugin, event_priority
 from ..config import Config
 from ..errors import DoccontrolError
 from ..publication import Publication
+from ..site_options import SiteOptions
+from . import site_state
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize
 from .site_pictures import PictureLinks
 from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest
-from . import site_state
-from ..site_options import SiteOptions
 
 HERE = Path(__file__).parent
 THEME_DIR = HERE / "theme"

@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import CONFIG_FILE
 from ..errors import DoccontrolError
 from ..fileio import interrupts_held
 
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
-def checked_output(ws, out: Path, preview: bool, marker: str) -> Path:
+
+def checked_output(ws: Workspace, out: Path, preview: bool, marker: str) -> Path:
     """The output folder, resolved; refuse folders whose replacement would destroy something."""
     out = (out if out.is_absolute() else Path.cwd() / out).resolve()
     root = ws.root

@@ -26,15 +26,21 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from ..cache import signing_key
 from ..diff import DocumentDiff, diff_documents, legend_html, metadata_html, redline_html
 from ..fileio import atomic_write_bytes
 from ..messages import Messages
 from ..messages.zh import MESSAGES as ZH
+
+if TYPE_CHECKING:
+    from ..publication import Publication
+    from ..workspace import Workspace
+    from .site import Staged
 
 SHELL_SRC = "_doccontrol/redline.md"
 SHELL_DIR = "_doccontrol"
@@ -58,7 +64,7 @@ class RedlinePlan:
     pages: list[RedlinePage] = field(default_factory=list)
 
 
-def prepare(ws, pub, staged, docs_dir: Path) -> RedlinePlan:
+def prepare(ws: Workspace, pub: Publication, staged: Staged, docs_dir: Path) -> RedlinePlan:
     """Make the redline page of each published document whose revision replaced a released one, link
     it from the revision record in staged's page metadata, and stage the shell page. Previews get none.
 
@@ -148,7 +154,8 @@ class PageCache:
             return
         payload = json.dumps({"version": _code_version(), "pages": self.used}, ensure_ascii=False).encode("utf-8")
         try:
-            atomic_write_bytes(self.path, hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode() + b"\n" + payload)
+            atomic_write_bytes(self.path,
+                               hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode() + b"\n" + payload)
         except OSError:
             return
 
@@ -201,7 +208,8 @@ def write_pages(site_dir: Path, plan: RedlinePlan | None,
     shell_key = hashlib.sha256(shell.encode("utf-8", "surrogatepass")).hexdigest()
     for page in plan.pages:
         if write is not None:
-            key = hashlib.sha256(f"{shell_key}\0{page.title}\0{page.content}".encode("utf-8", "surrogatepass")).hexdigest()
+            identity = f"{shell_key}\0{page.title}\0{page.content}".encode("utf-8", "surrogatepass")
+            key = hashlib.sha256(identity).hexdigest()
             write(f"{page.url}index.html", key, functools.partial(_page_bytes, shell, page))
             continue
         out = site_dir / page.url / "index.html"

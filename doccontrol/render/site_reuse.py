@@ -31,9 +31,9 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from jinja2 import ChoiceLoader, DictLoader, FileSystemBytecodeCache
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
@@ -191,7 +191,8 @@ class NavigationViews:
         """What a tab shows of itself on a page of another tab: its first page (through the first child of each
         level), and what Material's navigation loops over among its children (their kind and whether each is a
         section index): the whitespace it writes depends on how many children there are."""
-        chain = [self._node(item), [[child.is_section, child.is_page and child.is_index] for child in item.children or []]]
+        chain = [self._node(item),
+                 [[child.is_section, child.is_page and child.is_index] for child in item.children or []]]
         while item.children:
             item = item.children[0]
             chain.append(self._node(item))
@@ -291,6 +292,7 @@ class StagedFiles(BasePlugin):
         if self.old_site is None or self.previous.get(dest) != key or not self.intact(dest):
             return made
         kept = KeptFile.generated(config, src, abs_src_path=str(self.old_site / dest))
+        assert isinstance(kept, KeptFile)
         kept.fallback = source
         self.kept.add(dest)
         return kept
@@ -329,7 +331,8 @@ class PageReuse(BasePlugin):
 
     previous: the records of the previous build; old_site: where that build's site is; intact(dest): whether
     its file is still exactly what that build wrote; meta and forms: the staged pages' metadata and which
-    pages are forms; pictures: by document number, where each picture its pages show is on the site. `prepare` adds what is known once the MkDocs configuration is made."""
+    pages are forms; pictures: by document number, where each picture its pages show is on the site.
+    `prepare` adds what is known once the MkDocs configuration is made."""
 
     def __init__(self, *, previous: dict[str, PageRecord], old_site: Path | None, intact: Callable[[str], bool],
                  meta: dict[str, dict], forms: set[str], pictures: dict[str, dict[str, str]] | None = None,
