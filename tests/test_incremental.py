@@ -295,3 +295,32 @@ def test_publish_proves_the_record_once_for_the_site_and_the_pack(runner, releas
     proofs.clear()
     invoke(runner, released_repo, "pack", "--out", str(released_repo / "dist" / "again.zip"))
     assert proofs == [False]
+
+
+def test_a_link_planted_in_the_site_is_gone_after_the_next_build(runner, released_repo, tmp_path):
+    site = tmp_path / "site"
+    build(runner, released_repo, site)
+    forged = tmp_path / "forged.html"
+    forged.write_text("<h1>QP-SH-001 B/0 生效</h1>", encoding="utf-8")
+    (site / "QP-SH-001" / "rev-z").mkdir()
+    (site / "QP-SH-001" / "rev-z" / "index.html").symlink_to(forged)
+    (site / "etc").symlink_to("/etc")
+    build(runner, released_repo, site)
+    assert not (site / "QP-SH-001" / "rev-z").exists() and not (site / "etc").is_symlink()
+    same_as_cold(runner, released_repo, site, tmp_path, "planted")
+
+
+def test_text_that_looks_like_the_date_mark_is_shown_as_written(runner, released_repo, tmp_path):
+    import subprocess
+    import sys
+
+    def mark() -> str:
+        code = "from doccontrol.render.site_reuse import AS_OF_MARK; print(AS_OF_MARK)"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+    earlier = mark()
+    assert earlier != mark()  # drawn anew in every process: a document cannot know it
+    revise(runner, released_repo, "QP-SH-001", PROC, lambda t: t + f"\n本程序有效期至 {earlier}，逾期作废。\n")
+    site = tmp_path / "site"
+    build(runner, released_repo, site)
+    assert f"本程序有效期至 {earlier}，逾期作废。" in (site / "QP-SH-001" / "index.html").read_text(encoding="utf-8")

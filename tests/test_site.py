@@ -629,6 +629,7 @@ def test_the_company_name_is_escaped_everywhere(runner, tmp_path):
     config.write_text(config.read_text(encoding="utf-8").replace(
         "company: 测试电器有限公司", "company: '<script>alert(\"公司\")</script>测试'"), encoding="utf-8")
     git(root, "commit", "-qam", "hostile company")
+    invoke(runner, root, "config", "approve", "--as", "陈国华")  # approved: the controlled site shows it
     release_all(runner, root, ("QM-SH-01", "QP-SH-001", "QR-SH-001"))
     out = tmp_path / "site"
     build(runner, root, out)
@@ -721,3 +722,21 @@ def test_a_document_at_every_limit_at_once_builds_and_exports_in_seconds(runner,
     assert time.monotonic() - started < 120, "hang guard"
     assert (tmp_path / "preview" / "QP-SH-002" / "index.html").is_file()
     assert list((tmp_path / "docx").glob("QP-SH-002-*.docx"))
+
+
+def test_an_unapproved_configuration_edit_never_reaches_the_controlled_site(runner, released_repo, tmp_path):
+    clauses = released_repo / "clauses.yml"
+    clauses.write_text(clauses.read_text(encoding="utf-8").replace("投诉处理", "改过的条款名"), encoding="utf-8")
+    config = released_repo / "doccontrol.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("company: 测试电器有限公司", "company: 冒名公司\nlocale: en")
+                      .replace("label: 记录表单", "label: 改过的类别"), encoding="utf-8")
+    git(released_repo, "commit", "-qam", "an edit nobody approved")
+    site = tmp_path / "site"
+    invoke(runner, released_repo, "build", "--out", str(site))
+    pages = "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
+    assert "测试电器有限公司" in pages and 'lang="zh' in (site / "index.html").read_text(encoding="utf-8")
+    assert not [word for word in ("冒名公司", "改过的类别", "改过的条款名") if word in pages]
+    preview = tmp_path / "preview"
+    invoke(runner, released_repo, "build", "--preview", "--out", str(preview))
+    assert "冒名公司" in (preview / "index.html").read_text(encoding="utf-8")

@@ -124,12 +124,13 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
     refuse_beyond_limits(pub.documents, "build the site")
     if previous is not None:
         previous = load_state(ws.config.cache_dir, out)
-    parts = site_engine.stamp(ws.config, options, pub)
+    config = pub.config or ws.config  # the approved configuration (the working one only in a preview)
+    parts = site_engine.stamp(config, options, pub)
     out.parent.mkdir(parents=True, exist_ok=True)
     with private_temp_dir(out.parent, f".{out.name}-build-") as work:
         docs_dir, site_dir = work / "docs", work / "site"
         report("staging pages", 0, 0)
-        staged = staged_pages(ws.config, pub)
+        staged = staged_pages(config, pub)
         staged.files.update(site_assets(ws, options, pub, logo_sha256))
         staged.files.update(blank_forms(ws, pub))
         docs_dir.mkdir()
@@ -143,7 +144,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                           meta=staged.meta, forms=staged.forms, pictures=staged.pictures, progress=report)
         reuse.as_of = parts["as_of"]
         everything_but_the_day = digest(*sorted((key, value) for key, value in parts.items() if key != "as_of"))
-        run_mkdocs(ws.config, options, pub, docs_dir, site_dir, staged, reuse, everything_but_the_day, files)
+        run_mkdocs(config, options, pub, docs_dir, site_dir, staged, reuse, everything_but_the_day, files)
         report("writing the search index", 0, 0)
         write_search_index(site_dir, reuse.search_config, reuse.search_parts)
         ensure_local(site_dir, skip={record.dest for record in reuse.kept.values()} | files.kept)
@@ -483,7 +484,8 @@ def site_assets(ws: Workspace, options: SiteOptions, pub: Publication,
                                   fix="restore it, or approve the new one: doccontrol config approve --key KEY")
         files[f"{ASSETS}/logo{Path(options.logo).suffix.lower()}"] = logo
     for doc in pub.documents:
-        files[f"{ASSETS}/print/{doc.number}.css"] = print_css(doc, pub.preview, ws.config.messages).encode("utf-8")
+        css = print_css(doc, pub.preview, (pub.config or ws.config).messages)
+        files[f"{ASSETS}/print/{doc.number}.css"] = css.encode("utf-8")
     return files
 
 
@@ -512,7 +514,8 @@ def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
     forms = [doc for doc in sorted(pub.documents, key=sort_key) if doc.type == "form"]
     if not forms:
         return {}
-    items = [blank_form(ws.config, doc, "draft" if pub.preview else None) for doc in forms]
-    rendered = render(ws.config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
-    return {f"{doc.number}/{blank_form_name(doc, ws.config.messages)}": data
+    config = pub.config or ws.config
+    items = [blank_form(config, doc, "draft" if pub.preview else None) for doc in forms]
+    rendered = render(config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
+    return {f"{doc.number}/{blank_form_name(doc, config.messages)}": data
             for doc, data in zip(forms, rendered.files)}

@@ -30,6 +30,7 @@ import functools
 import hashlib
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ from .site_search import entries_json, finish_page_entries
 REUSED_TEMPLATE = "doccontrol-kept-page.html"
 # Every page shows the day the site was built for (the theme's 截至 …): the theme is given this mark instead,
 # and each page gets the day written over it, so a page of another day is kept with the new date written in.
-AS_OF_MARK = "DCASOF7c41e9b2d05a"
+# It is drawn anew in every process, so no document's text can hold it.
+AS_OF_MARK = "DCASOF" + secrets.token_hex(16)
 # What Material's navigation and tabs read of the metadata of a page other than the one being rendered.
 NAV_META = ("icon", "subtitle", "status")
 

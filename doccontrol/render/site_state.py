@@ -103,19 +103,29 @@ def file_stat(path: Path | str) -> Stat | None:
     return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
+FOREIGN: Stat = (-1, -1, -1, -1)
+
+
 def site_files(out: Path) -> dict[str, Stat]:
-    """Every regular file under out (relative POSIX path → its stat entry); links and other kinds are left out."""
+    """Everything under out (relative POSIX path → its stat entry): every regular file, every folder (its path
+    ends in `/`), and anything else (a link, a pipe …) as FOREIGN, which no build writes, so a site holding
+    one is never taken for unchanged."""
     found: dict[str, Stat] = {}
     root = str(out)
 
     def walk(folder: str, prefix: str) -> None:
         with os.scandir(folder) as entries:
             for entry in entries:
+                name = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, f"{prefix}{entry.name}/")
+                    info = entry.stat(follow_symlinks=False)
+                    found[name + "/"] = (info.st_ino, 0, info.st_mtime_ns, info.st_ctime_ns)
+                    walk(entry.path, name + "/")
                 elif entry.is_file(follow_symlinks=False):
                     info = entry.stat(follow_symlinks=False)
-                    found[prefix + entry.name] = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+                    found[name] = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+                else:
+                    found[name] = FOREIGN
 
     if os.path.isdir(root):
         walk(root, "")
