@@ -23,7 +23,7 @@ from .ledger import CONFIGURATION, ledger_path, subject_of
 from .loader import MANUAL_INDEX, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
-from .record import DocumentRecord, Signed
+from .record import DocumentRecord, Signed, scope_mismatch
 from .repo import CommitInfo, LedgerHistory, Repo
 from .signing import Verifier
 from .verification import Evaluation, evaluate
@@ -182,6 +182,9 @@ def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: Commit
         return None  # a later revision came in the same commit (a squashed history): the old text is not there
     if reader.fingerprint(commit.sha, statement.path) != statement.fingerprint:
         return "record-history", f"{what}: commit {commit.sha[:10]}, which recorded it, holds other content than it signs"
+    problem = scope_mismatch(statement, doc, f"in commit {commit.sha[:10]}, which recorded the statement")
+    if problem:
+        return "signature-scope", problem
     kind = statement.kind
     if kind == "release":
         if doc.status != "effective" or doc.effective != statement.effective_date:

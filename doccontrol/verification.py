@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .ledger import CONFIGURATION, parse_ledger, subject_of
 from .model import Document, Finding, Severity, Signature, fingerprint
-from .record import Cycle, DocumentRecord, Signed, judge_document
+from .record import FIX_SCOPE, Cycle, DocumentRecord, Signed, judge_document, scope_mismatch
 from .roster import Chain, Roster, build_chain
 from .signing import Verifier, short_fingerprint
 
@@ -150,6 +150,10 @@ def _mismatches(doc: Document, record: DocumentRecord, cycle: Cycle | None) -> l
                                f"content changed after its {what} (fingerprint mismatch)",
                                f"undo the edit, or return it to draft with `doccontrol return {doc.number} --reason "
                                "…`, edit, and submit again"))
+    else:
+        scope = scope_mismatch(cycle.submit.statement, doc, f"in {doc.path}", ("number", "title", "type", "department"))
+        if scope:
+            out.append(Finding(cycle.submit.entry.path, cycle.submit.entry.line, "signature-scope", scope, FIX_SCOPE))
     if doc.status == "effective" and doc.effective != cycle.effective:
         out.append(Finding(doc.path, doc.line_of("effective"), "release-mismatch",
                            f"effective date in the file ({doc.effective}) differs from the signed release "

@@ -1,0 +1,113 @@
+"""An insider with commit access but no one else's key, on real repositories with real signatures: each attack
+the review found, and what `check`, `verify`, the publishing commands and the server guard say about it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from doccontrol.ledger import to_line
+from doccontrol.signing import load_signer
+from doccontrol.statements import parse_statement, statement_bytes
+
+from conftest import KEYS, git, invoke
+
+PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
+MANUAL = "docs/QM-SH-01-售后服务手册/index.md"
+
+
+def ledger(root: Path, number: str) -> list[dict]:
+    text = (root / "signatures" / f"{number}.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def append_signed(root: Path, number: str, name: str, data: dict) -> None:
+    """A statement signed with NAME's own key and appended to the ledger (what a modified client would write)."""
+    statement = parse_statement(data)
+    line = to_line(statement, load_signer(str(KEYS[name])).sign(statement_bytes(statement)))
+    with (root / "signatures" / f"{number}.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def about(statement: dict, **changes) -> dict:
+    fields = ("number", "title", "revision", "path", "fingerprint", "type", "department")
+    return {**{key: statement[key] for key in fields}, **changes}
+
+
+def approval(role: str, meaning: str, name: str, **about_fields) -> dict:
+    return {**about_fields, "kind": "approval", "role": role, "meaning": meaning, "name": name,
+            "at": "2026-11-20T10:00:00+08:00", "config": 1}
+
+
+# -- 1. a signer's rights are judged by the document, not by what their statement says of it ------------------
+
+def test_a_review_that_names_another_department_does_not_count(runner, repo):
+    """赵明 may review procedures of 售后服务部 only; a 审核 of a 质量部 procedure that says 售后服务部 is refused."""
+    submitted = ledger(repo, "QP-SH-001")[0]["statement"]
+    append_signed(repo, "QP-SH-001", "赵明", approval("review", "审核：确认内容正确、适用、可执行", "赵明",
+                                                     **about(submitted, department="售后服务部")))
+    git(repo, "commit", "-qam", "approve: 审核 by 赵明 for QP-SH-001 A/0")
+    expected = ("signatures/QP-SH-001.jsonl:2: error: the 审核 of QP-SH-001 A/0 by 赵明 gives the document's "
+                "department as 售后服务部, but it is 质量部 (as submitted for A/0); rights are judged by the document "
+                "itself [signature-scope]")
+    assert expected in invoke(runner, repo, "check", expect=1).output
+    assert expected in invoke(runner, repo, "verify", expect=1).output
+    out = invoke(runner, repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准", expect=1).output
+    assert "QP-SH-001 cannot be signed: fix its errors first" in out
+
+
+def test_an_approval_of_the_manual_that_calls_it_a_procedure_does_not_count(runner, repo):
+    """周立新 may approve procedures but not the manual; writing `type: procedure` into the 批准 gains nothing."""
+    invoke(runner, repo, "approve", "QM-SH-01", "--as", "陈国华", "--role", "审核")
+    submitted = ledger(repo, "QM-SH-01")[0]["statement"]
+    append_signed(repo, "QM-SH-01", "周立新", approval("approve", "批准：同意发布实施", "周立新",
+                                                      **about(submitted, type="procedure")))
+    index = repo / MANUAL
+    index.write_text(index.read_text(encoding="utf-8").replace("status: review", "status: approved"), encoding="utf-8")
+    git(repo, "commit", "-qam", "approve: 批准 by 周立新 for QM-SH-01 A/0")
+    expected = ("signatures/QM-SH-01.jsonl:3: error: the 批准 of QM-SH-01 A/0 by 周立新 gives the document's type as "
+                "procedure, but it is manual (as submitted for A/0); rights are judged by the document itself "
+                "[signature-scope]")
+    assert expected in invoke(runner, repo, "verify", expect=1).output
+    out = invoke(runner, repo, "release", "QM-SH-01", expect=1).output
+    assert "cannot be released: fix its errors first" in out
+
+
+def test_a_submission_that_misnames_the_department_is_caught_in_the_history(runner, tmp_path):
+    """The preparer submits a 质量部 procedure saying it is 售后服务部's, so that 赵明 may review it: the statements
+    agree with each other, but not with the document in the commit that recorded the submission."""
+    from conftest import init_repo
+
+    root = init_repo(tmp_path / "repo", with_manual=False, submit=False)
+    doc = root / PROC
+    doc.write_text(doc.read_text(encoding="utf-8").replace("status: draft", "status: review"), encoding="utf-8")
+    from doccontrol.model import fingerprint
+    from doccontrol.workspace import Workspace
+
+    stamp = fingerprint(Workspace(root).find("QP-SH-001"))
+    lie = {"number": "QP-SH-001", "title": "客户投诉处理程序", "revision": "A/0", "path": PROC, "fingerprint": stamp,
+           "type": "procedure", "department": "售后服务部"}
+    append_signed(root, "QP-SH-001", "孙小雨", {**lie, "kind": "submit", "name": "孙小雨",
+                                               "at": "2026-11-20T10:00:00+08:00", "config": 1})
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "submit: QP-SH-001 A/0 for review by 孙小雨")
+    append_signed(root, "QP-SH-001", "赵明", approval("review", "审核：确认内容正确、适用、可执行", "赵明", **lie))
+    git(root, "commit", "-qam", "approve: 审核 by 赵明")
+    commit = git(root, "log", "-1", "--format=%h", "--abbrev=10", "HEAD~1").strip()
+    out = invoke(runner, root, "verify", expect=1).output
+    assert (f"signatures/QP-SH-001.jsonl:1: error: the submission of QP-SH-001 A/0 by 孙小雨 gives the document's "
+            f"department as 售后服务部, but it is 质量部 (in commit {commit}, which recorded the statement); rights "
+            "are judged by the document itself [signature-scope]") in out
+    assert ("signatures/QP-SH-001.jsonl:1: error: the submission of QP-SH-001 A/0 by 孙小雨 gives the document's "
+            f"department as 售后服务部, but it is 质量部 (in {PROC}); rights are judged by the document itself "
+            "[signature-scope]") in invoke(runner, root, "check", expect=1).output
+
+
+def test_the_workflow_writes_the_documents_own_scope(runner, released_repo):
+    for number in ("QM-SH-01", "QP-SH-001", "QR-SH-001"):
+        entries = ledger(released_repo, number)
+        first = entries[0]["statement"]
+        for entry in entries[1:]:
+            assert about(entry["statement"]) == about(first)
+    assert ledger(released_repo, "QP-SH-001")[0]["statement"]["department"] == "质量部"
+    assert ledger(released_repo, "QM-SH-01")[0]["statement"]["type"] == "manual"
