@@ -111,3 +111,78 @@ def test_the_workflow_writes_the_documents_own_scope(runner, released_repo):
             assert about(entry["statement"]) == about(first)
     assert ledger(released_repo, "QP-SH-001")[0]["statement"]["department"] == "质量部"
     assert ledger(released_repo, "QM-SH-01")[0]["statement"]["type"] == "manual"
+
+
+# -- 2. a release whose text the rewritten history no longer holds is an error, not a silent omission ---------
+
+def _release_then_open_the_next(runner, root: Path) -> None:
+    """A/1 released on its own (in force from today), then A/2 opened as a draft."""
+    invoke(runner, root, "revise", "QP-SH-001", "--reason", "增加回访", "--author", "孙小雨")
+    doc = root / PROC
+    doc.write_text(doc.read_text(encoding="utf-8").replace("24 小时内响应", "12 小时内响应"), encoding="utf-8")
+    invoke(runner, root, "submit", "QP-SH-001")
+    invoke(runner, root, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+    invoke(runner, root, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准")
+    invoke(runner, root, "release", "QP-SH-001")
+    invoke(runner, root, "revise", "QP-SH-001", "--reason", "下一次修订", "--author", "孙小雨")
+
+
+def _fold_the_draft_into_the_release(root: Path) -> str:
+    message = git(root, "log", "-1", "--format=%B", "HEAD~1")
+    git(root, "reset", "-q", "--soft", "HEAD~2")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "log", "-1", "--format=%h", "--abbrev=10").strip()
+
+
+def test_a_release_folded_into_the_next_draft_is_an_error_and_the_document_is_held_back(runner, released_repo,
+                                                                                       tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    server = tmp_path / "server.git"
+    _release_then_open_the_next(runner, released_repo)
+    subprocess.run(["git", "clone", "-q", "--bare", str(released_repo), str(server)], check=True)
+    hook = server / "hooks" / "pre-receive"
+    hook.write_text(f"#!/bin/sh\nexec {sys.executable} -m doccontrol guard\n", encoding="utf-8")
+    hook.chmod(0o755)
+    git(released_repo, "remote", "add", "origin", str(server))
+    commit = _fold_the_draft_into_the_release(released_repo)
+    message = (f"QP-SH-001 A/1 was released (effective 2026-11-20), but its release commit {commit} already holds "
+               "A/2: the released text is not in the history, so QP-SH-001 cannot be published")
+
+    out = invoke(runner, released_repo, "verify", expect=1).output
+    assert f"signatures/QP-SH-001.jsonl:8: error: {message} [release-unprovable]" in out
+    assert ("fix: the history was rewritten (the release and the next revision were put in one commit); restore it "
+            "from a backup or the remote, where the release of A/1 is a commit of its own") in out
+    assert "superseded revisions" not in out
+    out = invoke(runner, released_repo, "build", "--out", str(tmp_path / "site")).output
+    assert (f"held back: QP-SH-001 is not published: {message} (signatures/QP-SH-001.jsonl:8; run `doccontrol "
+            "verify`)") in out
+    assert not (tmp_path / "site" / "QP-SH-001").exists()
+    out = invoke(runner, released_repo, "pack", "--out", str(tmp_path / "pack.zip")).output
+    assert f"held back: QP-SH-001 is not published: {message}" in out
+    assert not any("QP-SH-001" in name for name in zipfile.ZipFile(tmp_path / "pack.zip").namelist()
+                   if name.endswith(".docx"))
+
+    pushed = subprocess.run(["git", "push", "-f", "origin", "main"], cwd=released_repo, capture_output=True,
+                            text=True)
+    assert pushed.returncode != 0
+    assert (f"doccontrol guard: refused refs/heads/main (commit {commit}): signatures/QP-SH-001.jsonl:8: "
+            f"{message} [release-unprovable]") in pushed.stderr
+
+
+def test_a_squashed_history_whose_old_text_is_superseded_is_only_a_note(runner, released_repo):
+    """Squashing away a revision that a later release has replaced loses nothing that must be published."""
+    _release_then_open_the_next(runner, released_repo)
+    _fold_the_draft_into_the_release(released_repo)
+    doc = released_repo / PROC
+    doc.write_text(doc.read_text(encoding="utf-8").replace("12 小时内响应", "8 小时内响应"), encoding="utf-8")
+    git(released_repo, "commit", "-qam", "draft A/2")
+    invoke(runner, released_repo, "submit", "QP-SH-001")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准")
+    invoke(runner, released_repo, "release", "QP-SH-001")
+    out = invoke(runner, released_repo, "verify").output
+    assert ("the history was squashed: the text of 1 superseded revisions (QP-SH-001 A/1) is no longer in it; their "
+            "signatures still verify") in out
