@@ -186,3 +186,49 @@ def test_a_squashed_history_whose_old_text_is_superseded_is_only_a_note(runner, 
     out = invoke(runner, released_repo, "verify").output
     assert ("the history was squashed: the text of 1 superseded revisions (QP-SH-001 A/1) is no longer in it; their "
             "signatures still verify") in out
+
+
+# -- 3. a removed ledger line is found from the file's versions, whatever its text looks like -------------------
+
+def test_a_withdrawal_removed_behind_a_line_that_imitates_patch_text_is_caught(runner, released_repo, tmp_path):
+    invoke(runner, released_repo, "obsolete", "QR-SH-001", "--reason", "表单合并", "--as", "陈国华")
+    form = released_repo / "forms/QR-SH-001-顾客问题处理表.md"
+    ledger_file = released_repo / "signatures/QR-SH-001.jsonl"
+    lines = ledger_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    withdrawal = lines[-1]
+    ledger_file.write_text("".join(lines[:-1]) + "-- x\n" + withdrawal, encoding="utf-8")
+    git(released_repo, "commit", "-qam", "signatures: note")
+    inserted = git(released_repo, "log", "-1", "--format=%h", "--abbrev=10").strip()
+    ledger_file.write_text("".join(lines[:-1]), encoding="utf-8")
+    text = form.read_text(encoding="utf-8").replace("status: obsolete", "status: effective")
+    form.write_text("\n".join(line for line in text.split("\n")
+                              if not line.startswith(("obsolete_reason:", "superseded_by:"))), encoding="utf-8")
+    git(released_repo, "commit", "-qam", "signatures: tidy")
+    removed = git(released_repo, "log", "-1", "--format=%h", "--abbrev=10").strip()
+    out = invoke(runner, released_repo, "verify", expect=1).output
+    for commit in (inserted, removed):
+        assert (f"signatures/QR-SH-001.jsonl:1: error: commit {commit} removed or changed a line of the QR-SH-001 "
+                "ledger; the record only grows [ledger-rewritten]") in out
+    out = invoke(runner, released_repo, "build", "--out", str(tmp_path / "site")).output
+    assert (f"held back: QR-SH-001 is not published: commit {inserted} removed or changed a line of the QR-SH-001 "
+            "ledger; the record only grows") in out
+    assert not (tmp_path / "site" / "QR-SH-001").exists()
+
+
+def test_a_ledger_line_changed_in_place_and_a_ledger_deleted_are_caught(runner, released_repo):
+    ledger_file = released_repo / "signatures/QP-SH-001.jsonl"
+    text = ledger_file.read_text(encoding="utf-8")
+    ledger_file.write_text(text.replace('"at":"2026-11-20T10:00:00+08:00"', '"at":"2026-11-20T10:00:01+08:00"', 1),
+                           encoding="utf-8")
+    git(released_repo, "commit", "-qam", "tidy")
+    changed = git(released_repo, "log", "-1", "--format=%h", "--abbrev=10").strip()
+    ledger_file.write_text(text, encoding="utf-8")
+    git(released_repo, "commit", "-qam", "restore")
+    git(released_repo, "rm", "-q", "signatures/QR-SH-001.jsonl")
+    git(released_repo, "commit", "-qm", "drop")
+    dropped = git(released_repo, "log", "-1", "--format=%h", "--abbrev=10").strip()
+    out = invoke(runner, released_repo, "verify", expect=1).output
+    assert (f"commit {changed} removed or changed a line of the QP-SH-001 ledger; the record only grows "
+            "[ledger-rewritten]") in out
+    assert (f"commit {dropped} removed or changed a line of the QR-SH-001 ledger; the record only grows "
+            "[ledger-rewritten]") in out
