@@ -27,7 +27,7 @@ from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed, scope_mismatch
 from .repo import CommitInfo, LedgerHistory, Repo
 from .signing import Verifier
-from .verification import Evaluation, evaluate
+from .verification import Evaluation, evaluate, revision_record_findings
 
 FIX_HISTORY = "the history was altered after the fact; restore it from a backup or the remote"
 
@@ -73,7 +73,7 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     reader = _Reader(repo, cache)
     reader.prefetch([(commit.sha, signed.statement.path) for _, signed, commit in pending])
     for record, signed, commit in pending:
-        problem = _check_content(proof, reader, signed, commit)
+        problem = _check_content(proof, reader, record, signed, commit)
         if problem:
             _add(proof, record, signed, problem)
         elif signed.statement.kind == "release" and (signed.statement.number, signed.statement.revision) \
@@ -200,7 +200,8 @@ def _check_order(proof: Proof, versions: dict[str, tuple[int, int]],
     return None, commit
 
 
-def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: CommitInfo) -> tuple[str, str] | None:
+def _check_content(proof: Proof, reader: _Reader, record: DocumentRecord, signed: Signed,
+                   commit: CommitInfo) -> tuple[str, str] | None:
     """What the statement signs was in the commit that added it (and was released or withdrawn there)."""
     statement = signed.statement
     what = _what(statement)
@@ -220,6 +221,9 @@ def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: Commit
         if doc.status != "effective" or doc.effective != statement.effective_date:
             return "record-history", (f"{what}: the release commit {commit.sha[:10]} does not mark the document "
                                       f"effective from {statement.effective}")
+        shown = revision_record_findings(doc, record)
+        if shown:
+            return "revision-record", f"{what}: in the release commit {commit.sha[:10]}, {shown[0].message}"
         proof.released[(statement.number, statement.revision)] = doc
         proof.release_commits[(statement.number, statement.revision)] = commit
     if kind == "withdrawal" and doc.status != "obsolete":

@@ -232,3 +232,55 @@ def test_a_ledger_line_changed_in_place_and_a_ledger_deleted_are_caught(runner, 
             "[ledger-rewritten]") in out
     assert (f"commit {dropped} removed or changed a line of the QR-SH-001 ledger; the record only grows "
             "[ledger-rewritten]") in out
+
+
+# -- 4. what the revision record shows beyond the fingerprint is held against the signed record ------------------
+
+def test_the_approver_and_the_preparation_date_written_after_approval_are_errors(runner, released_repo, tmp_path):
+    import re
+
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "增加回访要求", "--author", "孙小雨")
+    doc = released_repo / PROC
+    doc.write_text(doc.read_text(encoding="utf-8").replace("24 小时内响应", "12 小时内响应"), encoding="utf-8")
+    invoke(runner, released_repo, "submit", "QP-SH-001")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "审核")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "陈国华", "--role", "批准")
+    text = doc.read_text(encoding="utf-8")
+    text = re.sub(r"(approved_by: )陈国华", r"\1国家市场监督管理总局", text, count=1)
+    forged = text.replace("prepared:\n  name: 孙小雨\n  date: 2026-11-20", "prepared:\n  name: 孙小雨\n  date: 2026-11-01")
+    assert forged != text
+    doc.write_text(forged, encoding="utf-8")
+    git(released_repo, "commit", "-qam", "tidy front matter")
+    lines = forged.split("\n")
+    date_line = lines.index("  date: 2026-11-01") + 1
+    approver_line = next(i for i, line in enumerate(lines, 1) if "国家市场监督管理总局" in line)
+    expected = [
+        f"{PROC}:{date_line}: error: prepared.date is 2026-11-01, but the revision record dates A/1 2026-11-20 (the "
+        "date its signatures cover) [revision-record]",
+        "fix: set prepared.date back to 2026-11-20; dates are written by `doccontrol revise`",
+        f"{PROC}:{approver_line}: error: the revision record says QP-SH-001 A/0 was approved by 国家市场监督管理总局, "
+        "but the signed record's 批准 of A/0 is by 陈国华 [revision-record]",
+        "fix: write `approved_by: 陈国华` in that row, as the signed record says (`doccontrol history QP-SH-001` shows "
+        "it); `doccontrol release` writes it",
+    ]
+    for command in ("check", "verify"):
+        out = invoke(runner, released_repo, command, expect=1).output
+        assert all(line in out for line in expected), out
+    out = invoke(runner, released_repo, "release", "QP-SH-001", expect=1).output
+    assert "cannot be released: fix its errors first" in out
+
+
+def test_a_release_commit_that_carries_a_false_approver_is_held_back(runner, released_repo, tmp_path):
+    """The document controller writes another approver into the release commit by hand: the published copy would
+    show it, so the document is held back."""
+    doc = released_repo / PROC
+    doc.write_text(doc.read_text(encoding="utf-8").replace("approved_by: 陈国华", "approved_by: 周立新"),
+                   encoding="utf-8")
+    git(released_repo, "commit", "-q", "--amend", "-a", "--no-edit")
+    commit = git(released_repo, "log", "-1", "--format=%h", "--abbrev=10").strip()
+    message = (f"the release of QP-SH-001 A/0 by 孙小雨: in the release commit {commit}, the revision record says "
+               "QP-SH-001 A/0 was approved by 周立新, but the signed record's 批准 of A/0 is by 陈国华")
+    out = invoke(runner, released_repo, "verify", expect=1).output
+    assert f"error: {message} [revision-record]" in out
+    out = invoke(runner, released_repo, "build", "--out", str(tmp_path / "site")).output
+    assert f"held back: QP-SH-001 is not published: {message}" in out
