@@ -123,10 +123,11 @@ def compare_documents(documents: list[Document], evaluation: Evaluation) -> tupl
 
 def revision_record_findings(doc: Document, record: DocumentRecord) -> list[Finding]:
     """What the revision record shows and the content fingerprint does not cover, held against the signed record:
-    each signed revision's approved_by names its 批准 signer, and prepared.date is the date of the revision's row."""
+    each signed revision's approved_by names its 批准 signer, and prepared.date is the date of the revision's row
+    (as `revise` writes them; a row carried over by `import` keeps the other system's dates)."""
     out = []
     row = next((row for row in doc.history if row.revision == doc.revision), None)
-    if row is not None and doc.prepared.date != row.date:
+    if row is not None and not row.imported and doc.prepared.date != row.date:
         out.append(Finding(doc.path, doc.line_of("prepared.date"), "revision-record",
                            f"prepared.date is {doc.prepared.date}, but the revision record dates {doc.revision} "
                            f"{row.date} (the date its signatures cover)",
