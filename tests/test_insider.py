@@ -247,7 +247,8 @@ def test_the_approver_and_the_preparation_date_written_after_approval_are_errors
     invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "陈国华", "--role", "批准")
     text = doc.read_text(encoding="utf-8")
     text = re.sub(r"(approved_by: )陈国华", r"\1国家市场监督管理总局", text, count=1)
-    forged = text.replace("prepared:\n  name: 孙小雨\n  date: 2026-11-20", "prepared:\n  name: 孙小雨\n  date: 2026-11-01")
+    prepared = "prepared:\n  name: 孙小雨\n  date: "
+    forged = text.replace(prepared + "2026-11-20", prepared + "2026-11-01")
     assert forged != text
     doc.write_text(forged, encoding="utf-8")
     git(released_repo, "commit", "-qam", "tidy front matter")
