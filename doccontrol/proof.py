@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import clock
 from .ledger import CONFIGURATION, ledger_path, subject_of
 from .loader import MANUAL_INDEX, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
-from .record import DocumentRecord, Signed
+from .record import DocumentRecord, Signed, scope_mismatch
 from .repo import CommitInfo, LedgerHistory, Repo
 from .signing import Verifier
-from .verification import Evaluation, evaluate
+from .verification import Evaluation, evaluate, revision_record_findings
 
 FIX_HISTORY = "the history was altered after the fact; restore it from a backup or the remote"
 
@@ -72,9 +73,12 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     reader = _Reader(repo, cache)
     reader.prefetch([(commit.sha, signed.statement.path) for _, signed, commit in pending])
     for record, signed, commit in pending:
-        problem = _check_content(proof, reader, signed, commit)
+        problem = _check_content(proof, reader, record, signed, commit)
         if problem:
             _add(proof, record, signed, problem)
+        elif signed.statement.kind == "release" and (signed.statement.number, signed.statement.revision) \
+                not in proof.released and not _superseded(record, signed):
+            _add_lost_release(proof, record, signed, commit, reader.document(commit.sha, signed.statement.path))
     proof.pictures = reader.pictures
     proof.findings[:0] = evaluation.findings
     return proof
@@ -87,6 +91,32 @@ def _add(proof: Proof, record: DocumentRecord, signed: Signed, problem: tuple[st
     finding = Finding(signed.entry.path, signed.entry.line, rule, problem[1], FIX_HISTORY)
     record.findings.append(finding)
     proof.findings.append(finding)
+
+
+def _superseded(record: DocumentRecord, release: Signed) -> bool:
+    """Whether a later release of the document has taken effect (today), so that this one is no longer needed."""
+    today = clock.today()
+    releases = record.releases
+    position = next((index for index, cycle in enumerate(releases) if cycle.release is release), len(releases))
+    return any(cycle.effective is not None and cycle.effective <= today for cycle in releases[position + 1:])
+
+
+def _add_lost_release(proof: Proof, record: DocumentRecord, signed: Signed, commit: CommitInfo,
+                      doc: Document | None) -> None:
+    """A release still needed whose text the history does not hold: the commit that recorded it already holds a
+    later revision (the history was rewritten), so the document cannot be published."""
+    statement = signed.statement
+    later = doc.revision if doc is not None else "a later revision"
+    finding = Finding(signed.entry.path, signed.entry.line, "release-unprovable",
+                      f"{statement.number} {statement.revision} was released (effective {statement.effective}), but "
+                      f"its release commit {commit.sha[:10]} already holds {later}: the released text is not in the "
+                      f"history, so {statement.number} cannot be published",
+                      f"the history was rewritten (the release and the next revision were put in one commit); restore "
+                      f"it from a backup or the remote, where the release of {statement.revision} is a commit of its "
+                      "own")
+    record.findings.append(finding)
+    proof.findings.append(finding)
+    proof.unprovable.remove(f"{statement.number} {statement.revision}")
 
 
 def _counted(record: DocumentRecord) -> list[Signed]:
@@ -170,7 +200,8 @@ def _check_order(proof: Proof, versions: dict[str, tuple[int, int]],
     return None, commit
 
 
-def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: CommitInfo) -> tuple[str, str] | None:
+def _check_content(proof: Proof, reader: _Reader, record: DocumentRecord, signed: Signed,
+                   commit: CommitInfo) -> tuple[str, str] | None:
     """What the statement signs was in the commit that added it (and was released or withdrawn there)."""
     statement = signed.statement
     what = _what(statement)
@@ -183,11 +214,17 @@ def _check_content(proof: Proof, reader: _Reader, signed: Signed, commit: Commit
     if reader.fingerprint(commit.sha, statement.path) != statement.fingerprint:
         return "record-history", (f"{what}: commit {commit.sha[:10]}, which recorded it, "
                                   "holds other content than it signs")
+    problem = scope_mismatch(statement, doc, f"in commit {commit.sha[:10]}, which recorded the statement")
+    if problem:
+        return "signature-scope", problem
     kind = statement.kind
     if kind == "release":
         if doc.status != "effective" or doc.effective != statement.effective_date:
             return "record-history", (f"{what}: the release commit {commit.sha[:10]} does not mark the document "
                                       f"effective from {statement.effective}")
+        shown = revision_record_findings(doc, record)
+        if shown:
+            return "revision-record", f"{what}: in the release commit {commit.sha[:10]}, {shown[0].message}"
         proof.released[(statement.number, statement.revision)] = doc
         proof.release_commits[(statement.number, statement.revision)] = commit
     if kind == "withdrawal" and doc.status != "obsolete":

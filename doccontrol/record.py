@@ -38,6 +38,12 @@ from .statements import (
     Withdrawal,
 )
 
+# What a statement says of the document it is about; a right is scoped by the type and the owning department.
+SCOPE_FIELDS = ("number", "title", "type", "department", "path")
+FIX_SCOPE = ("this signature does not count: a signer's rights are judged by the document they sign, not by what "
+             "their statement says of it; sign again with doccontrol (approve, release, obsolete), which writes the "
+             "document's own values")
+
 FIX_RECORD = "statements are made by doccontrol (submit, approve, release, obsolete) with the signer's own key; " \
              "remove the line only by restoring the ledger from the history"
 
@@ -179,7 +185,8 @@ def judge_document(number: str, entries: list[Entry], chain: Chain, verifier: Ve
             rule = problem[0]
             if isinstance(entry.statement, (Issue, Recall)) and not rule.startswith("copy-"):
                 rule = "copy-" + rule  # the distribution register: never a reason to hold the document back
-            record.findings.append(Finding(entry.path, entry.line, rule, problem[1], FIX_RECORD))
+            fix = FIX_SCOPE if problem[0] == "signature-scope" else FIX_RECORD
+            record.findings.append(Finding(entry.path, entry.line, rule, problem[1], fix))
     return record
 
 
@@ -265,6 +272,9 @@ class _Judge:
         if problem:
             return "record-order", problem
         assert cycle is not None
+        scope = _scope_of_cycle(cycle, statement)
+        if scope:
+            return scope
         if (statement.base.model_dump() if statement.base else None) != \
                 (cycle.submit.statement.base.model_dump() if cycle.submit.statement.base else None):
             return "record-order", f"{_what(statement)} was compared with another base than the submission"
@@ -297,6 +307,9 @@ class _Judge:
         if problem:
             return "record-order", problem
         assert cycle is not None
+        scope = _scope_of_cycle(cycle, statement)
+        if scope:
+            return scope
         roster = signed.roster
         allowed = statement.name == cycle.submit.name or any(
             roster.may(statement.name, role, statement.type, statement.department) for role in (REVIEW, APPROVE))
@@ -313,6 +326,9 @@ class _Judge:
         if problem:
             return "record-order", problem
         assert cycle is not None
+        scope = _scope_of_cycle(cycle, statement)
+        if scope:
+            return scope
         roster = signed.roster
         if not roster.may(statement.name, RELEASE, statement.type, statement.department):
             holders = ", ".join(roster.holders(RELEASE, statement.type, statement.department)) or "nobody"
@@ -344,6 +360,10 @@ class _Judge:
         if not legacy and (latest is None or (latest.revision, latest.fingerprint) !=
                            (statement.revision, statement.fingerprint)):
             return "record-order", f"{_what(statement)} does not name the released revision and content"
+        if not legacy and latest is not None:
+            scope = _scope_of_cycle(latest, statement)
+            if scope:
+                return scope
         if not signed.roster.may(statement.name, APPROVE, statement.type, statement.department):
             return "signer-role", f"{statement.name} may not withdraw a {statement.type} (withdrawal needs 批准 " \
                                   "authority)"
@@ -364,6 +384,9 @@ class _Judge:
         if cycle is None or cycle.fingerprint != statement.fingerprint:
             return "record-order", f"copy {statement.serial} of {statement.number} is of {statement.revision}, " \
                                    "which is not a released revision with that content"
+        scope = _scope_of_cycle(cycle, statement)
+        if scope:
+            return scope
         if record.withdrawal and record.withdrawal.time <= statement.time:
             return "record-order", f"copy {statement.serial} of {statement.number} was issued after its withdrawal"
         expected = max((c.serial for c in record.copies), default=0) + 1
@@ -383,10 +406,24 @@ class _Judge:
         if copy is None or copy.revision != statement.revision:
             return "record-order", (f"copy {statement.serial} of {statement.number} {statement.revision} "
                                     "was never issued")
+        problem = scope_mismatch(statement, copy.issued.statement, "as the copy was issued")
+        if problem:
+            return "signature-scope", problem
         if copy.recalled is not None:
             return "record-order", f"copy {statement.serial} of {statement.number} was already returned"
         copy.recalled = signed
         return None
+
+
+def scope_mismatch(statement, actual, source: str, fields: tuple[str, ...] = SCOPE_FIELDS) -> str | None:
+    """How a statement misdescribes the document it is about (actual: an object with the SCOPE_FIELDS, such as the
+    submission of the revision or the document itself; source says which), if it does."""
+    for name in fields:
+        said, true = getattr(statement, name), getattr(actual, name)
+        if said != true:
+            return (f"{_what(statement)} gives the document's {name} as {said}, but it is {true} ({source}); "
+                    "rights are judged by the document itself")
+    return None
 
 
 def _fits(cycle: Cycle | None, statement) -> str | None:
@@ -397,6 +434,11 @@ def _fits(cycle: Cycle | None, statement) -> str | None:
             return f"{_what(statement)} is for other content than was submitted (the text changed in between)"
         return f"{_what(statement)} is for {statement.revision}, but {cycle.revision} is in review"
     return None
+
+
+def _scope_of_cycle(cycle: Cycle, statement) -> tuple[str, str] | None:
+    problem = scope_mismatch(statement, cycle.submit.statement, f"as submitted for {cycle.revision}")
+    return ("signature-scope", problem) if problem else None
 
 
 def _follows(later: str, earlier: str, max_modification: int) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -103,21 +104,28 @@ class Repo:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 
     def ledger_history(self, rev: str = "HEAD") -> LedgerHistory:
-        """Which commit first added each line of each ledger file, and any line a commit removed."""
+        """Which commit first added each line of each ledger file, and which commits removed or changed a line.
+
+        One `git log --raw` pass names, for every commit that changed a ledger, the file's blob before and after;
+        one `cat-file --batch` reads those blobs. A version must start with every line of the one before it
+        (a ledger only grows): patch text, which a ledger line can imitate, is never parsed.
+        """
         result = LedgerHistory()
         if not self.has_commits:
             return result
-        fmt = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%s%x00"
-        raw = self._git("log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "-p", "-U0",
-                        "--no-renames", "--no-color", "--no-ext-diff", f"--format={fmt}", "--", LEDGER_FOLDER + "/")
-        for index, record in enumerate(raw.split("\x1e")[1:]):
-            head, _, diff = record.partition("\x00\n") if "\x00\n" in record else (record, "", "")
-            sha, parents, author, email, date, subject = (head.split("\x00") + [""] * 6)[:6]
-            info = CommitInfo(sha, author, email, dt.datetime.fromisoformat(date), subject)
-            result.commits[sha] = info
-            result.parents[sha] = parents.split()
-            result.order[sha] = index
-            _read_ledger_diff(diff, sha, result)
+        fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
+        raw = self._git("log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
+                        "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff", f"--format={fmt}", "--",
+                        LEDGER_FOLDER + "/")
+        changes: list[tuple[str, str, str, str]] = []  # commit, path, blob before, blob after
+        for index, (info, parents, changed) in enumerate(_read_raw_log(raw)):
+            result.commits[info.sha] = info
+            result.parents[info.sha] = parents
+            result.order[info.sha] = index
+            changes += [(info.sha, path, before, after) for path, before, after in changed]
+        contents = self.blobs([blob for _, _, before, after in changes for blob in (before, after) if blob != _NO_BLOB])
+        for sha, path, before, after in changes:
+            _compare_versions(sha, path, _lines(contents.get(before, b"")), _lines(contents.get(after, b"")), result)
         return result
 
     def ledger_files(self, rev: str = "HEAD") -> dict[str, bytes]:
@@ -359,17 +367,59 @@ class Repo:
             raise RepoError(f"git {args[0]} failed: {detail or error}") from None
 
 
-def _read_ledger_diff(diff: str, sha: str, into: LedgerHistory) -> None:
-    """Record the ledger lines a commit's diff adds (first time only) and removes."""
-    old = new = ""
-    for line in diff.split("\n"):
-        if line.startswith("diff --git "):
-            old = new = ""
-        elif line.startswith("--- "):
-            old = line[6:] if line.startswith("--- a/") else ""
-        elif line.startswith("+++ "):
-            new = line[6:] if line.startswith("+++ b/") else ""
-        elif line.startswith("+{") and new:
-            into.added.setdefault((new, line[1:]), sha)
-        elif line.startswith("-{") and old:
-            into.removed.append((sha, old, line[1:]))
+_COMMIT_MARK = "doccontrol-commit"
+_NO_BLOB = "0" * 40
+_HEX40 = re.compile(r"[0-9a-f]{40}")
+_RAW_CHANGE = re.compile(r":[0-7]{6} [0-7]{6} ([0-9a-f]{40}) ([0-9a-f]{40}) [ACDMTUX][0-9]*")
+
+
+def _read_raw_log(raw: str) -> Iterator[tuple[CommitInfo, list[str], list[tuple[str, str, str]]]]:
+    """The commits of a `git log -z --raw` pass: each with its parents and its (path, blob before, blob after).
+
+    Read field by field (git separates every field with NUL, which no path or commit message holds): a commit's
+    fields come in a fixed order after the mark, then each change is a raw line followed by its path."""
+    fields = raw.split("\x00")
+    position = 0
+    current: tuple[CommitInfo, list[str], list[tuple[str, str, str]]] | None = None
+    while position < len(fields):
+        field_text = fields[position].lstrip("\n")
+        if field_text == _COMMIT_MARK and position + 6 < len(fields):
+            if current:
+                yield current
+            sha, parents, date, author, email, subject = fields[position + 1:position + 7]
+            if not _HEX40.fullmatch(sha) or not all(_HEX40.fullmatch(p) for p in parents.split()):
+                raise RepoError(f"git log gave a commit it could not read ({sha[:40]!r})")
+            current = (CommitInfo(sha, author, email, dt.datetime.fromisoformat(date), subject), parents.split(), [])
+            position += 7
+        elif field_text.startswith(":") and current is not None and position + 1 < len(fields):
+            match = _RAW_CHANGE.fullmatch(field_text)
+            if match is None:
+                raise RepoError(f"git log gave a change it could not read ({field_text[:80]!r})")
+            current[2].append((fields[position + 1], match.group(1), match.group(2)))
+            position += 2
+        elif field_text:
+            raise RepoError(f"git log gave output it could not read ({field_text[:80]!r})")
+        else:
+            position += 1
+    if current:
+        yield current
+
+
+def _lines(content: bytes) -> list[str]:
+    """A ledger version's lines as the ledger reader takes them (the text of each, without its line end)."""
+    text = content.decode("utf-8", "replace")
+    lines = text.split("\n")
+    return lines[:-1] if text.endswith("\n") or not text else lines
+
+
+def _compare_versions(sha: str, path: str, before: list[str], after: list[str], into: LedgerHistory) -> None:
+    """Record the lines a commit adds to a ledger (first time only), and the first line it removed or changed."""
+    if after[:len(before)] != before:
+        kept = set(after)
+        into.removed.append((sha, path, next((line for line in before if line not in kept), before[-1])))
+        earlier = set(before)
+        added = [line for line in after if line not in earlier]
+    else:
+        added = after[len(before):]
+    for line in added:
+        into.added.setdefault((path, line), sha)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 from .ledger import CONFIGURATION, parse_ledger, subject_of
 from .model import Document, Finding, Severity, Signature, fingerprint
-from .record import Cycle, DocumentRecord, Signed, judge_document
+from .record import FIX_SCOPE, Cycle, DocumentRecord, Signed, judge_document, scope_mismatch
 from .roster import Chain, Roster, build_chain
 from .signing import Verifier, short_fingerprint
+from .statements import APPROVE
 
 WARN = Severity.WARNING
 FIX_NO_ANCHOR = ("approve the configuration once with `doccontrol config approve --key KEY` (by a person with "
@@ -108,6 +109,7 @@ def compare_documents(documents: list[Document], evaluation: Evaluation) -> tupl
         record = evaluation.record(doc.number)
         cycle = _cycle_for(record, doc)
         findings.extend(_mismatches(doc, record, cycle))
+        findings.extend(revision_record_findings(doc, record))
         out.append(with_record(doc, cycle))
     for number, record in sorted(evaluation.records.items()):
         if number not in numbers and record.cycles and not record.withdrawal:
@@ -117,6 +119,32 @@ def compare_documents(documents: list[Document], evaluation: Evaluation) -> tupl
                                     f"restore {record.cycles[-1].submit.statement.path}, or withdraw the document "
                                     f"with `doccontrol obsolete {number}`"))
     return out, findings
+
+
+def revision_record_findings(doc: Document, record: DocumentRecord) -> list[Finding]:
+    """What the revision record shows and the content fingerprint does not cover, held against the signed record:
+    each signed revision's approved_by names its 批准 signer, and prepared.date is the date of the revision's row
+    (as `revise` writes them; a row carried over by `import` keeps the other system's dates)."""
+    out = []
+    row = next((row for row in doc.history if row.revision == doc.revision), None)
+    if row is not None and not row.imported and doc.prepared.date != row.date:
+        out.append(Finding(doc.path, doc.line_of("prepared.date"), "revision-record",
+                           f"prepared.date is {doc.prepared.date}, but the revision record dates {doc.revision} "
+                           f"{row.date} (the date its signatures cover)",
+                           f"set prepared.date back to {row.date}; dates are written by `doccontrol revise`"))
+    for index, row in enumerate(doc.history):
+        cycle = record.released(row.revision)
+        names = [signed.name for signed in cycle.signatures(APPROVE)] if cycle else []
+        if not names or (row.approved_by or "") in (names[-1], "、".join(names)):
+            continue
+        line = doc.key_lines.get(f"history.{index}.approved_by") or doc.line_of(f"history.{index}")
+        out.append(Finding(doc.path, line, "revision-record",
+                           f"the revision record says {doc.number} {row.revision} was approved by "
+                           f"{row.approved_by or 'nobody'}, but the signed record's 批准 of {row.revision} is by "
+                           f"{'、'.join(names)}",
+                           f"write `approved_by: {names[-1]}` in that row, as the signed record says (`doccontrol "
+                           f"history {doc.number}` shows it); `doccontrol release` writes it"))
+    return out
 
 
 def _cycle_for(record: DocumentRecord, doc: Document) -> Cycle | None:
@@ -151,6 +179,10 @@ def _mismatches(doc: Document, record: DocumentRecord, cycle: Cycle | None) -> l
                                f"content changed after its {what} (fingerprint mismatch)",
                                f"undo the edit, or return it to draft with `doccontrol return {doc.number} --reason "
                                "…`, edit, and submit again"))
+    else:
+        scope = scope_mismatch(cycle.submit.statement, doc, f"in {doc.path}", ("number", "title", "type", "department"))
+        if scope:
+            out.append(Finding(cycle.submit.entry.path, cycle.submit.entry.line, "signature-scope", scope, FIX_SCOPE))
     if doc.status == "effective" and doc.effective != cycle.effective:
         out.append(Finding(doc.path, doc.line_of("effective"), "release-mismatch",
                            f"effective date in the file ({doc.effective}) differs from the signed release "

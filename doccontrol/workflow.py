@@ -24,7 +24,7 @@ from .errors import DoccontrolError
 from .ledger import CONFIGURATION, Entry, ledger_path, parse_ledger, to_line
 from .messages import Messages
 from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
-from .record import judge_document
+from .record import SCOPE_FIELDS, judge_document
 from .repo import Repo, RepoError
 from .roster import Roster, build_chain
 from .signing import Signer, SigningError, Verifier, load_signer, signature_digest
@@ -263,8 +263,9 @@ class ChangeControl:
             if cycle is None:
                 raise DoccontrolError(f"{doc.number} has no submission in its record to return", path=doc.path)
             # The return names what was submitted, even when the file has been edited since.
+            submitted = {name: getattr(cycle.submit.statement, name) for name in SCOPE_FIELDS}
             statements[doc.number] = self._statement(doc, actor, kind="return", reason=reason,
-                                                     fingerprint=cycle.fingerprint)
+                                                     fingerprint=cycle.fingerprint, **submitted)
         self._sign_and_commit(docs, actor, statements, frontmatter.set_status("draft"),
                               f"return: {_listing(docs)} to draft by {actor.name}")
         return self.ws.find_many(numbers)
