@@ -142,7 +142,10 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / CACHE_DIR
+        """The repository's cache folder; refused when it holds a symbolic link or committed files."""
+        from .cache import checked_cache_dir
+
+        return checked_cache_dir(self.root, CACHE_DIR)
 
 
 def load_config(root: Path) -> Config:

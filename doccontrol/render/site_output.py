@@ -13,6 +13,9 @@ from ..fileio import interrupts_held
 
 def checked_output(ws, out: Path, preview: bool, marker: str) -> Path:
     """The output folder, resolved; refuse folders whose replacement would destroy something."""
+    from ..outputs import refuse_links_in_repository
+
+    refuse_links_in_repository(ws.root, out)
     out = (out if out.is_absolute() else Path.cwd() / out).resolve()
     root = ws.root
     if out == root or out in root.parents:
