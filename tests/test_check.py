@@ -192,8 +192,9 @@ def test_characters_the_fingerprint_reads_as_line_breaks_are_refused(runner, rep
 def test_a_released_text_with_such_a_character_is_never_published(runner, released_repo, tmp_path, monkeypatch):
     """A heading id approved, then the line break after it turned into U+2028 (the same fingerprint) and released
     by an earlier version (or a modified client) that let it through: verify names it, the document is held back."""
-    from conftest import git
     from doccontrol import loader
+
+    from conftest import git
 
     invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "补充", "--author", "孙小雨")
     edit(released_repo, PROC, "## 5 相关文件\n\n无", "## 5 相关文件 {#complaints-after-24h-are-rejected}\n无")
