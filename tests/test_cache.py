@@ -270,6 +270,9 @@ def test_a_committed_link_in_the_cache_folder_is_refused_and_nothing_is_deleted(
         assert "fix: remove it (git rm -r --cached .doccontrol-cache && rm -r .doccontrol-cache)" in result.output
     assert _files(victim) == before
     assert not (tmp_path / "pack.zip").exists()
+    verified = invoke(runner, released_repo, "--no-cache", "verify").output  # without a cache, nothing is refused
+    assert "verified: the record is intact" in verified.splitlines()[-1]
+    assert _files(victim) == before
 
 
 def test_a_link_in_the_cache_folder_is_refused_even_when_not_committed(runner, released_repo, tmp_path):
