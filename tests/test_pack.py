@@ -137,6 +137,7 @@ def test_a_warm_repack_converts_only_the_document_that_changed(runner, released_
     invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准")
     invoke(runner, released_repo, "release", "QP-SH-001")
 
+    ws = Workspace(released_repo)  # a Workspace proves the record once (one command); the release came after
     second = build_pack(ws, tmp_path / "pack.zip")
     assert (second.documents, second.converted) == (3, 1)
     assert len(cache_files(released_repo) - cached) == 1
