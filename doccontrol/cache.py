@@ -78,6 +78,8 @@ def checked_cache_dir(root: Path, name: str) -> Path:
 
     root = Path(root)
     folder = root / name
+    if not os.path.lexists(folder):
+        return folder  # made as a real folder when first written
     committed = _committed(root, name)
     if committed:
         shown = ", ".join(committed[:5]) + (" …" if len(committed) > 5 else "")
