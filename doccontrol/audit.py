@@ -50,15 +50,15 @@ def verify(ws: Workspace) -> VerifyReport:
     repo = full_history_repo(ws.root)
     try:
         inputs = _inputs(ws, repo, cache) if cache is not None else None
-        memo = SealedFile(ws.config.cache_dir, "verify.pickle", package_version())
-        known = memo.load(None) if inputs else None
+        memo = SealedFile(ws.config.cache_dir, "verify.pickle", package_version()) if inputs else None
+        known = memo.load(None) if memo is not None else None
         if known is not None and known[0] == inputs:
             return known[1]
         report = _verify(ws, repo, working.documents, cache)
     finally:
         if repo is not None:
             repo.close()
-    if inputs:
+    if memo is not None:
         memo.save((inputs, report))
     return report
 

@@ -29,6 +29,7 @@ import hmac
 import os
 import pickle
 import secrets
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +64,63 @@ def code_version() -> str:
         digest.update(name.encode() + b"\0")
         digest.update((here / f"{name}.py").read_bytes())
     return digest.hexdigest()
+
+
+# -- the folder itself -------------------------------------------------------------------------
+# Cache files are deleted and replaced freely, so the folder must be this machine's own: a
+# symbolic link in it (committed, or planted) would make a clean-up delete what it points at,
+# and a committed file (the Word conversions are not sealed) would be served as a conversion.
+
+CACHE_FIX = ("remove it ({command}); the cache is rebuilt as a real folder, and .doccontrol-cache/ belongs in "
+             ".gitignore")
+
+
+def checked_cache_dir(root: Path, name: str) -> Path:
+    """The cache folder root/name, refused (DoccontrolError) when it, or anything in it, is a symbolic link
+    or is committed to the repository."""
+    from .errors import DoccontrolError
+
+    root = Path(root)
+    folder = root / name
+    if not os.path.lexists(folder):
+        return folder  # made as a real folder when first written
+    committed = _committed(root, name)
+    if committed:
+        shown = ", ".join(committed[:5]) + (" …" if len(committed) > 5 else "")
+        raise DoccontrolError(f"refusing to use the cache folder {name}/: the repository commits files in it "
+                              f"({shown}); a cache must be this machine's own, never read or cleaned up "
+                              "from what a commit put there",
+                              fix=CACHE_FIX.format(command=f"git rm -r --cached {name} && rm -r {name}"))
+    link = _first_link(folder)
+    if link is not None:
+        shown = link.relative_to(root).as_posix()
+        raise DoccontrolError(f"refusing to use the cache folder {name}/: {shown} is a symbolic link (to "
+                              f"{os.readlink(link)}); doccontrol never writes or deletes through a link",
+                              fix=CACHE_FIX.format(command=f"rm {shown}"))
+    return folder
+
+
+def _committed(root: Path, name: str) -> list[str]:
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--", name], cwd=root, capture_output=True, check=False)
+    except OSError:
+        return []
+    if listed.returncode != 0:
+        return []
+    return [path for path in listed.stdout.decode("utf-8", "replace").split("\0") if path]
+
+
+def _first_link(folder: Path) -> Path | None:
+    """The first symbolic link at or under folder (links are not followed), or None."""
+    if folder.is_symlink():
+        return folder
+    if not folder.is_dir():
+        return None
+    for parent, folders, files in os.walk(folder):
+        for entry in sorted(folders + files):
+            if os.path.islink(os.path.join(parent, entry)):
+                return Path(parent) / entry
+    return None
 
 
 # -- entries without the text ------------------------------------------------------------------

@@ -808,7 +808,8 @@ def verify_pack(ctx, pack_file):
         click.echo(f"the pack does NOT verify: {len(report.findings)} problems")
         ctx.exit(1)
     click.echo(f"verified: {report.documents} documents, {report.signatures} signatures verified cryptographically; "
-               f"trust anchor {report.anchor}")
+               f"trust anchor {report.anchor}; the signed text is the sources in {report.record}/sources/ (the Word "
+               "files and lists match only the manifest, which is not signed)")
 
 
 @cli.command("import", context_settings=CONTEXT)

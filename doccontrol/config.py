@@ -140,9 +140,13 @@ class Config:
 
         return roster_of(self.content())
 
-    @property
+    @functools.cached_property
     def cache_dir(self) -> Path:
-        return self.root / CACHE_DIR
+        """The repository's cache folder; refused when it holds a symbolic link or committed files (checked once
+        per configuration, that is once per command)."""
+        from .cache import checked_cache_dir
+
+        return checked_cache_dir(self.root, CACHE_DIR)
 
 
 def load_config(root: Path) -> Config:

@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -439,7 +440,36 @@ def _decode(path: str, raw: bytes, findings: list[Finding]) -> str | None:
         findings.append(Finding(path, text[: text.index("\x00")].count("\n") + 1, "encoding",
                                 "file contains a NUL character", "remove it; controlled documents are plain text"))
         return None
+    findings.extend(line_break_lookalikes(path, text))
     return text
+
+
+# Characters that str.splitlines() reads as a line end (and str.rstrip() as space): the content fingerprint
+# normalises text with them (model.normalise_text, which must not change: it would void every signature), while
+# the site and Word break lines at \n only. Text that holds one would render differently from text with the same
+# fingerprint, so a document may not hold them at all; a released text that does is never published.
+LINE_BREAK_LOOKALIKES = re.compile("[\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+
+
+def line_break_lookalikes(path: str, text: str) -> Iterator[Finding]:
+    """One finding per line holding a character that only some readers take for a line break."""
+    seen: set[int] = set()
+    for found in LINE_BREAK_LOOKALIKES.finditer(text):
+        line = text.count("\n", 0, found.start()) + 1
+        if line in seen:
+            continue
+        seen.add(line)
+        char = found.group()
+        name = unicodedata.name(char, "") or CONTROL_NAMES.get(char, "a control character")
+        yield Finding(path, line, "line-break-character",
+                      f"U+{ord(char):04X} {name}: the fingerprint reads it as a line break, but the site and the "
+                      "Word copy do not, so what was approved and what is shown could differ",
+                      "replace it with a line break, or remove it")
+
+
+CONTROL_NAMES = {"\x0b": "LINE TABULATION", "\x0c": "FORM FEED", "\x1c": "FILE SEPARATOR",
+                 "\x1d": "GROUP SEPARATOR", "\x1e": "RECORD SEPARATOR", "\x1f": "UNIT SEPARATOR",
+                 "\x85": "NEXT LINE"}
 
 
 def split_front_matter(path: str, text: str) -> tuple[str, str, int] | Finding:

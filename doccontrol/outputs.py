@@ -8,6 +8,7 @@ and never over a file doccontrol did not write, unless told so with --force.
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -24,10 +25,29 @@ def protected_folders(config: Config) -> list[Path]:
     return [root / name for name in PROTECTED_FOLDERS] + [root / spec.folder for spec in config.types.values()]
 
 
+def refuse_links_in_repository(root: Path, out: Path) -> None:
+    """Refuse an output path inside the repository that is or passes through a symbolic link.
+
+    A link in the repository is content anyone with a commit can put there: writing or replacing
+    through it would reach wherever it points. Outside the repository, links are the user's own."""
+    from .loader import link_on_path
+
+    root = root.resolve()
+    absolute = Path(os.path.abspath(out))
+    if absolute != root and root not in absolute.parents:
+        return
+    link = link_on_path(root, absolute.relative_to(root).as_posix())
+    if link is not None:
+        raise DoccontrolError(f"refusing to write {absolute}: {link} in the repository is a symbolic link (to "
+                              f"{os.readlink(root / link)}); doccontrol never writes or replaces through a link",
+                              fix=f"remove the link ({link}) or pass --out a folder that is not a link")
+
+
 def checked_file(config: Config, out: Path, kind: str, force: bool = False) -> Path:
     """The output file, resolved; an error that says why when writing there could destroy something.
 
     kind is "pack" (a .zip audit pack) or "docx" (an exported document)."""
+    refuse_links_in_repository(config.root, out)
     out = (out if out.is_absolute() else Path.cwd() / out).resolve()
     root = config.root.resolve()
     suffix = {"pack": ".zip", "docx": ".docx"}[kind]

@@ -35,6 +35,7 @@ class PackReport:
     documents: int = 0
     signatures: int = 0
     anchor: str = ""
+    record: str = ""  # the folder of the signed record and sources (签名记录, Signed record)
     findings: list[Finding] = field(default_factory=list)
     evaluation: Evaluation | None = None
 
@@ -54,6 +55,7 @@ def verify_pack(path: Path) -> PackReport:
         manifest = json.loads(members[MANIFEST])
         _check_hashes(manifest, members, report)
         record = record_folder(members)
+        report.record = record
         ledgers = {name[len(record) + 1:]: data for name, data in members.items()
                    if name.startswith(f"{record}/{LEDGERS}/")}
         evaluation = evaluate(ledgers, Verifier())

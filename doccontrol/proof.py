@@ -29,6 +29,7 @@ from .repo import CommitInfo, LedgerHistory, Repo
 from .signing import Verifier
 from .verification import Evaluation, evaluate, revision_record_findings
 
+FIX_CONTENT = "revise the document (doccontrol revise), correct the text, and approve and release the new revision"
 FIX_HISTORY = "the history was altered after the fact; restore it from a backup or the remote"
 
 
@@ -88,7 +89,8 @@ def _add(proof: Proof, record: DocumentRecord, signed: Signed, problem: tuple[st
     rule = problem[0]
     if signed.statement.kind in ("issue", "recall"):
         rule = "copy-" + rule  # the distribution register: never a reason to hold the document back
-    finding = Finding(signed.entry.path, signed.entry.line, rule, problem[1], FIX_HISTORY)
+    fix = FIX_CONTENT if problem[0] == "record-content" else FIX_HISTORY
+    finding = Finding(signed.entry.path, signed.entry.line, rule, problem[1], fix)
     record.findings.append(finding)
     proof.findings.append(finding)
 
@@ -206,6 +208,11 @@ def _check_content(proof: Proof, reader: _Reader, record: DocumentRecord, signed
     statement = signed.statement
     what = _what(statement)
     doc = reader.document(commit.sha, statement.path)
+    unreadable = reader.problems(commit.sha, statement.path) if doc is None else []
+    if unreadable:  # the checks `check` makes while reading a file hold for released text too
+        first = unreadable[0]
+        return "record-content", (f"{what}: in commit {commit.sha[:10]}, {first.path}:{first.line}: {first.message}; "
+                                  f"the released text is never published ({first.fix})")
     if doc is None or doc.number != statement.number:
         return "record-history", f"{what}: commit {commit.sha[:10]} has no such document at {statement.path}"
     if doc.rev > Revision.parse(statement.revision):
@@ -240,6 +247,7 @@ class _Reader:
         self.cache = cache
         self._sources: dict[tuple[str, str], tuple[Source, dict[str, str]] | None] = {}
         self._parsed: dict[tuple, Document | None] = {}
+        self._problems: dict[tuple, list[Finding]] = {}
         self._stamps: dict[tuple, str] = {}
         self._shown: dict[tuple[str, str], Document] = {}  # documents that show pictures, with those at the commit
         self.pictures: dict[str, bytes] = {}  # the bytes of those pictures, by sha256
@@ -271,6 +279,7 @@ class _Reader:
             texts = {path: contents.get(blob, b"") for path, blob in key}
             result = load_sources([source], texts, self.cache)
             self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
+            self._problems[key] = result.findings
         self._add_pictures(wanted)
 
     def _add_pictures(self, wanted: list[tuple[str, str]]) -> None:
@@ -304,6 +313,11 @@ class _Reader:
             return self._shown[(commit, path)]
         item = self._sources[(commit, path)]
         return self._parsed.get(self._key(item)) if item else None
+
+    def problems(self, commit: str, path: str) -> list[Finding]:
+        """What reading the document at commit found (why `document` gave None), if it was read."""
+        item = self._sources.get((commit, path))
+        return self._problems.get(self._key(item), []) if item else []
 
     def fingerprint(self, commit: str, path: str) -> str:
         doc = self.document(commit, path)

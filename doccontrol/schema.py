@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from .model import STATUSES
-from .statements import unsafe_character
+from .statements import identity_key, lookalike_character, unsafe_character
 
 Text = Annotated[str, Field(min_length=1, max_length=400)]
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -39,6 +39,15 @@ def _plain_line(value: str) -> str:
                                   {"problem": problem})
     if value != value.strip():
         raise PydanticCustomError("value_error", "starts or ends with a space", {})
+    return value
+
+
+def _plain_identity(value: str) -> str:
+    """A name, department or holder: one plain line, no character that hides or imitates another."""
+    _plain_line(value)
+    problem = lookalike_character(value)
+    if problem:
+        raise PydanticCustomError("value_error", "contains {problem}", {"problem": problem})
     return value
 
 
@@ -94,6 +103,11 @@ class FrontMatter(_Strict):
     obsolete_reason: LongText | None = None
     history: Annotated[list[HistoryRowModel], Field(min_length=1)]
 
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str) -> str:
+        return _plain_identity(value)
+
 
 class TypeConfig(_Strict):
     """How documents of one type are numbered and where they live."""
@@ -143,10 +157,15 @@ class PersonConfig(_Strict):
     rights: dict[RoleId, list[Annotated[str, Field(min_length=1, max_length=80)]]] = {}
     configure: bool = False
 
-    @field_validator("position", "department")
+    @field_validator("position")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
         return value if value is None else _plain_line(value)
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str | None) -> str | None:
+        return value if value is None else _plain_identity(value)
 
     @field_validator("keys")
     @classmethod
@@ -171,6 +190,11 @@ class PersonConfig(_Strict):
                     raise PydanticCustomError(
                         "value_error", "{role}: '{scope}' is not a document type (optionally @department)",
                         {"role": role, "scope": scope, "at": f"{role}.{index}"})
+                problem = lookalike_character(department)
+                if problem:
+                    raise PydanticCustomError("value_error", "{role}: the department in '{scope}' contains {problem}",
+                                              {"role": role, "scope": scope, "problem": problem,
+                                               "at": f"{role}.{index}"})
         return rights
 
 
@@ -204,10 +228,10 @@ class ConfigModel(_Strict):
     def _holders(cls, holders: list[str]) -> list[str]:
         for index, holder in enumerate(holders):
             try:
-                _plain_line(holder)
+                _plain_identity(holder)
             except PydanticCustomError as error:
-                raise PydanticCustomError("value_error", "holder {index}: " + error.message(),
-                                          {"index": index + 1, "at": index}) from None
+                raise PydanticCustomError("value_error", "holder {index}: {problem}",
+                                          {"index": index + 1, "problem": error.message(), "at": index}) from None
         if len(set(holders)) != len(holders):
             raise PydanticCustomError("value_error", "a holder is listed twice", {})
         return holders
@@ -223,12 +247,19 @@ class ConfigModel(_Strict):
         from .signing import PublicKey
 
         owners: dict[str, str] = {}
+        read_as: dict[str, str] = {}
         for name, person in people.items():
             try:
-                _plain_line(name)
+                _plain_identity(name)
             except PydanticCustomError as error:
-                raise PydanticCustomError("value_error", "name {name!r} " + error.message(),
-                                          {"name": name, "at": name}) from None
+                raise PydanticCustomError("value_error", "name '{name}' {problem}",
+                                          {"name": name, "problem": error.message(), "at": name}) from None
+            key = identity_key(name)
+            if key in read_as:
+                raise PydanticCustomError("value_error", "'{first}' and '{second}' read as the same name; each "
+                                          "person on the roster needs a name of their own",
+                                          {"first": read_as[key], "second": name, "at": name})
+            read_as[key] = name
             for key in person.keys:
                 fingerprint = PublicKey.parse(key).fingerprint
                 if fingerprint in owners:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .config import ConfigError
 from .model import Finding
+from .pictures import ALLOWED, SIGNATURES, content_matches
 from .schema import describe_errors
 from .yamlread import YamlProblem, read_yaml
 
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 OPTIONS_FILE = "mkdocs.yml"
 MAX_BYTES = 64 * 1024
 MAX_LOGO_BYTES = 512 * 1024
-LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+# What a logo may be: a picture as documents show them (pictures.py). ".svg" still parses, so that a
+# configuration approved before SVG was refused stays valid in the record, but read_logo refuses it.
+LOGO_SUFFIXES = (*SIGNATURES, ".svg")
 
 # MkDocs settings a repository used to set here; doccontrol sets them itself now.
 ENGINE_KEYS = {
@@ -104,8 +107,8 @@ class SiteOptions(_Options):
         path = PurePosixPath(value)
         if value.startswith(("/", "\\")) or "\\" in value or ".." in path.parts or re.match(r"^[A-Za-z]:", value):
             raise ValueError("must be a path inside the repository, without .. or a leading /")
-        if path.suffix.lower() not in LOGO_TYPES:
-            raise ValueError(f"must be an image file ({', '.join(sorted(LOGO_TYPES))})")
+        if path.suffix.lower() not in LOGO_SUFFIXES:
+            raise ValueError(f"must be a picture file ({ALLOWED})")
         return value
 
 
@@ -214,7 +217,23 @@ def read_logo(root: Path, options: SiteOptions, line: int = 1) -> bytes:
     if not os.path.lexists(path):
         raise ConfigError([Finding(OPTIONS_FILE, line, "site-options-logo", f"logo: {options.logo} does not exist",
                                    "add the image to the repository or correct the path")])
-    return _regular_file_bytes(path, OPTIONS_FILE, MAX_LOGO_BYTES, line, what=f"logo {options.logo}")
+    data = _regular_file_bytes(path, OPTIONS_FILE, MAX_LOGO_BYTES, line, what=f"logo {options.logo}")
+    problem = logo_problem(options.logo, data)
+    if problem:
+        raise ConfigError([Finding(OPTIONS_FILE, line, "site-options-logo", *problem)])
+    return data
+
+
+def logo_problem(name: str, data: bytes) -> tuple[str, str] | None:
+    """What is wrong with a logo's bytes, and how to fix it (the types and content sniffing of pictures)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix == ".svg":
+        return (f"logo {name} is an SVG, which can carry scripts that would run in the site",
+                f"convert it to PNG, JPEG or WebP and name that file in logo: (allowed: {ALLOWED})")
+    if not content_matches(data[:12], suffix):
+        return (f"logo {name} is not a {suffix[1:].upper()} file (its content says otherwise)",
+                f"save the picture in the format its name says ({suffix})")
+    return None
 
 
 def _regular_file_bytes(path: Path, shown: str, limit: int, line: int = 1, what: str = "") -> bytes:

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -60,6 +61,45 @@ def _one_line(value: str) -> str:
     return value
 
 
+# Characters that show nothing, or show as another character, in a name that identifies someone:
+# two roster entries, or a signer and a signature, could look the same. Full-width forms (（）、Ａ１)
+# are ordinary in Chinese text and stay allowed; a name equal to another after folding is refused
+# by the roster (identity_key).
+INVISIBLE_LETTERS = frozenset("ᅟᅠㅤﾠ⠀")
+WIDE_FORMS = range(0xFF01, 0xFF5F)
+
+
+def lookalike_character(text: str) -> str | None:
+    """A description of the first character in a name, department or holder that hides or imitates another."""
+    for char in text:
+        code = ord(char)
+        described = f"U+{code:04X} {unicodedata.name(char, 'UNNAMED CHARACTER')}"
+        if unicodedata.category(char) == "Cf" or char in INVISIBLE_LETTERS or 0xFE00 <= code <= 0xFE0F \
+                or 0xE0100 <= code <= 0xE01EF:
+            return f"{described}, an invisible character; remove it"
+        if code in WIDE_FORMS:
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        if folded != char:
+            shown = " ".join(f"U+{ord(c):04X}" for c in folded)
+            return f"{described}, which stands for {folded!r} ({shown}); write {folded!r} instead"
+    return None
+
+
+def identity_key(name: str) -> str:
+    """What a name is when read: NFKC, without format characters (two names with one key look the same)."""
+    return unicodedata.normalize("NFKC", "".join(c for c in name if unicodedata.category(c) != "Cf"))
+
+
+def plain_identity(value: str) -> str:
+    """A one-line name, department or holder in plain, unambiguous characters (ValueError says what is wrong)."""
+    _one_line(value)
+    problem = lookalike_character(value)
+    if problem:
+        raise ValueError(f"contains {problem}")
+    return value
+
+
 OneLine = Annotated[str, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, Field(min_length=1, max_length=400)]
 Number = Annotated[str, Field(pattern=r"^[A-Z]{1,6}(-[A-Z]{1,6})?-[0-9]{1,6}$")]
@@ -78,7 +118,7 @@ class _Statement(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _one_line(value)
+        return plain_identity(value)
 
     @field_validator("at")
     @classmethod
@@ -118,10 +158,15 @@ class _About(_Statement):
     type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
     department: OneLine
 
-    @field_validator("title", "department")
+    @field_validator("title")
     @classmethod
     def _plain_text(cls, value: str) -> str:
         return _one_line(value)
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str) -> str:
+        return plain_identity(value)
 
     @field_validator("path")
     @classmethod
@@ -212,7 +257,7 @@ class Issue(_About):
     @field_validator("holder")
     @classmethod
     def _plain_holder(cls, value: str) -> str:
-        return _one_line(value)
+        return plain_identity(value)
 
 
 class Recall(_About):

@@ -237,3 +237,80 @@ def test_a_warm_build_makes_the_same_site_as_a_cold_one(runner, released_repo):
     assert files == sorted(p.relative_to(warm) for p in warm.rglob("*") if p.is_file())
     assert [f for f in files if (cold / f).read_bytes() != (warm / f).read_bytes()] == []
     assert "QP-SH-001" in (warm / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
+
+
+# -- the cache folder is never a way out ---------------------------------------------------------
+
+def _victim(tmp_path: Path) -> Path:
+    victim = tmp_path / "victim-home"
+    write(victim, "work/notes/todo.txt", "unsaved work\n")
+    return victim
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("link", [".doccontrol-cache/docx", ".doccontrol-cache"])
+def test_a_committed_link_in_the_cache_folder_is_refused_and_nothing_is_deleted(runner, released_repo, tmp_path,
+                                                                               link):
+    from conftest import git
+
+    victim = _victim(tmp_path)
+    shutil.rmtree(released_repo / ".doccontrol-cache", ignore_errors=True)
+    (released_repo / link).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(victim, released_repo / link)
+    git(released_repo, "add", "-f", link)
+    git(released_repo, "commit", "-q", "-m", "speed up packing")
+    before = _files(victim)
+    for command in (["pack", "--out", str(tmp_path / "pack.zip")], ["build", "--out", str(tmp_path / "site")],
+                    ["check"]):
+        result = invoke(runner, released_repo, *command, expect=1)
+        assert ("error: refusing to use the cache folder .doccontrol-cache/: the repository commits files in it "
+                f"({link}); a cache must be this machine's own") in result.output
+        assert "fix: remove it (git rm -r --cached .doccontrol-cache && rm -r .doccontrol-cache)" in result.output
+    assert _files(victim) == before
+    assert not (tmp_path / "pack.zip").exists()
+    verified = invoke(runner, released_repo, "--no-cache", "verify").output  # without a cache, nothing is refused
+    assert "verified: the record is intact" in verified.splitlines()[-1]
+    assert _files(victim) == before
+
+
+def test_a_link_in_the_cache_folder_is_refused_even_when_not_committed(runner, released_repo, tmp_path):
+    victim = _victim(tmp_path)
+    shutil.rmtree(released_repo / ".doccontrol-cache", ignore_errors=True)
+    (released_repo / ".doccontrol-cache").mkdir()
+    os.symlink("../.git", released_repo / ".doccontrol-cache/docx")
+    result = invoke(runner, released_repo, "build", "--out", str(tmp_path / "site"), expect=1)
+    assert ("refusing to use the cache folder .doccontrol-cache/: .doccontrol-cache/docx is a symbolic link "
+            "(to ../.git); doccontrol never writes or deletes through a link") in result.output
+    assert "fix: remove it (rm .doccontrol-cache/docx)" in result.output
+    assert (released_repo / ".git/HEAD").is_file() and (released_repo / ".git/objects").is_dir()
+    assert _files(victim) == ["work", "work/notes", "work/notes/todo.txt"]
+
+
+def test_a_committed_word_file_in_the_cache_is_never_served(runner, released_repo, tmp_path):
+    """The Word conversions are not sealed: a committed one would go into the pack as the document."""
+    from conftest import git
+
+    write(released_repo, ".doccontrol-cache/docx/0123456789abcdef/planted.docx", "not a conversion")
+    git(released_repo, "add", "-f", ".doccontrol-cache")
+    git(released_repo, "commit", "-q", "-m", "cache")
+    result = invoke(runner, released_repo, "pack", "--out", str(tmp_path / "pack.zip"), expect=1)
+    assert "the repository commits files in it (.doccontrol-cache/docx/0123456789abcdef/planted.docx)" in result.output
+
+
+@pytest.mark.parametrize("command", [("build", "--out", "site"), ("pack", "--out", "dist/pack.zip"),
+                                     ("export", "QP-SH-001", "--out", "dist")])
+def test_an_output_folder_that_is_a_link_in_the_repository_is_refused(runner, released_repo, tmp_path, command,
+                                                                      monkeypatch):
+    victim = _victim(tmp_path)
+    folder = command[-1].split("/")[0]
+    os.symlink(victim, released_repo / folder)
+    monkeypatch.chdir(released_repo)
+    result = invoke(runner, released_repo, *command, expect=1)
+    assert f"error: refusing to write {released_repo.resolve() / command[-1]}" in result.output
+    assert (f": {folder} in the repository is a symbolic link (to {victim}); doccontrol never writes or replaces "
+            "through a link") in result.output
+    assert f"fix: remove the link ({folder}) or pass --out a folder that is not a link" in result.output
+    assert _files(victim) == ["work", "work/notes", "work/notes/todo.txt"]

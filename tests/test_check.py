@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from conftest import FORM, PROCEDURE, front, invoke, write
@@ -165,3 +166,59 @@ def test_a_private_key_anywhere_but_demo_keys_is_an_error(runner, repo):
     out = invoke(runner, repo, "verify").output
     assert ("DEMONSTRATION KEYS: the private keys of 林慧 are published in demo-keys/; anyone can sign as them, so "
             "their signatures prove nothing outside this demonstration") in out
+
+
+# -- characters only the fingerprint reads as line breaks -------------------------------------------
+
+LINE_BREAK_CHARACTERS = {"\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR",
+                         "\x85": "U+0085 NEXT LINE", "\x0b": "U+000B LINE TABULATION", "\x0c": "U+000C FORM FEED",
+                         "\x1c": "U+001C FILE SEPARATOR", "\x1e": "U+001E RECORD SEPARATOR"}
+LINE_BREAK_MESSAGE = ("{name}: the fingerprint reads it as a line break, but the site and the Word copy do not, so "
+                      "what was approved and what is shown could differ [line-break-character]")
+
+
+def test_characters_the_fingerprint_reads_as_line_breaks_are_refused(runner, repo):
+    """normalise_text splits with str.splitlines(); the renderers split at \\n only."""
+    text = (repo / PROC).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    body_lines = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    for (char, _), index in zip(LINE_BREAK_CHARACTERS.items(), body_lines):
+        lines[index] += char + "隐藏的文字"
+    lines[2] = lines[2] + "\u2028"  # in the front matter (the title)
+    (repo / PROC).write_text("\n".join(lines), encoding="utf-8")
+    out = invoke(runner, repo, "check", expect=1).output
+    for name, index in zip(LINE_BREAK_CHARACTERS.values(), body_lines):
+        assert f"{PROC}:{index + 1}: error: " + LINE_BREAK_MESSAGE.format(name=name) in out
+    assert f"{PROC}:3: error: " + LINE_BREAK_MESSAGE.format(name="U+2028 LINE SEPARATOR") in out
+    assert "fix: replace it with a line break, or remove it" in out
+
+
+def test_a_released_text_with_such_a_character_is_never_published(runner, released_repo, tmp_path, monkeypatch):
+    """A heading id approved, then the line break after it turned into U+2028 (the same fingerprint) and released
+    by an earlier version (or a modified client) that let it through: verify names it, the document is held back."""
+    from doccontrol import loader
+
+    from conftest import git
+
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "补充", "--author", "孙小雨")
+    edit(released_repo, PROC, "## 5 相关文件\n\n无", "## 5 相关文件 {#complaints-after-24h-are-rejected}\n无")
+    invoke(runner, released_repo, "submit", "QP-SH-001")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "陈国华", "--role", "批准")
+    edit(released_repo, PROC, "rejected}\n无", "rejected}\u2028无")
+    git(released_repo, "commit", "-qam", "line end")
+    with monkeypatch.context() as earlier:
+        earlier.setattr(loader, "line_break_lookalikes", lambda path, text: iter(()))
+        invoke(runner, released_repo, "release", "QP-SH-001")
+    shutil.rmtree(released_repo / ".doccontrol-cache")  # what the earlier version parsed (its code differs)
+    verified = invoke(runner, released_repo, "verify", expect=1).output
+    assert ("signatures/QP-SH-001.jsonl:8: error: the release of QP-SH-001 A/1 by 孙小雨: in commit ") in verified
+    assert (f", {PROC}:55: U+2028 LINE SEPARATOR: the fingerprint reads it as a line break, but the site and the Word "
+            "copy do not, so what was approved and what is shown could differ; the released text is never published "
+            "(replace it with a line break, or remove it) [record-content]\n    fix: revise the document (doccontrol "
+            "revise), correct the text, and approve and release the new revision") in verified
+    out = tmp_path / "site"
+    built = invoke(runner, released_repo, "build", "--out", str(out)).output
+    assert "held back: QP-SH-001 is not published: the release of QP-SH-001 A/1" in built
+    assert not (out / "QP-SH-001").exists()
+    assert "are-rejected" not in "".join(page.read_text(encoding="utf-8") for page in out.rglob("*.html"))

@@ -72,6 +72,34 @@ def test_a_source_changed_with_a_matching_manifest_is_still_caught(runner, pack,
     assert "the source of QP-SH-001 is not the content its signers signed" in out
 
 
+def test_verify_pack_says_the_word_copies_are_bound_only_by_the_unsigned_manifest(runner, pack, tmp_path):
+    """What verify-pack does not prove, said where the auditor reads the verdict: a Word copy rewritten with its
+    manifest entry recomputed still verifies, and the last line tells the auditor to rely on the signed sources."""
+    import hashlib
+    import io
+
+    member = "程序文件/QP-SH-001-A0-客户投诉处理程序.docx"
+    with zipfile.ZipFile(pack) as src:
+        data = {info.filename: src.read(info) for info in src.infolist()}
+    with zipfile.ZipFile(io.BytesIO(data[member])) as docx, io.BytesIO() as edited:
+        with zipfile.ZipFile(edited, "w") as out:
+            for info in docx.infolist():
+                body = docx.read(info)
+                out.writestr(info, body.replace(b"> 24 </w:t>", b"> 72 </w:t>")
+                             if info.filename == "word/document.xml" else body)
+        data[member] = edited.getvalue()
+    assert b"> 72 </w:t>" in zipfile.ZipFile(io.BytesIO(data[member])).read("word/document.xml")
+    manifest = json.loads(data["manifest.json"])
+    for entry in manifest["files"]:
+        entry["sha256"] = hashlib.sha256(data[entry["name"]]).hexdigest()
+    data["manifest.json"] = json.dumps(manifest, ensure_ascii=False).encode()
+    changed = rewrite(pack, tmp_path / "changed.zip", lambda name, old: data[name])
+    last = invoke(runner, tmp_path, "verify-pack", str(changed)).output.splitlines()[-1]
+    assert last.startswith("verified: 3 documents, 13 signatures verified cryptographically; trust anchor sha256:")
+    assert last.endswith("; the signed text is the sources in 签名记录/sources/ (the Word files and lists match "
+                         "only the manifest, which is not signed)")
+
+
 def test_statements_in_the_pack_verify_with_openssh_alone(pack, tmp_path):
     with zipfile.ZipFile(pack) as archive:
         allowed = archive.read("签名记录/allowed_signers")

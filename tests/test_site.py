@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import textwrap
@@ -13,6 +14,10 @@ from lxml import html as lxml_html
 from conftest import front, git, init_repo, invoke, release_all, write
 
 DRAFT_MARKER = "DRAFTMARK7731"
+
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
+                       "RU5ErkJggg==")  # a 1x1 picture
 
 
 def build(runner, root: Path, out: Path, *args: str, expect: int = 0):
@@ -571,9 +576,10 @@ def test_site_options_are_shown_as_text(runner, released_repo, tmp_path):
         colors: {primary: "#00796B", accent: "#FF5722"}
         links:
           - {title: '内网 <b>首页</b>', url: "https://intranet.example.com/"}
-        logo: assets/logo.svg
+        logo: assets/logo.png
         """))
-    write(released_repo, "assets/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>')
+    (released_repo / "assets").mkdir()
+    (released_repo / "assets/logo.png").write_bytes(PNG)
     out = tmp_path / "site"
     build(runner, released_repo, out)
     assert "受控文件" not in text_of(page(out, "QP-SH-001/index.html"), f"//*[{cls('md-copyright__highlight')}]") \
@@ -589,13 +595,14 @@ def test_site_options_are_shown_as_text(runner, released_repo, tmp_path):
     assert [(a.text_content(), a.get("href")) for a in find(doc, f"//ul[{cls('dc-links')}]//a")] == \
         [("内网 <b>首页</b>", "https://intranet.example.com/")]
     assert "--md-primary-fg-color:#00796b" in (out / "assets/doccontrol/site-options.css").read_text(encoding="utf-8")
-    assert set(find(doc, "//img[@alt='logo']/@src")) == {"../assets/doccontrol/logo.svg"}
+    assert set(find(doc, "//img[@alt='logo']/@src")) == {"../assets/doccontrol/logo.png"}
 
 
 def test_site_options_take_effect_only_when_approved(runner, released_repo, tmp_path):
     """mkdocs.yml and the logo it names are part of the controlled configuration."""
-    write(released_repo, "mkdocs.yml", "title: 未经批准的标题\nlogo: assets/logo.svg\n")
-    write(released_repo, "assets/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>')
+    write(released_repo, "mkdocs.yml", "title: 未经批准的标题\nlogo: assets/logo.png\n")
+    (released_repo / "assets").mkdir()
+    (released_repo / "assets/logo.png").write_bytes(PNG)
     out = tmp_path / "site"
     build(runner, released_repo, out)
     assert "未经批准的标题" not in (out / "index.html").read_text(encoding="utf-8")
@@ -604,9 +611,50 @@ def test_site_options_take_effect_only_when_approved(runner, released_repo, tmp_
     invoke(runner, released_repo, "config", "approve", "--as", "陈国华")
     build(runner, released_repo, out)
     assert "未经批准的标题" in (out / "index.html").read_text(encoding="utf-8")
-    write(released_repo, "assets/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>')
+    (released_repo / "assets/logo.png").write_bytes(PNG + b"\0")
     refused = build(runner, released_repo, tmp_path / "other", expect=1).output
-    assert "the logo assets/logo.svg is not the image the configuration approved" in refused
+    assert "the logo assets/logo.png is not the image the configuration approved" in refused
+
+
+SVG_LOGO = '<svg xmlns="http://www.w3.org/2000/svg"><script>document.title = "pwned"</script></svg>'
+SVG_REFUSED = ("mkdocs.yml:2: error: logo assets/logo.svg is an SVG, which can carry scripts that would run in the "
+               "site [site-options-logo]\n    fix: convert it to PNG, JPEG or WebP and name that file in logo: "
+               "(allowed: .gif, .jpeg, .jpg, .png, .webp)")
+
+
+def test_an_svg_logo_is_refused_by_check_approval_and_build(runner, released_repo, tmp_path):
+    """An SVG is a page of its own: its script runs in the site's origin when its address is opened."""
+    write(released_repo, "mkdocs.yml", "title: 受控文件\nlogo: assets/logo.svg\n")
+    write(released_repo, "assets/logo.svg", SVG_LOGO)
+    git(released_repo, "add", "-A")
+    assert SVG_REFUSED in invoke(runner, released_repo, "check", expect=1).output
+    assert SVG_REFUSED in invoke(runner, released_repo, "config", "approve", "--as", "陈国华", expect=1).output
+    assert SVG_REFUSED in build(runner, released_repo, tmp_path / "preview", "--preview", expect=1).output
+
+
+def test_an_svg_logo_approved_by_an_earlier_version_is_not_put_into_the_site(runner, released_repo, tmp_path,
+                                                                             monkeypatch):
+    from doccontrol import site_options
+
+    write(released_repo, "mkdocs.yml", "title: 受控文件\nlogo: assets/logo.svg\n")
+    write(released_repo, "assets/logo.svg", SVG_LOGO)
+    git(released_repo, "add", "-A")
+    with monkeypatch.context() as earlier:  # the version before SVG logos were refused
+        earlier.setattr(site_options, "logo_problem", lambda name, data: None)
+        invoke(runner, released_repo, "config", "approve", "--as", "陈国华")
+    out = tmp_path / "site"
+    refused = build(runner, released_repo, out, expect=1).output
+    assert "error: refusing to put the logo assets/logo.svg into the site" in refused
+    assert "logo assets/logo.svg is an SVG, which can carry scripts that would run in the site" in refused
+    assert not out.exists()
+
+
+def test_a_logo_whose_content_is_not_its_type_is_refused(runner, released_repo):
+    write(released_repo, "mkdocs.yml", "title: 受控文件\nlogo: assets/logo.png\n")
+    write(released_repo, "assets/logo.png", SVG_LOGO)
+    assert ("mkdocs.yml:2: error: logo assets/logo.png is not a PNG file (its content says otherwise) "
+            "[site-options-logo]\n    fix: save the picture in the format its name says (.png)") in \
+        invoke(runner, released_repo, "check", expect=1).output
 
 
 def test_every_page_carries_a_content_security_policy_and_no_inline_script(site):

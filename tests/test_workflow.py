@@ -13,7 +13,7 @@ import pytest
 from doccontrol.signing import load_signer
 from doccontrol.workspace import Workspace
 
-from conftest import KEYS, PROCEDURE, git, invoke, write
+from conftest import KEYS, PROCEDURE, git, invoke, public_key, write
 
 PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
 LEDGER = "signatures/QP-SH-001.jsonl"
@@ -319,6 +319,78 @@ def test_a_name_with_a_line_break_cannot_enter_the_roster(runner, repo):
     write(repo, "doccontrol.yml", config)
     out = invoke(runner, repo, "check", expect=1).output
     assert "contains a line break" in out and "doccontrol.yml" in out
+
+
+LOOKALIKES = {
+    "zero-width-space": ("林慧\u200b", "contains U+200B ZERO WIDTH SPACE, an invisible character; remove it"),
+    "word-joiner": ("林\u2060慧", "contains U+2060 WORD JOINER, an invisible character; remove it"),
+    "soft-hyphen": ("林\u00ad慧", "contains U+00AD SOFT HYPHEN, an invisible character; remove it"),
+    "kangxi-radical": ("周\u2f74新", "contains U+2F74 KANGXI RADICAL STAND, which stands for '立' (U+7ACB); "
+                                     "write '立' instead"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOOKALIKES))
+def test_a_name_that_hides_or_imitates_a_character_cannot_enter_the_roster(runner, repo, case):
+    """Two people who look the same on every signature and cover: the second one is refused."""
+    twin, problem = LOOKALIKES[case]
+    config = read(repo, "doccontrol.yml")
+    impostor = config[config.index("  林慧:\n"):config.index("  孙小雨:\n")].replace("林慧", twin, 1)
+    impostor = impostor.replace(f"keys: ['{public_key('林慧')}']", f"keys: ['{public_key('赵明')}']")
+    write(repo, "doccontrol.yml", config.replace("  赵明:\n", impostor + "  赵明:\n", 1)
+          .replace(f"keys: ['{public_key('赵明')}']\n    rights: {{review: [procedure@",
+                   "keys: []\n    rights: {review: [procedure@"))
+    out = invoke(runner, repo, "check", expect=1).output
+    assert f"doccontrol.yml:32: error: people: name '{twin}' {problem} [config-schema]" in out
+
+
+@pytest.mark.parametrize("field, text, problem", [
+    ("department", "    department: 质量部\u200b\n",
+     "people.林慧.department: contains U+200B ZERO WIDTH SPACE, an invisible character; remove it"),
+    ("holders", "holders: [售后服务部\u2060一组]\n", "holders: holder 1: contains U+2060 WORD JOINER, an invisible "
+                                                   "character; remove it"),
+    ("rights", "    rights: {review: [procedure@质量\u00ad部]}\n", "review: the department in 'procedure@质量\u00ad部' "
+                                                                  "contains U+00AD SOFT HYPHEN"),
+], ids=["department", "holder", "rights-department"])
+def test_departments_and_holders_refuse_hidden_characters(runner, repo, field, text, problem):
+    config = read(repo, "doccontrol.yml")
+    lines = config.split("\n")
+    if field == "holders":
+        config += text
+    else:
+        start = lines.index("  林慧:")
+        key = text.split(":")[0] + ":"
+        at = next(i for i in range(start, len(lines)) if lines[i].startswith(key))
+        lines[at] = text.rstrip("\n")
+        config = "\n".join(lines)
+    write(repo, "doccontrol.yml", config)
+    assert problem in invoke(runner, repo, "check", expect=1).output
+
+
+def test_two_names_that_read_the_same_are_refused(runner, repo):
+    config = read(repo, "doccontrol.yml").replace("  孙小雨:\n", "  Ｌin:\n    position: 文员\n  Lin:\n"
+                                                  "    position: 文员\n  孙小雨:\n", 1)
+    write(repo, "doccontrol.yml", config)
+    out = invoke(runner, repo, "check", expect=1).output
+    assert "people: 'Ｌin' and 'Lin' read as the same name; each person on the roster needs a name of their own" in out
+
+
+def test_a_statement_signed_in_a_lookalike_name_does_not_count(runner, repo):
+    """A modified client signs with a real key in a name that shows as 林慧: the line is refused, naming the
+    character."""
+    from doccontrol.statements import canonical, parse_statement
+
+    data = json.loads(read(repo, LEDGER).splitlines()[0])["statement"]
+    data.update(kind="approval", role="review", meaning="审核：内容适宜", name="林\u2060慧",
+                at="2026-11-24T11:00:00+08:00")
+    with pytest.raises(Exception) as refused:
+        parse_statement(data)
+    assert "name: Value error, contains U+2060 WORD JOINER, an invisible character; remove it" in str(refused.value)
+    line = {"statement": data, "signature": load_signer(str(KEYS["林慧"])).sign(canonical(data))}
+    write(repo, LEDGER, read(repo, LEDGER) + json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+    out = invoke(runner, repo, "check", expect=1).output
+    assert ("signatures/QP-SH-001.jsonl:2: error: statement is not valid: name: Value error, contains U+2060 WORD "
+            "JOINER, an invisible character; remove it [ledger-format]") in out
 
 
 def test_a_failed_commit_puts_the_files_back_so_a_retry_works(runner, repo):

@@ -478,7 +478,12 @@ def site_assets(ws: Workspace, options: SiteOptions, pub: Publication,
 
     files = {f"{ASSETS}/site-options.css": options_css(options).encode("utf-8")}
     if options.logo:
-        logo = read_logo(ws.root, options)
+        try:
+            logo = read_logo(ws.root, options)
+        except ConfigError as error:
+            raise DoccontrolError(f"refusing to put the logo {options.logo} into the site", findings=error.findings,
+                                  fix="replace it with a PNG, JPEG or WebP picture, then approve it: "
+                                      "doccontrol config approve --key KEY") from None
         if logo_sha256 is not None and hashlib.sha256(logo).hexdigest() != logo_sha256:
             raise DoccontrolError(f"the logo {options.logo} is not the image the configuration approved",
                                   fix="restore it, or approve the new one: doccontrol config approve --key KEY")

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 def checked_output(ws: Workspace, out: Path, preview: bool, marker: str) -> Path:
     """The output folder, resolved; refuse folders whose replacement would destroy something."""
+    from ..outputs import refuse_links_in_repository
+
+    refuse_links_in_repository(ws.root, out)
     out = (out if out.is_absolute() else Path.cwd() / out).resolve()
     root = ws.root
     if out == root or out in root.parents:

@@ -404,6 +404,10 @@ case("title-bold-tag", sub("title: 投诉回访程序", "title: <b>投诉</b>回
 case("title-line-break", sub("title: 投诉回访程序", "title: |\n  投诉\n  回访程序"), "3", "title contains a line break")
 case("title-blank", sub("title: 投诉回访程序", 'title: "   "'), "3", "title is blank")
 case("department-html", sub("department: 质量部", "department: <i>质量部</i>"), "5", "department contains < or >")
+case("department-zero-width", sub("department: 质量部", "department: 质量部\u200b"), "5",
+     "department: contains U+200B ZERO WIDTH SPACE, an invisible character; remove it")
+case("department-kangxi", sub("department: 质量部", "department: 质\u2f65部"), "5",
+     "department: contains U+2F65 KANGXI RADICAL FIELD, which stands for '田' (U+7530)")
 
 # -- paths with Chinese and space characters -------------------------------------------------------
 
