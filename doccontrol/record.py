@@ -265,16 +265,22 @@ class _Judge:
         record.cycles.append(Cycle(signed))
         return None
 
-    def _approval(self, signed: Signed) -> tuple[str, str] | None:
-        statement: Approval = signed.statement
+    def _open_cycle_for(self, statement) -> tuple[Cycle | None, tuple[str, str] | None]:
+        """The revision in review the statement acts on, or why it cannot: out of order, or about another
+        document than the one submitted."""
         cycle = self.record.open
         problem = _fits(cycle, statement)
         if problem:
-            return "record-order", problem
+            return None, ("record-order", problem)
         assert cycle is not None
-        scope = _scope_of_cycle(cycle, statement)
-        if scope:
-            return scope
+        return cycle, _scope_of_cycle(cycle, statement)
+
+    def _approval(self, signed: Signed) -> tuple[str, str] | None:
+        statement: Approval = signed.statement
+        cycle, problem = self._open_cycle_for(statement)
+        if problem:
+            return problem
+        assert cycle is not None
         if (statement.base.model_dump() if statement.base else None) != \
                 (cycle.submit.statement.base.model_dump() if cycle.submit.statement.base else None):
             return "record-order", f"{_what(statement)} was compared with another base than the submission"
@@ -302,14 +308,10 @@ class _Judge:
 
     def _return(self, signed: Signed) -> tuple[str, str] | None:
         statement: Return = signed.statement
-        cycle = self.record.open
-        problem = _fits(cycle, statement)
+        cycle, problem = self._open_cycle_for(statement)
         if problem:
-            return "record-order", problem
+            return problem
         assert cycle is not None
-        scope = _scope_of_cycle(cycle, statement)
-        if scope:
-            return scope
         roster = signed.roster
         allowed = statement.name == cycle.submit.name or any(
             roster.may(statement.name, role, statement.type, statement.department) for role in (REVIEW, APPROVE))
@@ -321,14 +323,10 @@ class _Judge:
 
     def _release(self, signed: Signed) -> tuple[str, str] | None:
         statement: Release = signed.statement
-        cycle = self.record.open
-        problem = _fits(cycle, statement)
+        cycle, problem = self._open_cycle_for(statement)
         if problem:
-            return "record-order", problem
+            return problem
         assert cycle is not None
-        scope = _scope_of_cycle(cycle, statement)
-        if scope:
-            return scope
         roster = signed.roster
         if not roster.may(statement.name, RELEASE, statement.type, statement.department):
             holders = ", ".join(roster.holders(RELEASE, statement.type, statement.department)) or "nobody"
