@@ -49,7 +49,7 @@ def verify(ws: Workspace) -> VerifyReport:
     working = load_worktree(ws.config, cache)
     repo = full_history_repo(ws.root)
     try:
-        inputs = _inputs(ws, repo, cache) if cache is not None else None
+        inputs = _inputs(ws, repo, cache, working.documents) if cache is not None else None
         memo = SealedFile(ws.config.cache_dir, "verify.pickle", package_version()) if inputs else None
         known = memo.load(None) if memo is not None else None
         if known is not None and known[0] == inputs:
@@ -63,13 +63,15 @@ def verify(ws: Workspace) -> VerifyReport:
     return report
 
 
-def _inputs(ws: Workspace, repo, cache) -> str:
-    """Everything a verify report depends on: the commit and its history (HEAD), the tags, the working files."""
+def _inputs(ws: Workspace, repo, cache, documents: list[Document]) -> str:
+    """Everything a verify report depends on: the commit and its history (HEAD), the tags, the working files
+    and the pictures the working documents show."""
     digest = hashlib.sha256()
     if repo is not None:
         digest.update(f"{repo.head}|{repo.is_shallow}|".encode())
         digest.update(repr(sorted((t.name, t.commit) for t in repo.tags().values())).encode())
     digest.update(repr(sorted(cache.used)).encode())
+    digest.update(repr(sorted((doc.number, p.path, p.sha256) for doc in documents for p in doc.pictures)).encode())
     for path in sorted((ws.root / DEMO_KEYS).glob("*")) if (ws.root / DEMO_KEYS).is_dir() else []:
         digest.update(path.name.encode() + (path.read_bytes() if path.is_file() else b""))
     if repo is None:

@@ -220,3 +220,10 @@ def test_an_incremental_build_after_a_new_picture_is_the_cold_build(runner, pict
     assert f"assets/pictures/{blue}.png" in page and red not in page
     assert not (site / "assets" / "pictures" / f"{red}.png").exists()
     same_as_cold(runner, pictured, site, tmp_path, "picture")
+
+
+def test_a_warm_verify_sees_a_picture_replaced_since_the_last_one(runner, pictured):
+    invoke(runner, pictured, "verify", "--restore-tags")
+    invoke(runner, pictured, "verify")  # remembered: the next verify with nothing changed reads it back
+    (pictured / PICTURE).write_bytes(BLUE)
+    assert "[edited-after-release]" in invoke(runner, pictured, "verify", expect=1).output
