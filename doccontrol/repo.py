@@ -115,17 +115,26 @@ class Repo:
             return result
         fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
         raw = self._git("log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
-                        "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff", f"--format={fmt}", "--",
-                        LEDGER_FOLDER + "/")
-        changes: list[tuple[str, str, str, str]] = []  # commit, path, blob before, blob after
-        for index, (info, parents, changed) in enumerate(_read_raw_log(raw)):
+                        "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff",
+                        f"--format={fmt}", "--", LEDGER_FOLDER + "/")
+        # commit → path → (blob after, the blobs before: one per parent the file differs from)
+        changes: dict[str, dict[str, tuple[str, list[str]]]] = {}
+        for info, parents, changed in _read_raw_log(raw):  # a merge comes once per parent (--diff-merges=separate)
             result.commits[info.sha] = info
             result.parents[info.sha] = parents
-            result.order[info.sha] = index
-            changes += [(info.sha, path, before, after) for path, before, after in changed]
-        contents = self.blobs([blob for _, _, before, after in changes for blob in (before, after) if blob != _NO_BLOB])
-        for sha, path, before, after in changes:
-            _compare_versions(sha, path, _lines(contents.get(before, b"")), _lines(contents.get(after, b"")), result)
+            result.order.setdefault(info.sha, len(result.order))
+            for path, before, after in changed:
+                changes.setdefault(info.sha, {}).setdefault(path, (after, []))[1].append(before)
+        wanted = [blob for paths in changes.values() for after, befores in paths.values() for blob in (after, *befores)]
+        contents = self.blobs([blob for blob in wanted if blob != _NO_BLOB])
+        for sha, paths in changes.items():
+            for path, (after, befores) in paths.items():
+                versions = [_lines(contents.get(before, b"")) for before in befores]
+                new = _lines(contents.get(after, b""))
+                if len(result.parents[sha]) > 1:
+                    _compare_merge(sha, path, versions, new, len(befores) < len(result.parents[sha]), result)
+                else:
+                    _compare_versions(sha, path, versions[0], new, result)
         return result
 
     def ledger_files(self, rev: str = "HEAD") -> dict[str, bytes]:
@@ -410,6 +419,24 @@ def _lines(content: bytes) -> list[str]:
     text = content.decode("utf-8", "replace")
     lines = text.split("\n")
     return lines[:-1] if text.endswith("\n") or not text else lines
+
+
+def _compare_merge(sha: str, path: str, parents: list[list[str]], after: list[str], same_as_a_parent: bool,
+                   into: LedgerHistory) -> None:
+    """A merge keeps every line of every parent's version (in any order: each branch appended its own); a line
+    in no parent's version is added by the merge. same_as_a_parent: the file is one parent's version unchanged."""
+    kept = set(after)
+    for before in parents:
+        lost = next((line for line in before if line not in kept), None)
+        if lost is not None:
+            into.removed.append((sha, path, lost))
+            return
+    if same_as_a_parent:
+        return
+    earlier = {line for before in parents for line in before}
+    for line in after:
+        if line not in earlier:
+            into.added.setdefault((path, line), sha)
 
 
 def _compare_versions(sha: str, path: str, before: list[str], after: list[str], into: LedgerHistory) -> None:

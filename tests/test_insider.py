@@ -234,6 +234,55 @@ def test_a_ledger_line_changed_in_place_and_a_ledger_deleted_are_caught(runner, 
             "[ledger-rewritten]") in out
 
 
+def test_a_withdrawal_dropped_in_a_merge_commit_is_caught(runner, released_repo):
+    git(released_repo, "branch", "side")  # made before the withdrawal
+    invoke(runner, released_repo, "obsolete", "QR-SH-001", "--reason", "表单合并", "--as", "陈国华")
+    git(released_repo, "checkout", "-q", "side")
+    (released_repo / "备注.txt").write_text("x\n", encoding="utf-8")
+    git(released_repo, "add", "备注.txt")
+    git(released_repo, "commit", "-qm", "side work")
+    git(released_repo, "checkout", "-q", "main")
+    git(released_repo, "merge", "-q", "--no-ff", "--no-commit", "-s", "ours", "side")
+    ledger_file = released_repo / "signatures/QR-SH-001.jsonl"
+    lines = ledger_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    ledger_file.write_text("".join(line for line in lines if '"withdrawal"' not in line), encoding="utf-8")
+    git(released_repo, "checkout", "side", "--", "forms/QR-SH-001-顾客问题处理表.md")
+    git(released_repo, "add", "-A")
+    git(released_repo, "commit", "-qm", "Merge branch 'side'")
+    merge = git(released_repo, "log", "-1", "--format=%h", "--abbrev=10").strip()
+    out = invoke(runner, released_repo, "verify", expect=1).output
+    assert (f"commit {merge} removed or changed a line of the QR-SH-001 ledger; the record only grows "
+            "[ledger-rewritten]") in out
+
+
+def test_two_branches_that_each_signed_merge_cleanly(runner, released_repo):
+    git(released_repo, "branch", "side")
+    invoke(runner, released_repo, "obsolete", "QR-SH-001", "--reason", "表单合并", "--as", "陈国华")
+    git(released_repo, "checkout", "-q", "side")
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "补充回访", "--author", "孙小雨")
+    git(released_repo, "checkout", "-q", "main")
+    git(released_repo, "merge", "-q", "--no-ff", "-m", "Merge branch 'side'", "side")
+    out = invoke(runner, released_repo, "verify").output
+    assert "the record is intact" in out
+
+
+def test_a_merge_keeps_both_branches_lines_in_any_order_and_loses_none():
+    from doccontrol.repo import LedgerHistory, _compare_merge
+
+    ours, theirs = ["a", "b", "main-1"], ["a", "b", "side-1", "side-2"]
+    honest = LedgerHistory()
+    _compare_merge("m1", "signatures/X.jsonl", [ours, theirs], ["a", "b", "main-1", "side-1", "side-2"], False,
+                   honest)
+    assert honest.removed == [] and honest.added == {}  # every line came from a parent
+    dropped = LedgerHistory()
+    _compare_merge("m2", "signatures/X.jsonl", [ours, theirs], ["a", "b", "side-1", "side-2", "merge-only"], False,
+                   dropped)
+    assert dropped.removed == [("m2", "signatures/X.jsonl", "main-1")]
+    added = LedgerHistory()
+    _compare_merge("m3", "signatures/X.jsonl", [ours, theirs], [*ours, "side-1", "side-2", "new"], False, added)
+    assert added.removed == [] and added.added == {("signatures/X.jsonl", "new"): "m3"}
+
+
 # -- 4. what the revision record shows beyond the fingerprint is held against the signed record ------------------
 
 def test_the_approver_and_the_preparation_date_written_after_approval_are_errors(runner, released_repo, tmp_path):
