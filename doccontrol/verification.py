@@ -123,7 +123,8 @@ def compare_documents(documents: list[Document], evaluation: Evaluation) -> tupl
 
 def revision_record_findings(doc: Document, record: DocumentRecord) -> list[Finding]:
     """What the revision record shows and the content fingerprint does not cover, held against the signed record:
-    each signed revision's approved_by names its 批准 signer, and prepared.date is the date of the revision's row
+    each signed revision's approved_by names its 批准 signer and its `by` the submitter (the preparer who signed),
+    prepared.name is the current revision's submitter, and prepared.date is the date of the revision's row
     (as `revise` writes them; a row carried over by `import` keeps the other system's dates)."""
     out = []
     row = next((row for row in doc.history if row.revision == doc.revision), None)
@@ -132,7 +133,22 @@ def revision_record_findings(doc: Document, record: DocumentRecord) -> list[Find
                            f"prepared.date is {doc.prepared.date}, but the revision record dates {doc.revision} "
                            f"{row.date} (the date its signatures cover)",
                            f"set prepared.date back to {row.date}; dates are written by `doccontrol revise`"))
+    current = next((cycle for cycle in reversed(record.cycles) if cycle.revision == doc.revision
+                    and cycle.returned is None), None)
+    if current is not None and doc.prepared.name != current.submit.name:
+        out.append(Finding(doc.path, doc.line_of("prepared.name"), "revision-record",
+                           f"prepared.name is {doc.prepared.name}, but {doc.revision} was submitted (signed as its "
+                           f"preparer) by {current.submit.name}",
+                           f"write `name: {current.submit.name}` under prepared, as the signed record says "
+                           f"(`doccontrol history {doc.number}` shows it)"))
     for index, row in enumerate(doc.history):
+        signed_cycle = current if row.revision == doc.revision else record.released(row.revision)
+        if signed_cycle is not None and not row.imported and row.by != signed_cycle.submit.name:
+            line = doc.key_lines.get(f"history.{index}.by") or doc.line_of(f"history.{index}")
+            out.append(Finding(doc.path, line, "revision-record",
+                               f"the revision record says {doc.number} {row.revision} was prepared by {row.by}, but "
+                               f"the signed record's submission of {row.revision} is by {signed_cycle.submit.name}",
+                               f"write `by: {signed_cycle.submit.name}` in that row, as the signed record says"))
         cycle = record.released(row.revision)
         names = [signed.name for signed in cycle.signatures(APPROVE)] if cycle else []
         if not names or (row.approved_by or "") in (names[-1], "、".join(names)):

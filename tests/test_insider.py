@@ -334,3 +334,31 @@ def test_a_release_commit_that_carries_a_false_approver_is_held_back(runner, rel
     assert f"error: {message} [revision-record]" in out
     out = invoke(runner, released_repo, "build", "--out", str(tmp_path / "site")).output
     assert f"held back: QP-SH-001 is not published: {message}" in out
+
+
+def test_a_preparer_named_in_the_document_who_did_not_submit_it_is_an_error(runner, tmp_path):
+    """孙小雨 submits (a modified client skips the preparer test) a draft that names 林慧 as its preparer."""
+    import re
+
+    from doccontrol.model import fingerprint
+    from doccontrol.workspace import Workspace
+
+    from conftest import init_repo
+
+    root = init_repo(tmp_path / "repo", with_manual=False, submit=False)
+    path = root / PROC
+    text = re.sub(r"(prepared:\s*\n\s*name:\s*)\S+", r"\g<1>林慧", path.read_text(encoding="utf-8"), count=1)
+    path.write_text(text, encoding="utf-8")
+    git(root, "commit", "-qam", "draft")
+    doc = Workspace(root).find("QP-SH-001")
+    (root / "signatures").mkdir(exist_ok=True)
+    append_signed(root, "QP-SH-001", "孙小雨", {
+        "kind": "submit", "number": doc.number, "title": doc.title, "revision": doc.revision, "path": doc.path,
+        "fingerprint": fingerprint(doc), "type": doc.type, "department": doc.department, "name": "孙小雨",
+        "at": "2026-11-20T10:00:00+08:00", "config": 1})
+    path.write_text(path.read_text(encoding="utf-8").replace("status: draft", "status: review"), encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "submit: QP-SH-001 for review by 孙小雨")
+    out = invoke(runner, root, "check", expect=1).output
+    assert "prepared.name is 林慧, but A/0 was submitted (signed as its preparer) by 孙小雨 [revision-record]" in out
+    invoke(runner, root, "approve", "QP-SH-001", "--as", "周立新", "--role", "审核", expect=1)  # refused: fix it first
