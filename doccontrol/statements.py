@@ -86,9 +86,16 @@ def lookalike_character(text: str) -> str | None:
     return None
 
 
+# Dots written between the parts of a name (艾力·买买提): NFKC keeps them apart although they read the same.
+_MIDDLE_DOTS = str.maketrans({"\u30fb": "\u00b7", "\u2022": "\u00b7", "\u2027": "\u00b7", "\u2219": "\u00b7",
+                              "\u22c5": "\u00b7"})
+
+
 def identity_key(name: str) -> str:
-    """What a name is when read: NFKC, without format characters (two names with one key look the same)."""
-    return unicodedata.normalize("NFKC", "".join(c for c in name if unicodedata.category(c) != "Cf"))
+    """What a name is when read: NFKC, without format characters, every middle dot one dot (two names with one
+    key look the same)."""
+    return unicodedata.normalize("NFKC", "".join(c for c in name if unicodedata.category(c) != "Cf")) \
+        .translate(_MIDDLE_DOTS)
 
 
 def plain_identity(value: str) -> str:

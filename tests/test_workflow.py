@@ -375,6 +375,14 @@ def test_two_names_that_read_the_same_are_refused(runner, repo):
     assert "people: 'Ｌin' and 'Lin' read as the same name; each person on the roster needs a name of their own" in out
 
 
+def test_names_that_differ_only_in_their_middle_dot_are_refused(runner, repo):
+    config = read(repo, "doccontrol.yml").replace("  孙小雨:\n", "  艾力·买买提:\n    position: 文员\n  艾力・买买提:\n"
+                                                  "    position: 文员\n  孙小雨:\n", 1)
+    write(repo, "doccontrol.yml", config)
+    out = invoke(runner, repo, "check", expect=1).output
+    assert "people: '艾力·买买提' and '艾力・买买提' read as the same name" in out
+
+
 def test_a_statement_signed_in_a_lookalike_name_does_not_count(runner, repo):
     """A modified client signs with a real key in a name that shows as 林慧: the line is refused, naming the
     character."""
