@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import io
 import json
 import re
 import shutil
 import struct
 import subprocess
-import threading
 import zipfile
 import zlib
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from conftest import git, init_repo, invoke, release_all
+from conftest import git, init_repo, invoke, release_all, served
 
 PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
 PICTURE = "images/QP-SH-001/投诉流程.png"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
@@ -76,21 +71,19 @@ def test_a_picture_replaced_after_approval_is_an_edit(runner, pictured):
     assert "[edited-after-release]" in invoke(runner, pictured, "verify", expect=1).output
 
 
-def test_the_site_shows_the_approved_picture_even_after_the_file_changed(runner, pictured, tmp_path):
+def test_the_site_shows_the_approved_picture_even_after_the_file_changed(runner, pictured, tmp_path, chromium):
     (pictured / PICTURE).write_bytes(BLUE)  # an uncommitted swap: the release commit still holds RED
     out = tmp_path / "site"
     invoke(runner, pictured, "build", "--out", str(out))
     page = (out / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
     sources = re.findall(r'<img alt="投诉处理流程图" src="([^"]+)"', page)
     assert len(sources) == 1 and sources[0].startswith("../assets/pictures/")
-    served = (out / "QP-SH-001" / sources[0]).resolve()
-    assert served.read_bytes() == RED
-    with served_site(out) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
+    assert (out / "QP-SH-001" / sources[0]).resolve().read_bytes() == RED
+    with served(out) as url:
+        page = chromium.new_page()
         page.goto(f"{url}/QP-SH-001/")
         size = page.eval_on_selector('img[alt="投诉处理流程图"]', "img => [img.complete, img.naturalWidth]")
-        browser.close()
+        page.close()
     assert size == [True, 120]
 
 
@@ -177,27 +170,6 @@ def to_pdf(docx: Path, tmp_path: Path) -> Path:
     subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(docx)], capture_output=True, check=True, timeout=180)
     return tmp_path / (docx.stem + ".pdf")
-
-
-class served_site:
-    def __init__(self, folder: Path):
-        handler = functools.partial(_Quiet, directory=str(folder))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-
-    def __enter__(self) -> str:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
 
 
 def test_an_incremental_build_after_a_new_picture_is_the_cold_build(runner, pictured, tmp_path):

@@ -3,20 +3,16 @@ rely on colour and that print, withdrawn text never presented as current."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import subprocess
-import threading
 from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from test_redline import revised_repo
-from test_site_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler
 
-from conftest import invoke
+from conftest import invoke, served
 
 pytestmark = pytest.mark.browser
 
@@ -26,21 +22,8 @@ def base_url(tmp_path_factory):
     root = revised_repo(tmp_path_factory.mktemp("redline-browser") / "repo")
     site = root.parent / "site"
     invoke(CliRunner(), root, "build", "--out", str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with served(site) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import textwrap
-import threading
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import front, git, init_repo, invoke, release_all, write
+from conftest import front, git, init_repo, invoke, release_all, served, write
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 REPAIR = front("QP-SH-002", "维修服务控制程序", "procedure", department="售后服务部") + textwrap.dedent("""\
 
@@ -45,28 +38,10 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url(site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with served(site) as url:
+        yield url
 
 
 @pytest.fixture
@@ -209,16 +184,15 @@ def hostile_preview(tmp_path_factory) -> Path:
 
 
 def test_no_script_from_a_document_runs_in_the_browser(chromium, hostile_preview):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(hostile_preview)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = served(hostile_preview)
+    url = server.__enter__()
     context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
     ran = []
     page.on("console", lambda message: ran.append(message.text) if "pwned" in message.text else None)
     page.on("dialog", lambda dialog: (ran.append(dialog.message), dialog.dismiss()))
     try:
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/QP-SH-003/")
+        page.goto(f"{url}/QP-SH-003/")
         page.wait_for_load_state("networkidle")
         expect(page.locator(".dc-body")).to_contain_text("适用于全部售后服务网点")
         expect(page.locator("h1.dc-title")).to_contain_text("<script>console.log('pwned:title')</script>")
@@ -233,8 +207,7 @@ def test_no_script_from_a_document_runs_in_the_browser(chromium, hostile_preview
         assert body.locator("a[href^='javascript']").count() == 0
     finally:
         context.close()
-        server.shutdown()
-        server.server_close()
+        server.__exit__(None, None, None)
 
 
 # -- the shipped document set, as staff use it on a phone, in print and in search --------------------
@@ -247,14 +220,8 @@ def shipped_site(shipped_outputs) -> Path:
 
 @pytest.fixture(scope="module")
 def shipped_url(shipped_site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(shipped_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served(shipped_site) as url:
+        yield url
 
 
 VIOLATIONS = """
