@@ -24,7 +24,7 @@ from .model import Finding, fingerprint
 from .pack import MANIFEST
 from .pictures import mapping_reader, with_pictures
 from .signing import Verifier
-from .verification import Evaluation, evaluate
+from .verification import Evaluation, evaluate, revision_record_findings
 
 MAX_MEMBER = 64 * 1024 * 1024
 FIX = "ask the sender for the pack as doccontrol made it; a changed pack proves nothing"
@@ -128,4 +128,6 @@ def _check_document(entry: dict, members: dict[str, bytes], evaluation: Evaluati
     stamp = fingerprint(shown[0])
     if stamp != cycle.fingerprint or stamp != entry.get("fingerprint"):
         return [Finding(where, 1, "pack", f"the source of {number} is not the content its signers signed", FIX)]
-    return []
+    assert record is not None
+    return [Finding(where, 1, "pack", f"the source of {number}: {finding.message}", FIX)
+            for finding in revision_record_findings(shown[0], record)]

@@ -72,6 +72,26 @@ def test_a_source_changed_with_a_matching_manifest_is_still_caught(runner, pack,
     assert "the source of QP-SH-001 is not the content its signers signed" in out
 
 
+def test_a_revision_record_rewritten_in_the_pack_is_caught(runner, pack, tmp_path):
+    """The approver column is not in the content fingerprint: a pack whose source names another approver (with
+    the manifest recomputed) is held against the signed record, as `verify` holds the repository."""
+    import hashlib
+
+    member = "签名记录/sources/procedures/QP-SH-001-客户投诉处理程序.md"
+    with zipfile.ZipFile(pack) as src:
+        data = {info.filename: src.read(info) for info in src.infolist()}
+    assert "approved_by: 陈国华".encode() in data[member]
+    data[member] = data[member].replace("approved_by: 陈国华".encode(), "approved_by: 林慧".encode())
+    manifest = json.loads(data["manifest.json"])
+    for entry in manifest["files"]:
+        entry["sha256"] = hashlib.sha256(data[entry["name"]]).hexdigest()
+    data["manifest.json"] = json.dumps(manifest, ensure_ascii=False).encode()
+    changed = rewrite(pack, tmp_path / "changed.zip", lambda name, old: data[name])
+    out = invoke(runner, tmp_path, "verify-pack", str(changed), expect=1).output
+    assert ("the source of QP-SH-001: the revision record says QP-SH-001 A/0 was approved by 林慧, but the signed "
+            "record's 批准 of A/0 is by 陈国华") in out
+
+
 def test_verify_pack_says_the_word_copies_are_bound_only_by_the_unsigned_manifest(runner, pack, tmp_path):
     """What verify-pack does not prove, said where the auditor reads the verdict: a Word copy rewritten with its
     manifest entry recomputed still verifies, and the last line tells the auditor to rely on the signed sources."""
