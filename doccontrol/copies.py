@@ -164,7 +164,7 @@ def write_copies(ws: Workspace, statements: list, out_dir, *, force: bool = Fals
     from .render import docx
 
     publication = ws.in_force(clock.today())
-    config = publication.config or ws.config
+    config = publication.config
     by_number = {doc.number: doc for doc in publication.documents}
     items = [docx.Rendition(by_number[s.number], config.company, config.type_label(by_number[s.number].type),
                             config.messages, copy=docx.CopyMark(s.serial, s.holder, s.time.date()),

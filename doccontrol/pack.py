@@ -73,7 +73,7 @@ def build_pack(ws: Workspace, out: Path, *, as_of: dt.date | None = None, use_ca
     if errors:
         raise DoccontrolError("some documents in force cannot be read; nothing was packed", findings=errors,
                               fix="run `doccontrol verify` (or `doccontrol check`) and correct them")
-    config = publication.config or ws.config  # the approved configuration, never the working files
+    config = publication.config  # the approved configuration, never the working files
     labels = config.messages
     documents = sorted(publication.documents, key=sort_key)
     items = [docx.rendition(config, doc, unsigned=publication.unsigned) for doc in documents]

@@ -55,7 +55,8 @@ class Change:
 class Publication:
     """The documents in force on a date, and where each came from.
 
-    config: the approved configuration publishing uses (never the working files); withdrawn: the
+    config: the configuration publishing uses: the approved version (never the working files), or for a
+    preview the working one; withdrawn: the
     withdrawals in force on as_of (for the registers); changes: every release and withdrawal dated
     on or before as_of, newest first; upcoming: releases whose effective date is still ahead;
     held_back: one finding per document whose record failed verification and which is therefore
@@ -64,6 +65,7 @@ class Publication:
 
     as_of: dt.date
     documents: list[Document]
+    config: Config
     commits: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     preview: bool = False
@@ -73,7 +75,6 @@ class Publication:
     upcoming: list[Change] = field(default_factory=list)
     held_back: list[Finding] = field(default_factory=list)
     unsigned: bool = False
-    config: Config | None = None
     evaluation: Evaluation | None = None
     pictures: Mapping[str, bytes] = field(default_factory=dict)  # the documents' pictures, by sha256
 
@@ -163,7 +164,7 @@ def _start(config: Config, evaluation: Evaluation, as_of: dt.date) -> Publicatio
         raise DoccontrolError("there is no approved configuration, so nothing can be proven or published",
                               fix="approve it once with `doccontrol config approve --key KEY`")
     approved = config_from_content(config.root, evaluation.chain.latest_content(), latest.version)
-    publication = Publication(as_of, [], config=approved, evaluation=evaluation, unsigned=latest.unsigned)
+    publication = Publication(as_of, [], approved, evaluation=evaluation, unsigned=latest.unsigned)
     if publication.unsigned:
         publication.notice = UNSIGNED_NOTICE
     return publication
@@ -207,12 +208,12 @@ def _add_changes(publication: Publication, evaluation: Evaluation) -> None:
     publication.upcoming.sort(key=lambda c: (c.date, c.number))
 
 
-def preview_documents(documents: list[Document], findings: list[Finding],
+def preview_documents(config: Config, documents: list[Document], findings: list[Finding],
                       pictures: Mapping[str, bytes] | None = None) -> Publication:
-    """The working tree as it stands, drafts included (for `build --preview` only)."""
+    """The working tree as it stands, drafts included, with the working configuration (`build --preview` only)."""
     shown = [doc for doc in documents if doc.status != "obsolete"]
-    return Publication(clock.today(), shown, {}, [f for f in findings if f.severity is Severity.ERROR], preview=True,
-                       pictures=pictures or {})
+    return Publication(clock.today(), shown, config, {}, [f for f in findings if f.severity is Severity.ERROR],
+                       preview=True, pictures=pictures or {})
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ def select_revision(config: Config, verifier: Verifier, cache, number: str, revi
             proof = prove(repo, verifier, cache, full=False)
         publication = from_proof(config, proof, as_of)
         released = proof.released
-    assert publication.config is not None and publication.evaluation is not None
+    assert publication.evaluation is not None
     held = [f for f in publication.held_back if f.message.startswith(f"{number} ")]
     if held:
         raise DoccontrolError(f"{number} is held back: its signed record has errors",

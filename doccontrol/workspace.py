@@ -286,7 +286,7 @@ class Workspace:
         cache = self.parse_cache()
         loaded = load_worktree(self.config, cache)
         evaluated = self._load(cache)
-        return preview_documents(evaluated.documents, loaded.findings, evaluated.pictures)
+        return preview_documents(self.config, evaluated.documents, loaded.findings, evaluated.pictures)
 
     def check(self, strict: bool = False, today: dt.date | None = None, use_cache: bool | None = None) -> CheckReport:
         today = today or clock.today()

@@ -124,7 +124,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
     refuse_beyond_limits(pub.documents, "build the site")
     if previous is not None:
         previous = load_state(ws.config.cache_dir, out)
-    config = pub.config or ws.config  # the approved configuration (the working one only in a preview)
+    config = pub.config  # the approved configuration (the working one only in a preview)
     parts = site_engine.stamp(config, options, pub)
     out.parent.mkdir(parents=True, exist_ok=True)
     with private_temp_dir(out.parent, f".{out.name}-build-") as work:
@@ -219,7 +219,7 @@ def site_options(ws: Workspace, preview: bool = False,
     """The approved site options (those of the configuration the publication was proven with; a preview takes
     the working mkdocs.yml's), and the logo's approved sha256."""
     try:
-        if not preview and pub is not None and pub.config is not None and pub.config.site is not None:
+        if not preview and pub is not None and pub.config.site is not None:
             return site_options_of(pub.config.site)
         return ws.site_options(working=preview)
     except ConfigError as error:
@@ -489,7 +489,7 @@ def site_assets(ws: Workspace, options: SiteOptions, pub: Publication,
                                   fix="restore it, or approve the new one: doccontrol config approve --key KEY")
         files[f"{ASSETS}/logo{Path(options.logo).suffix.lower()}"] = logo
     for doc in pub.documents:
-        css = print_css(doc, pub.preview, (pub.config or ws.config).messages)
+        css = print_css(doc, pub.preview, pub.config.messages)
         files[f"{ASSETS}/print/{doc.number}.css"] = css.encode("utf-8")
     return files
 
@@ -519,7 +519,7 @@ def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
     forms = [doc for doc in sorted(pub.documents, key=sort_key) if doc.type == "form"]
     if not forms:
         return {}
-    config = pub.config or ws.config
+    config = pub.config
     items = [blank_form(config, doc, "draft" if pub.preview else None) for doc in forms]
     rendered = render(config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
     return {f"{doc.number}/{blank_form_name(doc, config.messages)}": data

@@ -77,7 +77,7 @@ def prepare(ws: Workspace, pub: Publication, staged: Staged, docs_dir: Path) -> 
         return plan
     pairs = predecessors(ws, pub.documents)
     pages = PageCache(ws.config.cache_dir, ws.use_cache)
-    labels = (pub.config or ws.config).messages
+    labels = pub.config.messages
     wanted = [(doc, pairs[doc.number]) for doc in pub.documents
               if doc.number in pairs and doc.number in staged.targets]
     missing = [(doc, old) for doc, (old, new) in wanted if pages.get(_page_key(old, new, labels)) is None]
