@@ -32,6 +32,7 @@ from ..config import Config
 from ..diff import (
     DEL,
     DEL_END,
+    FENCE,
     INS,
     INS_END,
     MOVED,
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 
 MARK = "redline"  # the mark across every page of a redline (修订对比)
 DOCUMENT = "word/document.xml"
-FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 BOOKMARK = re.compile(r'<w:bookmarkStart w:id="(\d+)" w:name="dcrl-(ins|del|cins|cdel)-\d+" />'
                       r'<w:bookmarkEnd w:id="\1" />')
 PARAGRAPH = re.compile(r"<w:p(?=[ >])(?:(?!</w:p>).)*</w:p>", re.S)
