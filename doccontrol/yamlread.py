@@ -62,6 +62,12 @@ def read_yaml(text: str) -> YamlDocument:
 MAX_CHARS = 1024 * 1024
 MAX_DEPTH = 16
 _STR_TAG = "tag:yaml.org,2002:str"
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+# The first characters of the plain scalars that YAML 1.1 may read as something other than text.
+_RESOLVED_FIRST = frozenset(key for key in _Loader.yaml_implicit_resolvers if key)
+assert None not in _Loader.yaml_implicit_resolvers  # no resolver for every first character
 # YAML allows tab, LF and printable characters; CR, NEL and the Unicode line and paragraph
 # separators would break lines where we do not, and a BOM or control character is invisible.
 _BAD_CHAR = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -166,41 +172,42 @@ class _Composer:
         return YamlDocument({} if data is None else data, self.lines)
 
     def _root(self):
-        loader = self.loader
+        get_event = self.loader.get_event
         stack: list[_Frame] = []
         while True:
-            event = loader.get_event()
-            line = event.start_mark.line + 1
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            event = get_event()
+            kind = type(event)
+            if kind is _MAPPING_END or kind is _SEQUENCE_END:
                 done = stack.pop()
                 if not stack:
                     return done.value
                 self._attach(stack[-1], done.value)
                 continue
+            line = event.start_mark.line + 1
             frame = stack[-1] if stack else None
             self._refuse(event, line)
-            if frame is not None and isinstance(frame.value, dict) and frame.key is None:
+            if frame is not None and frame.key is None and type(frame.value) is dict:
                 self._key(frame, event, line)
                 continue
             path = self._child_path(frame, line)
-            if isinstance(event, yaml.ScalarEvent):
+            if kind is _SCALAR:
                 value = self._scalar(event, line)
                 if frame is None:
                     return value
                 self._attach(frame, value)
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
                 if len(stack) >= MAX_DEPTH:
                     raise YamlProblem(line, f"values are nested more than {MAX_DEPTH} levels deep",
                                       "flatten the structure; metadata needs only a few levels")
-                stack.append(_Frame({} if isinstance(event, yaml.MappingStartEvent) else [], path))
+                stack.append(_Frame({} if kind is _MAPPING_START else [], path))
             else:  # pragma: no cover - the parser sends nothing else inside a document
                 raise YamlProblem(line, "unexpected YAML structure", "check the YAML syntax")
 
     def _refuse(self, event, line: int) -> None:
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+        if event.anchor is not None or type(event) is _ALIAS:
             raise YamlProblem(line, "YAML anchors and aliases (& and *) are not allowed",
                               "write the value out in full; quote a value that starts with & or *")
-        tag = getattr(event, "tag", None)
+        tag = event.tag
         if tag is not None and tag != _STR_TAG:
             raise YamlProblem(line, f"YAML tags ({tag.replace('tag:yaml.org,2002:', '!!')}) are not allowed",
                               "remove the tag; quote a value to keep it as text")
@@ -209,11 +216,21 @@ class _Composer:
             raise YamlProblem(line, f"the YAML text has more than {MAX_NODES} values",
                               "keep metadata small; move long content into the document body")
 
+    def _tag(self, event) -> str:
+        """The scalar's tag: explicit, or resolved as YAML 1.1 does (only a plain scalar whose first character
+        can start a number, boolean, null, date or merge key needs PyYAML's resolver)."""
+        if event.tag:
+            return event.tag
+        value = event.value
+        if not event.implicit[0] or (value and value[0] not in _RESOLVED_FIRST):
+            return _STR_TAG
+        return self.loader.resolve(yaml.ScalarNode, value, event.implicit)
+
     def _key(self, frame: _Frame, event, line: int) -> None:
-        if not isinstance(event, yaml.ScalarEvent):
+        if type(event) is not _SCALAR:
             raise YamlProblem(line, "a key must be plain text, not a list or a mapping",
                               "write `key: value`; quote a key that starts with [ or {")
-        tag = event.tag or self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        tag = self._tag(event)
         raw = event.value
         if tag == "tag:yaml.org,2002:merge":
             raise YamlProblem(line, "YAML merge keys (<<) are not allowed", "write the keys out in full")
@@ -229,7 +246,7 @@ class _Composer:
     def _child_path(self, frame: _Frame | None, line: int) -> str:
         if frame is None:
             return ""
-        if isinstance(frame.value, dict):
+        if type(frame.value) is dict:
             assert frame.key is not None  # a mapping's child starts after its key
             path = f"{frame.path}.{frame.key}" if frame.path else frame.key
             self.lines[path] = frame.key_line
@@ -241,14 +258,16 @@ class _Composer:
 
     @staticmethod
     def _attach(frame: _Frame, value) -> None:
-        if isinstance(frame.value, dict):
+        if type(frame.value) is dict:
             frame.value[frame.key] = value
             frame.key = None
         else:
             frame.value.append(value)
 
     def _scalar(self, event, line: int):
-        tag = event.tag or self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        tag = self._tag(event)
+        if tag == _STR_TAG:
+            return event.value
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.loader.construct_object(node, deep=True)
