@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import SealedFile, package_version
-from .loader import load_worktree, read_ledger_files
+from .cache import ParseCache, SealedFile, package_version
+from .loader import Source, load_sources, read_ledger_files, read_worktree
 from .model import Document, Finding, Severity
+from .pictures import sha256, with_pictures, worktree_reader
 from .proof import Proof, prove
 from .publication import full_history_repo
 from .record import DocumentRecord
@@ -44,34 +45,47 @@ class VerifyReport:
 
 
 def verify(ws: Workspace) -> VerifyReport:
-    """Prove the whole record; the report is remembered on everything it depends on (a warm run reads it back)."""
+    """Prove the whole record; the report is remembered on everything it depends on (a warm run reads it back
+    without parsing a document: the files' blob ids and the pictures they showed are compared instead)."""
     cache = ws.parse_cache(autosave=False)
-    working = load_worktree(ws.config, cache)
+    sources, texts, _ = read_worktree(ws.config)
     repo = full_history_repo(ws.root)
     try:
-        inputs = _inputs(ws, repo, cache, working.documents) if cache is not None else None
-        memo = SealedFile(ws.config.cache_dir, "verify.pickle", package_version()) if inputs else None
+        memo = SealedFile(ws.config.cache_dir, "verify.pickle", package_version()) if cache is not None else None
+        files = _files_digest(cache, sources, texts) if cache is not None else ""
         known = memo.load(None) if memo is not None else None
-        if known is not None and known[0] == inputs:
-            return known[1]
-        report = _verify(ws, repo, working.documents, cache)
+        if known is not None and known[0] == files and known[2] == _inputs(ws, repo, files, known[1]):
+            return known[3]
+        working = load_sources(sources, texts, cache)
+        documents = with_pictures(working.documents, worktree_reader(ws.root), {})
+        shown = sorted((doc.number, p.path, p.sha256) for doc in documents for p in doc.pictures)
+        inputs = _inputs(ws, repo, files, shown) if memo is not None else ""
+        report = _verify(ws, repo, documents, cache)
     finally:
         if repo is not None:
             repo.close()
     if memo is not None:
-        memo.save((inputs, report))
+        memo.save((files, shown, inputs, report))
     return report
 
 
-def _inputs(ws: Workspace, repo, cache, documents: list[Document]) -> str:
+def _files_digest(cache: ParseCache, sources: list[Source], texts: dict[str, bytes]) -> str:
+    """The working documents' files: each one's path and blob id."""
+    keys = sorted(cache.key([source.main, *source.parts], texts) for source in sources)
+    return hashlib.sha256(repr(keys).encode()).hexdigest()
+
+
+def _inputs(ws: Workspace, repo, files: str, shown: list[tuple[str, str, str]]) -> str:
     """Everything a verify report depends on: the commit and its history (HEAD), the tags, the working files
-    and the pictures the working documents show."""
+    (their digest) and the pictures the working documents show (read again now: each path with its bytes'
+    digest, as shown when the report was made)."""
     digest = hashlib.sha256()
     if repo is not None:
         digest.update(f"{repo.head}|{repo.is_shallow}|".encode())
-        digest.update(repr(sorted((t.name, t.commit) for t in repo.tags().values())).encode())
-    digest.update(repr(sorted(cache.used)).encode())
-    digest.update(repr(sorted((doc.number, p.path, p.sha256) for doc in documents for p in doc.pictures)).encode())
+        digest.update(repr(repo.tag_commits()).encode())
+    digest.update(files.encode())
+    read = worktree_reader(ws.root)([path for _, path, _ in shown])
+    digest.update(repr([(number, path, sha256(read.get(path))) for number, path, _ in shown]).encode())
     for path in sorted((ws.root / DEMO_KEYS).glob("*")) if (ws.root / DEMO_KEYS).is_dir() else []:
         digest.update(path.name.encode() + (path.read_bytes() if path.is_file() else b""))
     if repo is None:

@@ -270,14 +270,21 @@ def load_worktree(config: Config, cache=None) -> LoadResult:
     With a `cache.ParseCache`, a document whose files' bytes are unchanged is taken from
     the cache instead of being parsed again; the result is the same either way.
     """
-    sources, findings = discover(config)
-    sources, texts = _read_sources(str(config.root), sources, findings)
+    sources, texts, findings = read_worktree(config)
     result = load_sources(sources, texts, cache)
     if cache is not None:
         cache.save()
     result.findings[:0] = findings
     result.documents = with_pictures(result.documents, worktree_reader(config.root), result.pictures)
     return result
+
+
+def read_worktree(config: Config) -> tuple[list[Source], dict[str, bytes], list[Finding]]:
+    """The controlled documents' files in the working tree, read but not parsed: the readable sources, the
+    bytes of their files, and what could not be read."""
+    sources, findings = discover(config)
+    sources, texts = _read_sources(str(config.root), sources, findings)
+    return sources, texts, findings
 
 
 def load_sources(sources: list[Source], texts: dict[str, bytes], cache=None) -> LoadResult:

@@ -347,6 +347,16 @@ class Repo:
                                    or "-----BEGIN SSH SIGNATURE-----" in message)
         return result
 
+    def tag_commits(self) -> list[tuple[str, str]]:
+        """Each tag's name and the commit it points at, sorted: what `tags` gives, without the messages."""
+        raw = self._git("for-each-ref", "--format=%(refname)%00%(*objectname)%00%(objectname)", "refs/tags/")
+        pairs = []
+        for record in raw.split("\n"):
+            ref, peeled, obj = (record.split("\x00") + ["", ""])[:3]
+            if ref:
+                pairs.append((ref[len(TAG_PREFIX):], peeled or obj))
+        return sorted(pairs)
+
     def create_tag(self, name: str, commit: str, message: str):
         sign = self._git_config_bool("tag.gpgSign")
         args = ["tag", "-a", "-m", message]

@@ -15,7 +15,7 @@ from doccontrol.config import load_config
 from doccontrol.loader import load_worktree
 from doccontrol.workspace import Workspace
 
-from conftest import MANUAL_PART, PROCEDURE, invoke, write
+from conftest import MANUAL_PART, PROCEDURE, git, invoke, write
 
 PROC = "procedures/QP-SH-001-客户投诉处理程序.md"
 MANUAL = "docs/QM-SH-01-售后服务手册/index.md"
@@ -183,6 +183,34 @@ def test_a_warm_check_does_not_validate_again(repo, monkeypatch):
     monkeypatch.setattr("doccontrol.workspace.validate", refuse)
     warm = Workspace(repo).check()
     assert warm.findings == cold.findings and warm.documents == cold.documents
+
+
+def test_a_warm_verify_is_read_back_only_while_nothing_it_depends_on_changed(runner, released_repo, monkeypatch):
+    from doccontrol import audit
+
+    proved = []
+    real = audit._verify
+
+    def counting(*args, **kwargs):
+        proved.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "_verify", counting)
+    intact = invoke(runner, released_repo, "verify").output
+    assert invoke(runner, released_repo, "verify").output == intact and len(proved) == 1  # read back
+    path = released_repo / PROC
+    original = path.read_bytes()
+    path.write_bytes(original.replace("24 小时内响应".encode(), "12 小时内响应".encode()))
+    assert "[edited-after-release]" in invoke(runner, released_repo, "verify", expect=1).output
+    path.write_bytes(original)
+    assert invoke(runner, released_repo, "verify").output == intact and len(proved) == 3
+    git(released_repo, "tag", "-f", "-a", "-m", "moved", "QP-SH-001/A0", "HEAD~1")
+    assert "[tag-moved]" in invoke(runner, released_repo, "verify", expect=1).output
+    git(released_repo, "tag", "-d", "QP-SH-001/A0")
+    assert "note: 1 release tags are not in this clone" in invoke(runner, released_repo, "verify").output
+    git(released_repo, "commit", "--allow-empty", "-q", "-m", "an empty commit")
+    invoke(runner, released_repo, "verify")
+    assert len(proved) == 6
 
 
 def _in_force(root: Path, cache: ParseCache | None):
