@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import multiprocessing
 import os
 import re
 import stat
 import struct
 import subprocess
+import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +113,28 @@ def signer_key(data: bytes, armored: str) -> str:
     return PublicKey.parse(key.openssh_str()).fingerprint
 
 
+# Signatures checked in worker processes at once: the parent's list, inherited by the forked workers.
+_PENDING: list[tuple[bytes, str]] = []
+SIGNATURES_PER_WORKER = 4000
+
+
+def _worker_count(signatures: int) -> int:
+    """Processes worth starting for this many signatures: forked workers, on Linux only."""
+    if not sys.platform.startswith("linux") or signatures < 2 * SIGNATURES_PER_WORKER:
+        return 1
+    return min(len(os.sched_getaffinity(0)), signatures // SIGNATURES_PER_WORKER, 8)
+
+
+def _verify_range(start: int, stop: int) -> list[str | None]:
+    found: list[str | None] = []
+    for data, armored in _PENDING[start:stop]:
+        try:
+            found.append(signer_key(data, armored))
+        except InvalidSignature:
+            found.append(None)
+    return found
+
+
 def signature_digest(data: bytes, armored: str) -> str:
     """What a verification result is remembered by: the signed bytes and the signature, hashed."""
     return hashlib.sha256(data + b"\0" + armored.encode("utf-8", "replace")).hexdigest()
@@ -124,6 +150,31 @@ class Verifier:
     def __init__(self, known: dict[str, str] | None = None):
         self.known = known if known is not None else {}
         self.added = 0
+
+    def verify_all(self, signed: list[tuple[bytes, str]]) -> None:
+        """Verify at once the signatures not yet known, in one process per core when there are enough of them
+        to pay for the processes (a cold verify of thousands). Only successes are kept; `key_of` then finds
+        them, and judges a failure itself, as before."""
+        todo = [(digest, data, armored) for data, armored in signed
+                if (digest := signature_digest(data, armored)) not in self.known]
+        workers = _worker_count(len(todo))
+        if workers < 2:
+            return
+        global _PENDING
+        _PENDING = [(data, armored) for _, data, armored in todo]
+        try:
+            context = multiprocessing.get_context("fork")
+            bounds = [len(todo) * index // workers for index in range(workers + 1)]
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                found = [key for part in pool.map(_verify_range, bounds[:-1], bounds[1:]) for key in part]
+        except (OSError, BrokenProcessPool):
+            return  # no processes to be had: key_of verifies each in turn
+        finally:
+            _PENDING = []
+        for (digest, _, _), key in zip(todo, found):
+            if key is not None:
+                self.known[digest] = key
+                self.added += 1
 
     def key_of(self, data: bytes, armored: str) -> str:
         digest = signature_digest(data, armored)

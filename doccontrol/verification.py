@@ -53,6 +53,8 @@ class Evaluation:
 def evaluate(ledgers: dict[str, bytes], verifier: Verifier) -> Evaluation:
     """Judge the ledger files (repository path → bytes)."""
     parsed = {path: parse_ledger(path, raw) for path, raw in sorted(ledgers.items())}
+    verifier.verify_all([(entry.data, entry.signature) for ledger in parsed.values() for entry in ledger.entries
+                         if entry.signature is not None])
     config_ledger = parsed.pop(f"signatures/{CONFIGURATION}.jsonl", None)
     chain = build_chain(config_ledger.entries if config_ledger else [], verifier)
     evaluation = Evaluation(chain)

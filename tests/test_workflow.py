@@ -109,6 +109,25 @@ def test_signatures_verify_with_ssh_keygen_too(runner, released_repo, tmp_path):
     assert done.stdout.decode().startswith('Good "doccontrol" signature for 孙小雨 with ED25519 key')
 
 
+def test_signatures_verified_in_worker_processes_keep_only_the_good_ones(monkeypatch):
+    """A cold verify of thousands checks signatures in one process per core; a forged one among them still
+    fails, with the reason, and is never remembered."""
+    from doccontrol import signing
+
+    monkeypatch.setattr(signing, "SIGNATURES_PER_WORKER", 2)
+    monkeypatch.setattr(signing, "_worker_count", lambda count: 2 if count >= 4 else 1)
+    signer = load_signer(str(KEYS["林慧"]))
+    statements = [f'{{"kind":"approve","n":{index}}}'.encode() for index in range(6)]
+    signed = [(data, signer.sign(data)) for data in statements]
+    forged = (b'{"kind":"approve","n":99}', signed[0][1])
+    verifier = signing.Verifier()
+    verifier.verify_all([*signed, forged])
+    assert verifier.added == 6 and len(verifier.known) == 6
+    assert {verifier.key_of(data, armored) for data, armored in signed} == {signer.public.fingerprint}
+    with pytest.raises(signing.InvalidSignature):
+        verifier.key_of(*forged)
+
+
 def test_draft_on_main_does_not_leak(runner, released_repo):
     open_revision(runner, released_repo)
     replace_in(released_repo, "24 小时内响应", "草稿内容不得发布")
