@@ -18,11 +18,13 @@ from doccontrol.cache import (
     LEDGERS_FILE,
     PROOF_FILE,
     LedgerCache,
+    ParseCache,
     SealedFile,
     package_version,
     signing_key,
 )
 from doccontrol.ledger import parse_ledger
+from doccontrol.loader import LoadResult
 from doccontrol.model import Finding
 
 from conftest import git, invoke
@@ -161,3 +163,21 @@ def test_deleting_the_proof_caches_is_safe(runner, released_repo):
     second = _verify(runner, released_repo)
     shutil.rmtree(released_repo / ".doccontrol-cache")
     assert second == _verify(runner, released_repo) == first
+
+
+def _history_keys(root: Path) -> list[tuple]:
+    history = ParseCache(root / ".doccontrol-cache", name=HISTORY_FILE)
+    history._load()
+    return list(history.entries)
+
+
+def test_verify_drops_texts_no_proof_reads_and_build_keeps_them(runner, released_repo, tmp_path):
+    stale = (("procedures/QP-SH-009-旧分支.md", "0" * 40),)  # of a rewritten history, or another branch
+    planted = ParseCache(released_repo / ".doccontrol-cache", autosave=False, name=HISTORY_FILE)
+    planted.put(stale, LoadResult([], []), {})
+    planted.flush()
+    invoke(runner, released_repo, "build", "--out", str(tmp_path / "site"))
+    assert stale in _history_keys(released_repo)
+    _new_commit(released_repo)
+    _verify(runner, released_repo)
+    assert stale not in _history_keys(released_repo)
