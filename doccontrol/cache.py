@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 FILE_NAME = "parse.pickle"
+HISTORY_FILE = "history.pickle"  # documents read from commits by the proof: not the working tree's, so apart
+LEDGERS_FILE = "ledgers.pickle"
+PROOF_FILE = "proof.pickle"
 KEY_BYTES = 32
 # Modules whose code decides what parsing and validation produce.
 VERSIONED_MODULES = ("cache", "loader", "yamlread", "schema", "model", "config", "validate", "markdown_checks",
@@ -230,8 +233,8 @@ def signing_key() -> bytes | None:
 class ParseCache:
     """Entries of one load: `get`/`put` by key, then `save` keeps exactly the entries used."""
 
-    def __init__(self, directory: Path, autosave: bool = True):
-        self.path = Path(directory) / FILE_NAME
+    def __init__(self, directory: Path, autosave: bool = True, name: str = FILE_NAME):
+        self.path = Path(directory) / name
         self.autosave = autosave
         self.entries: dict[tuple, LoadResult] = {}
         self.memo: tuple[str, object] | None = None
@@ -405,3 +408,135 @@ def package_version() -> str:
     for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+# -- the signed record -------------------------------------------------------------------------
+# Ledgers only grow, and what the history proves about them changes only where a commit touched
+# them: after one release, one or two ledgers differ from the last run. These caches keep what
+# reading and comparing ledger contents gave, keyed by those contents (path and blob id, or the
+# blob ids compared), sealed and stamped with the whole package's code like the verify memo.
+
+
+class HistoryTexts:
+    """Documents the proof reads from commits (released, withdrawn and submitted texts), keyed like the parse
+    cache. A text is looked up in the parse cache first (a released file is usually the working tree's,
+    unchanged); what is not there is kept in a file of its own beside it, which `check` neither loads nor
+    drops."""
+
+    key = staticmethod(ParseCache.key)
+
+    def __init__(self, parse_cache: ParseCache):
+        self.working = parse_cache
+        self.history = ParseCache(parse_cache.path.parent, autosave=False, name=HISTORY_FILE)
+
+    def get(self, key: tuple, texts: dict[str, bytes]):
+        found = self.working.get(key, texts)
+        return found if found is not None else self.history.get(key, texts)
+
+    def put(self, key: tuple, value, texts: dict[str, bytes]) -> None:
+        self.history.put(key, value, texts)
+
+    def flush(self, keep_unused: bool) -> None:
+        """Write the history file (the parse cache is its owner's to write)."""
+        self.history.flush(keep_unused)
+
+
+class LedgerCache:
+    """Parsed ledger files, keyed by path and blob id.
+
+    An entry is kept as the pickled result of parsing, made the moment it was parsed, and every hit
+    unpickles a fresh copy: no object a run changes (a record's findings, a list of entries) is ever
+    shared with the cached value. `save` keeps exactly the ledgers read in this run.
+    """
+
+    def __init__(self, directory: Path):
+        self._file = SealedFile(directory, LEDGERS_FILE, f"{FORMAT}|{package_version()}")
+        self._stored: dict[tuple[str, str], bytes] | None = None
+        self._used: dict[tuple[str, str], bytes] = {}
+        self._dirty = False
+
+    def parse(self, path: str, raw: bytes):
+        """What `ledger.parse_ledger(path, raw)` gives."""
+        from .ledger import parse_ledger
+
+        key = (path, blob_id(raw))
+        stored = self._entries().get(key)
+        if stored is not None:
+            self._used[key] = stored
+            return _ledger_from(path, raw, stored)
+        ledger = parse_ledger(path, raw)
+        self._used[key] = pickle.dumps(_slim_ledger(ledger), protocol=pickle.HIGHEST_PROTOCOL)
+        self._dirty = True
+        return ledger
+
+    def save(self) -> None:
+        if self._dirty or len(self._used) != len(self._entries()):
+            self._file.save(self._used)
+
+    def _entries(self) -> dict[tuple[str, str], bytes]:
+        if self._stored is None:
+            stored = self._file.load({})
+            self._stored = stored if isinstance(stored, dict) else {}
+        return self._stored
+
+
+def _slim_ledger(ledger) -> tuple:
+    """A parsed ledger without what its bytes give back: the path and each entry's line text."""
+    return tuple((e.line, e.statement, e.signature, e.data) for e in ledger.entries), tuple(ledger.findings)
+
+
+def _ledger_from(path: str, raw: bytes, stored: bytes):
+    from .ledger import Entry, Ledger
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        entries, findings = pickle.loads(stored)
+    finally:
+        if collecting:
+            gc.enable()
+    lines = raw.decode("utf-8").split("\n") if entries else []
+    return Ledger(path, [Entry(path, line, statement, signature, data, lines[line - 1])
+                         for line, statement, signature, data in entries], list(findings))
+
+
+class MemoCache:
+    """Results of pure functions of content, keyed by what identifies that content (blob ids, commit ids):
+    `get`/`put` by key, then `save` keeps the entries used in this run (with keep_unused, the others too).
+    Keys and values are tuples of text and numbers: immutable, so sharing them is safe."""
+
+    def __init__(self, directory: Path, name: str):
+        self._file = SealedFile(directory, name, f"{FORMAT}|{package_version()}")
+        self._stored: dict[tuple, tuple] | None = None
+        self._used: dict[tuple, tuple] = {}
+        self._dirty = False
+
+    def get(self, key: tuple) -> tuple | None:
+        value = self._entries().get(key)
+        if value is not None:
+            self._used[key] = value
+        return value
+
+    def put(self, key: tuple, value: tuple) -> None:
+        self._used[key] = value
+        self._dirty = True
+
+    def save(self, keep_unused: bool = False) -> None:
+        stored = self._entries()
+        if keep_unused:
+            if self._dirty:
+                self._file.save({**stored, **self._used})
+        elif self._dirty or len(self._used) != len(stored):
+            self._file.save(self._used)
+
+    def _entries(self) -> dict[tuple, tuple]:
+        if self._stored is None:
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                stored = self._file.load({})
+            finally:
+                if collecting:
+                    gc.enable()
+            self._stored = stored if isinstance(stored, dict) else {}
+        return self._stored

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import clock
+from .cache import PROOF_FILE, HistoryTexts, LedgerCache, MemoCache, ParseCache
 from .ledger import CONFIGURATION, ledger_path, subject_of
 from .loader import MANUAL_INDEX, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
@@ -31,6 +32,8 @@ from .verification import Evaluation, evaluate, revision_record_findings
 
 FIX_CONTENT = "revise the document (doccontrol revise), correct the text, and approve and release the new revision"
 FIX_HISTORY = "the history was altered after the fact; restore it from a backup or the remote"
+_PLACE_KEY = "document-files"  # (commit, path) → the document's files and their blob ids at that commit
+_STAMP_KEY = "fingerprint"  # (files and blob ids, pictures) → the content fingerprint
 
 
 @dataclass
@@ -50,10 +53,12 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     """Judge the record at rev and check it against its history.
 
     full=False checks only releases and withdrawals against the content (what publishing needs);
-    `verify` checks every statement.
+    `verify` checks every statement. cache: the repository's parse cache, or None for a cold run that
+    writes no cache; the proof keeps its own caches beside it (see `_ProofCaches`).
     """
-    evaluation = evaluate(repo.ledger_files(rev), verifier)
-    history = repo.ledger_history(rev)
+    caches = _ProofCaches(cache) if cache is not None else None
+    evaluation = evaluate(repo.ledger_files(rev), verifier, caches.ledgers if caches else None)
+    history = repo.ledger_history(rev, caches.memo if caches else None)
     proof = Proof(evaluation, history)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
@@ -71,7 +76,7 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
                     pending.append((record, signed, commit))
         for signed, problem in _sequence_problems(record, commits, history):
             _add(proof, record, signed, problem)
-    reader = _Reader(repo, cache)
+    reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
     reader.prefetch([(commit.sha, signed.statement.path) for _, signed, commit in pending])
     for record, signed, commit in pending:
         problem = _check_content(proof, reader, record, signed, commit)
@@ -82,7 +87,28 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
             _add_lost_release(proof, record, signed, commit, reader.document(commit.sha, signed.statement.path))
     proof.pictures = reader.pictures
     proof.findings[:0] = evaluation.findings
+    if caches:
+        caches.save(full)
     return proof
+
+
+class _ProofCaches:
+    """What the proof keeps between runs, in sealed files beside the parse cache: parsed ledgers, the texts read
+    from commits, and a memo of what only content decides (see `_Reader`, `Repo.ledger_history`)."""
+
+    def __init__(self, parse_cache: ParseCache):
+        directory = parse_cache.path.parent
+        self.ledgers = LedgerCache(directory)
+        self.texts = HistoryTexts(parse_cache)
+        self.memo = MemoCache(directory, PROOF_FILE)
+
+    def save(self, full: bool) -> None:
+        """Write what changed. A full proof reads every text (and asks every question) any proof of this
+        history does, so it drops the rest (of a rewritten history, of another branch); a partial proof reads
+        fewer (no submissions) and keeps the rest."""
+        self.ledgers.save()
+        self.texts.flush(keep_unused=not full)
+        self.memo.save(keep_unused=not full)
 
 
 def _add(proof: Proof, record: DocumentRecord, signed: Signed, problem: tuple[str, str]) -> None:
@@ -240,14 +266,22 @@ def _check_content(proof: Proof, reader: _Reader, record: DocumentRecord, signed
 
 
 class _Reader:
-    """Documents at commits: blob ids asked in one batch, each set of file contents read and parsed once."""
+    """Documents at commits: blob ids asked in one batch, each set of file contents read and parsed once.
 
-    def __init__(self, repo: Repo, cache):
+    With a memo (`cache.MemoCache`), what only content decides is kept between runs: the blob ids of a
+    document's files at a commit (a commit's tree never changes), and the fingerprint of each set of file
+    contents with the pictures it shows. Only what was read completely is kept: a blob git did not give
+    is asked for again next time.
+    """
+
+    def __init__(self, repo: Repo, cache, memo: MemoCache | None = None):
         self.repo = repo
         self.cache = cache
+        self.memo = memo
         self._sources: dict[tuple[str, str], tuple[Source, dict[str, str]] | None] = {}
         self._parsed: dict[tuple, Document | None] = {}
         self._problems: dict[tuple, list[Finding]] = {}
+        self._whole: set[tuple] = set()  # keys whose every file was read
         self._stamps: dict[tuple, str] = {}
         self._shown: dict[tuple[str, str], Document] = {}  # documents that show pictures, with those at the commit
         self.pictures: dict[str, bytes] = {}  # the bytes of those pictures, by sha256
@@ -255,6 +289,33 @@ class _Reader:
     def prefetch(self, wanted: list[tuple[str, str]]) -> None:
         """Find the files of every (commit, path) at once: one process for the blob ids, one for the contents."""
         wanted = [item for item in dict.fromkeys(wanted) if item not in self._sources]
+        self._locate(self._remembered(wanted))
+        keys = {self._key(item) for item in self._sources.values() if item} - set(self._parsed)
+        contents = self.repo.blobs([blob for key in keys for _, blob in key])
+        for key in keys:
+            source = Source(key[0][0], [path for path, _ in key[1:]])
+            texts = {path: contents.get(blob, b"") for path, blob in key}
+            if all(blob in contents for _, blob in key):
+                self._whole.add(key)
+            result = load_sources([source], texts, self.cache)
+            self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
+            self._problems[key] = result.findings
+        self._add_pictures(wanted)
+
+    def _remembered(self, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Take the places the memo knows; the others are left to find."""
+        if self.memo is None:
+            return wanted
+        unknown = []
+        for sha, path in wanted:
+            key = self.memo.get((_PLACE_KEY, sha, path))
+            if key is None:
+                unknown.append((sha, path))
+            else:
+                self._sources[(sha, path)] = (Source(path, [part for part, _ in key[1:]]), dict(key))
+        return unknown
+
+    def _locate(self, wanted: list[tuple[str, str]]) -> None:
         mains = self.repo.objects([f"{sha}:{path}" for sha, path in wanted])
         for sha, path in wanted:
             found = mains.get(f"{sha}:{path}")
@@ -266,21 +327,16 @@ class _Reader:
                 folder = path.rsplit("/", 1)[0]
                 parts = [p for p in self.repo.list_folder(sha, folder) if p.endswith(".md") and p != path]
             self._sources[(sha, path)] = (Source(path, parts), {path: found[0]})
-        part_names = [f"{sha}:{p}" for (sha, _), item in self._sources.items() if item for p in item[0].parts]
+        part_names = [f"{sha}:{p}" for sha, path in wanted if (item := self._sources[(sha, path)])
+                      for p in item[0].parts]
         part_objects = self.repo.objects(part_names)
-        for (sha, _), item in self._sources.items():
+        for sha, path in wanted:
+            item = self._sources[(sha, path)]
             if item:
                 item[1].update({p: part_objects[f"{sha}:{p}"][0] for p in item[0].parts
                                 if f"{sha}:{p}" in part_objects})
-        keys = {self._key(item) for item in self._sources.values() if item} - set(self._parsed)
-        contents = self.repo.blobs([blob for key in keys for _, blob in key])
-        for key in keys:
-            source = Source(key[0][0], [path for path, _ in key[1:]])
-            texts = {path: contents.get(blob, b"") for path, blob in key}
-            result = load_sources([source], texts, self.cache)
-            self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
-            self._problems[key] = result.findings
-        self._add_pictures(wanted)
+                if self.memo is not None and len(item[1]) == 1 + len(item[0].parts):
+                    self.memo.put((_PLACE_KEY, sha, path), self._key(item))
 
     def _add_pictures(self, wanted: list[tuple[str, str]]) -> None:
         """Each wanted document that shows pictures, with the digests of those pictures in its commit's tree
@@ -322,10 +378,21 @@ class _Reader:
     def fingerprint(self, commit: str, path: str) -> str:
         doc = self.document(commit, path)
         item = self._sources[(commit, path)]
-        key = (self._key(item) if item else ()) + (doc.pictures if doc else ())
+        files = self._key(item) if item else ()
+        key = files + (doc.pictures if doc else ())
         if key not in self._stamps:
-            self._stamps[key] = fingerprint(doc) if doc else ""
+            self._stamps[key] = self._stamp(doc, key, files in self._whole) if doc else ""
         return self._stamps[key]
+
+    def _stamp(self, doc: Document, key: tuple, whole: bool) -> str:
+        if self.memo is None or not whole:
+            return fingerprint(doc)
+        known = self.memo.get((_STAMP_KEY, key))
+        if known is not None:
+            return known[0]
+        stamp = fingerprint(doc)
+        self.memo.put((_STAMP_KEY, key), (stamp,))
+        return stamp
 
 
 def documents_at(repo: Repo, rev: str, config, cache=None):

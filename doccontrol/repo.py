@@ -103,12 +103,13 @@ class Repo:
     def head(self) -> str:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 
-    def ledger_history(self, rev: str = "HEAD") -> LedgerHistory:
+    def ledger_history(self, rev: str = "HEAD", cache=None) -> LedgerHistory:
         """Which commit first added each line of each ledger file, and which commits removed or changed a line.
 
         One `git log --raw` pass names, for every commit that changed a ledger, the file's blob before and after;
         one `cat-file --batch` reads those blobs. A version must start with every line of the one before it
-        (a ledger only grows): patch text, which a ledger line can imitate, is never parsed.
+        (a ledger only grows): patch text, which a ledger line can imitate, is never parsed. With a
+        `cache.VersionCache`, versions compared before (by blob id) are neither read nor compared again.
         """
         result = LedgerHistory()
         if not self.has_commits:
@@ -125,25 +126,41 @@ class Repo:
             result.order.setdefault(info.sha, len(result.order))
             for path, before, after in changed:
                 changes.setdefault(info.sha, {}).setdefault(path, (after, []))[1].append(before)
-        wanted = [blob for paths in changes.values() for after, befores in paths.values() for blob in (after, *befores)]
-        contents = self.blobs([blob for blob in wanted if blob != _NO_BLOB])
-        for sha, paths in changes.items():
-            for path, (after, befores) in paths.items():
-                versions = [_lines(contents.get(before, b"")) for before in befores]
-                new = _lines(contents.get(after, b""))
-                if len(result.parents[sha]) > 1:
-                    _compare_merge(sha, path, versions, new, len(befores) < len(result.parents[sha]), result)
-                else:
-                    _compare_versions(sha, path, versions[0], new, result)
+        keys = {(sha, path): (_VERSION_KEY, tuple(befores), after, len(result.parents[sha]) > 1,
+                              len(befores) < len(result.parents[sha]))
+                for sha, paths in changes.items() for path, (after, befores) in paths.items()}
+        known = {key: cache.get(key) for key in set(keys.values())} if cache is not None else {}
+        missing = {key for key, value in known.items() if value is None} if cache is not None else set(keys.values())
+        contents = self.blobs([blob for _, befores, after, _, _ in missing for blob in (after, *befores)
+                               if blob != _NO_BLOB])
+        for key in missing:
+            known[key] = _version_change(key, contents)
+            if cache is not None and all(blob == _NO_BLOB or blob in contents for blob in (*key[1], key[2])):
+                cache.put(key, known[key])  # only what was read whole: a blob git did not give is asked again
+        for (sha, path), key in keys.items():
+            lost, added = known[key]  # type: ignore[misc]
+            if lost is not None:
+                result.removed.append((sha, path, lost))
+            for line in added:
+                result.added.setdefault((path, line), sha)
         return result
 
     def ledger_files(self, rev: str = "HEAD") -> dict[str, bytes]:
-        """The ledger files at a commit."""
+        """The ledger files at a commit (one process lists them with their blob ids, one reads the blobs)."""
         if not self.has_commits:
             return {}
-        names = self._git("ls-tree", "-z", "--name-only", rev, LEDGER_FOLDER + "/").split("\x00")
-        paths = [name for name in names if name.endswith(".jsonl") and name.count("/") == 1]
-        return self.read_files(rev, paths)
+        listed = self._git("ls-tree", "-z", rev, LEDGER_FOLDER + "/").split("\x00")
+        ids = {}
+        for record in listed:
+            meta, _, path = record.partition("\t")
+            if not path.endswith(".jsonl") or path.count("/") != 1:
+                continue
+            _mode, kind, oid = meta.split(" ")
+            if kind != "blob":
+                raise KeyError(path)
+            ids[path] = oid
+        contents = self.blobs(list(ids.values()))
+        return {path: contents[oid] for path, oid in ids.items()}
 
     def all_paths_ever(self) -> set[str]:
         """Every path that any branch or tag ever held (for never reusing a number)."""
@@ -388,6 +405,7 @@ class Repo:
 
 _COMMIT_MARK = "doccontrol-commit"
 _NO_BLOB = "0" * 40
+_VERSION_KEY = "ledger-version"  # marks these results in a cache shared with other questions
 _HEX40 = re.compile(r"[0-9a-f]{40}")
 _RAW_CHANGE = re.compile(r":[0-7]{6} [0-7]{6} ([0-9a-f]{40}) ([0-9a-f]{40}) [ACDMTUX][0-9]*")
 
@@ -431,32 +449,38 @@ def _lines(content: bytes) -> list[str]:
     return lines[:-1] if text.endswith("\n") or not text else lines
 
 
-def _compare_merge(sha: str, path: str, parents: list[list[str]], after: list[str], same_as_a_parent: bool,
-                   into: LedgerHistory) -> None:
+def _version_change(key: tuple, contents: dict[str, bytes]) -> tuple[str | None, tuple[str, ...]]:
+    """What one commit did to one ledger file: the first line it removed or changed (None when it only added),
+    and the lines it added. key: (_VERSION_KEY; the blobs before, one per parent the file differs from; the blob after;
+    whether the commit is a merge; whether the file is one parent's version unchanged)."""
+    _, befores, after, merge, same_as_a_parent = key
+    versions = [_lines(contents.get(before, b"")) for before in befores]
+    new = _lines(contents.get(after, b""))
+    if merge:
+        return _compare_merge(versions, new, same_as_a_parent)
+    return _compare_versions(versions[0], new)
+
+
+def _compare_merge(parents: list[list[str]], after: list[str],
+                   same_as_a_parent: bool) -> tuple[str | None, tuple[str, ...]]:
     """A merge keeps every line of every parent's version (in any order: each branch appended its own); a line
-    in no parent's version is added by the merge. same_as_a_parent: the file is one parent's version unchanged."""
+    in no parent's version is added by the merge."""
     kept = set(after)
     for before in parents:
         lost = next((line for line in before if line not in kept), None)
         if lost is not None:
-            into.removed.append((sha, path, lost))
-            return
+            return lost, ()
     if same_as_a_parent:
-        return
+        return None, ()
     earlier = {line for before in parents for line in before}
-    for line in after:
-        if line not in earlier:
-            into.added.setdefault((path, line), sha)
+    return None, tuple(line for line in after if line not in earlier)
 
 
-def _compare_versions(sha: str, path: str, before: list[str], after: list[str], into: LedgerHistory) -> None:
-    """Record the lines a commit adds to a ledger (first time only), and the first line it removed or changed."""
-    if after[:len(before)] != before:
-        kept = set(after)
-        into.removed.append((sha, path, next((line for line in before if line not in kept), before[-1])))
-        earlier = set(before)
-        added = [line for line in after if line not in earlier]
-    else:
-        added = after[len(before):]
-    for line in added:
-        into.added.setdefault((path, line), sha)
+def _compare_versions(before: list[str], after: list[str]) -> tuple[str | None, tuple[str, ...]]:
+    """The first line a commit removed or changed (None when it only appended), and the lines it adds."""
+    if after[:len(before)] == before:
+        return None, tuple(after[len(before):])
+    kept = set(after)
+    earlier = set(before)
+    return next((line for line in before if line not in kept), before[-1]), \
+        tuple(line for line in after if line not in earlier)

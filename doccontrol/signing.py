@@ -155,6 +155,8 @@ class Verifier:
         """Verify at once the signatures not yet known, in one process per core when there are enough of them
         to pay for the processes (a cold verify of thousands). Only successes are kept; `key_of` then finds
         them, and judges a failure itself, as before."""
+        if len(signed) - len(self.known) < 2 * SIGNATURES_PER_WORKER:
+            return  # most are known already (a warm run): not worth hashing them all here
         todo = [(digest, data, armored) for data, armored in signed
                 if (digest := signature_digest(data, armored)) not in self.known]
         workers = _worker_count(len(todo))

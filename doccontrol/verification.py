@@ -50,9 +50,11 @@ class Evaluation:
         return bool(latest and latest.unsigned)
 
 
-def evaluate(ledgers: dict[str, bytes], verifier: Verifier) -> Evaluation:
-    """Judge the ledger files (repository path → bytes)."""
-    parsed = {path: parse_ledger(path, raw) for path, raw in sorted(ledgers.items())}
+def evaluate(ledgers: dict[str, bytes], verifier: Verifier, cache=None) -> Evaluation:
+    """Judge the ledger files (repository path → bytes); with a `cache.LedgerCache`, a ledger read before is
+    not parsed again (the caller saves the cache)."""
+    parse = parse_ledger if cache is None else cache.parse
+    parsed = {path: parse(path, raw) for path, raw in sorted(ledgers.items())}
     verifier.verify_all([(entry.data, entry.signature) for ledger in parsed.values() for entry in ledger.entries
                          if entry.signature is not None])
     config_ledger = parsed.pop(f"signatures/{CONFIGURATION}.jsonl", None)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import clock
-from .cache import ParseCache, code_version, signature_cache
+from .cache import LedgerCache, ParseCache, code_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .images import images_state
@@ -147,7 +147,11 @@ class Workspace:
         if self._evaluation is None:
             ledgers, self.ledger_findings = read_ledger_files(self.root)
             verifier = self.verifier(use_cache)
-            self._evaluation = evaluate(ledgers, verifier)
+            use_cache = self.use_cache if use_cache is None else use_cache
+            parsed = LedgerCache(self.config.cache_dir) if use_cache else None
+            self._evaluation = evaluate(ledgers, verifier, parsed)
+            if parsed is not None:
+                parsed.save()
             self.keep_verified(verifier)
         return self._evaluation
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from doccontrol import cache as cache_module
-from doccontrol.cache import FILE_NAME, ParseCache
+from doccontrol.cache import FILE_NAME, HISTORY_FILE, ParseCache
 from doccontrol.config import load_config
 from doccontrol.loader import load_worktree
 from doccontrol.workspace import Workspace
@@ -246,9 +246,11 @@ def test_build_adds_released_files_without_dropping_the_working_trees(runner, re
     invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "响应时限调整")
     invoke(runner, released_repo, "check")
     invoke(runner, released_repo, "build", "--out", str(released_repo.parent / "site"))
-    cache = _cache(released_repo)
+    cache, history = _cache(released_repo), ParseCache(released_repo / ".doccontrol-cache", name=HISTORY_FILE)
     cache._load()
-    assert sorted(key[0][0] for key in cache.entries).count(PROC) == 2  # the draft and the release
+    history._load()
+    assert [key[0][0] for key in cache.entries].count(PROC) == 1  # the draft, as check left it
+    assert [key[0][0] for key in history.entries] == [PROC]  # the release, read from its commit
     checked = _cache(released_repo)
     _load(released_repo, checked)
     assert checked.misses == []

@@ -1,0 +1,183 @@
+"""The proof's caches (parsed ledgers, texts read from commits, the memo of what content decides) never change a
+result: a warm proof equals a cold one, a planted or tampered file is ignored, a changed ledger is read again."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from doccontrol.cache import (
+    FORMAT,
+    HISTORY_FILE,
+    LEDGERS_FILE,
+    PROOF_FILE,
+    LedgerCache,
+    ParseCache,
+    SealedFile,
+    package_version,
+    signing_key,
+)
+from doccontrol.ledger import parse_ledger
+from doccontrol.loader import LoadResult
+from doccontrol.model import Finding
+
+from conftest import git, invoke
+
+PROC_LEDGER = "signatures/QP-SH-001.jsonl"
+CACHES = (LEDGERS_FILE, PROOF_FILE, HISTORY_FILE)
+
+
+@pytest.fixture(autouse=True)
+def private_key_home(tmp_path, monkeypatch):
+    """Each test signs its caches with its own key, never the developer's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
+def _new_commit(root: Path, name: str = "a") -> None:
+    """A new commit, so that the verify memo misses and the record is proven again (with the caches)."""
+    (root / f"{name}.txt").write_text(name, encoding="utf-8")
+    git(root, "add", f"{name}.txt")
+    git(root, "commit", "-qm", f"add {name}")
+
+
+def _verify(runner, root: Path, *options: str, expect: int = 0) -> str:
+    return invoke(runner, root, *options, "verify", expect=expect).output
+
+
+def test_a_warm_proof_says_what_a_cold_one_says_and_no_cache_writes_none(runner, released_repo):
+    folder = released_repo / ".doccontrol-cache"
+    _verify(runner, released_repo, "--no-cache")
+    assert not folder.exists(), "--no-cache must not write a cache"
+    _verify(runner, released_repo)
+    assert all((folder / name).is_file() for name in CACHES)
+    invoke(runner, released_repo, "obsolete", "QR-SH-001", "--reason", "表单合并", "--as", "陈国华")
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "补充回访", "--author", "孙小雨")
+    warm = _verify(runner, released_repo)
+    assert warm == _verify(runner, released_repo, "--no-cache")
+    assert "the record is intact" in warm
+
+
+def _exploit(marker: Path) -> bytes:
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    return pickle.dumps(Exploit())
+
+
+@pytest.mark.parametrize("name", CACHES)
+def test_a_planted_proof_cache_is_never_unpickled(runner, released_repo, tmp_path, name):
+    _verify(runner, released_repo)
+    _new_commit(released_repo)
+    marker = tmp_path / "pwned"
+    (released_repo / ".doccontrol-cache" / name).write_bytes(b"\0" * 32 + _exploit(marker))
+    assert _verify(runner, released_repo) == _verify(runner, released_repo, "--no-cache")
+    assert not marker.exists()
+
+
+def _poison(root: Path, raw: bytes) -> bytes:
+    """A ledger cache that says the procedure's ledger holds nothing: the payload, unsealed."""
+    stored = {(PROC_LEDGER, hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()): pickle.dumps(((), ()))}
+    return pickle.dumps((f"{FORMAT}|{package_version()}", stored), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def test_a_tampered_ledger_cache_is_ignored_and_the_seal_is_what_keeps_it_out(runner, released_repo, tmp_path,
+                                                                              monkeypatch):
+    _verify(runner, released_repo)
+    _new_commit(released_repo)
+    cold = _verify(runner, released_repo, "--no-cache")
+    target = released_repo / ".doccontrol-cache" / LEDGERS_FILE
+    payload = _poison(released_repo, (released_repo / PROC_LEDGER).read_bytes())
+    other_key = b"k" * 32  # another user's key, or a file committed from another machine
+    target.write_bytes(hmac.new(other_key, payload, hashlib.sha256).digest() + payload)
+    assert _verify(runner, released_repo) == cold
+    invoke(runner, released_repo, "check")
+    key = signing_key()
+    assert key is not None
+    target.write_bytes(hmac.new(key, payload, hashlib.sha256).digest() + payload)
+    poisoned = invoke(runner, released_repo, "check", expect=1).output
+    assert "QP-SH-001" in poisoned  # sealed with this user's key, the same bytes would be believed
+
+
+def test_a_ledger_rewritten_at_the_same_path_is_read_again(runner, released_repo):
+    _verify(runner, released_repo)
+    ledger_file = released_repo / PROC_LEDGER
+    text = ledger_file.read_text(encoding="utf-8")
+    ledger_file.write_text(text.replace('"at":"2026-11-20T10:00:00+08:00"', '"at":"2026-11-20T10:00:01+08:00"', 1),
+                           encoding="utf-8")
+    git(released_repo, "commit", "-qam", "tidy")
+    changed = git(released_repo, "log", "-1", "--format=%h", "--abbrev=10").strip()
+    warm = _verify(runner, released_repo, expect=1)
+    assert warm == _verify(runner, released_repo, "--no-cache", expect=1)
+    assert (f"commit {changed} removed or changed a line of the QP-SH-001 ledger; the record only grows "
+            "[ledger-rewritten]") in warm
+    ledger_file.write_text(text, encoding="utf-8")
+    git(released_repo, "commit", "-qam", "restore")
+    again = _verify(runner, released_repo, expect=1)
+    assert again == _verify(runner, released_repo, "--no-cache", expect=1)
+    assert f"commit {changed} removed or changed a line" in again
+
+
+def test_a_ledger_cache_hit_is_a_fresh_copy_and_keyed_by_path_and_content(released_repo, tmp_path):
+    raw = (released_repo / PROC_LEDGER).read_bytes()
+    expected = parse_ledger(PROC_LEDGER, raw)
+    first = LedgerCache(tmp_path / "c")
+    parsed = first.parse(PROC_LEDGER, raw)
+    assert parsed == expected
+    parsed.entries.clear()  # what a run does to its objects never reaches the cache
+    parsed.findings.append(Finding(PROC_LEDGER, 1, "ledger-format", "planted by a run"))
+    first.save()
+    second = LedgerCache(tmp_path / "c")
+    hit = second.parse(PROC_LEDGER, raw)
+    assert hit == expected and hit is not expected
+    hit.entries.pop()
+    assert second.parse(PROC_LEDGER, raw) == expected
+    elsewhere = second.parse("signatures/QP-SH-002.jsonl", raw)
+    assert elsewhere == parse_ledger("signatures/QP-SH-002.jsonl", raw)
+    assert {entry.path for entry in elsewhere.entries} == {"signatures/QP-SH-002.jsonl"}
+    shorter = b"".join(raw.splitlines(keepends=True)[:-1])
+    assert second.parse(PROC_LEDGER, shorter) == parse_ledger(PROC_LEDGER, shorter)
+    assert len(second.parse(PROC_LEDGER, shorter).entries) == len(expected.entries) - 1
+    spaced = raw.replace(b'"role":"', b'"role": "', 1)
+    assert b'"role": "' in spaced and second.parse(PROC_LEDGER, spaced) == parse_ledger(PROC_LEDGER, spaced)
+
+
+def test_a_sealed_file_from_an_older_version_of_the_code_is_ignored(tmp_path):
+    SealedFile(tmp_path, LEDGERS_FILE, "an older version").save({("signatures/X.jsonl", "0" * 40): b"x"})
+    assert LedgerCache(tmp_path).parse("signatures/X.jsonl", b"") == parse_ledger("signatures/X.jsonl", b"")
+
+
+def test_deleting_the_proof_caches_is_safe(runner, released_repo):
+    _verify(runner, released_repo)
+    _new_commit(released_repo)
+    first = _verify(runner, released_repo)
+    for name in CACHES:
+        (released_repo / ".doccontrol-cache" / name).write_bytes(b"truncated")
+    _new_commit(released_repo, "b")
+    second = _verify(runner, released_repo)
+    shutil.rmtree(released_repo / ".doccontrol-cache")
+    assert second == _verify(runner, released_repo) == first
+
+
+def _history_keys(root: Path) -> list[tuple]:
+    history = ParseCache(root / ".doccontrol-cache", name=HISTORY_FILE)
+    history._load()
+    return list(history.entries)
+
+
+def test_verify_drops_texts_no_proof_reads_and_build_keeps_them(runner, released_repo, tmp_path):
+    stale = (("procedures/QP-SH-009-旧分支.md", "0" * 40),)  # of a rewritten history, or another branch
+    planted = ParseCache(released_repo / ".doccontrol-cache", autosave=False, name=HISTORY_FILE)
+    planted.put(stale, LoadResult([], []), {})
+    planted.flush()
+    invoke(runner, released_repo, "build", "--out", str(tmp_path / "site"))
+    assert stale in _history_keys(released_repo)
+    _new_commit(released_repo)
+    _verify(runner, released_repo)
+    assert stale not in _history_keys(released_repo)
