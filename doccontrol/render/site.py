@@ -20,6 +20,7 @@ import html
 import logging
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,9 +122,9 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
     report("proving the signed record", 0, 0)
     pub = publication(ws, preview, as_of)
     options, logo_sha256 = site_options(ws, preview, pub)
-    refuse_beyond_limits(pub.documents, "build the site")
     if previous is not None:
         previous = load_state(ws.config.cache_dir, out)
+    within_limits = refuse_beyond_limits(pub.documents, "build the site", previous.within_limits if previous else ())
     config = pub.config  # the approved configuration (the working one only in a preview)
     parts = site_engine.stamp(config, options, pub)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +133,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
         report("staging pages", 0, 0)
         staged = staged_pages(config, pub)
         staged.files.update(site_assets(ws, options, pub, logo_sha256))
-        staged.files.update(blank_forms(ws, pub))
+        staged.files.update(blank_forms(ws, pub, within_limits))
         docs_dir.mkdir()
         redline_plan = site_redline.prepare(ws, pub, staged, docs_dir) if redlines else None  # 修订对比 pages
         old_site = out if previous is not None else None
@@ -160,7 +161,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                         page_total=len(shown),
                         why=rebuilt_because(previous, parts, pub, reuse))
     if ws.use_cache:
-        keep_state(ws, out, inputs, parts, pub, reuse, result, options, outputs)
+        keep_state(ws, out, inputs, parts, pub, reuse, result, options, outputs, within_limits)
     return result
 
 
@@ -194,12 +195,13 @@ def watched_files(ws: Workspace, options: SiteOptions) -> dict[str, str]:
 
 
 def keep_state(ws: Workspace, out: Path, inputs: str | None, parts: dict[str, str], pub: Publication,
-               reuse: PageReuse, result: SiteResult, options: SiteOptions, outputs: dict[str, str]) -> None:
+               reuse: PageReuse, result: SiteResult, options: SiteOptions, outputs: dict[str, str],
+               within_limits: set[bytes]) -> None:
     """Record what this build was made from and what it left in out, for the next build."""
     state = SiteState(inputs=inputs or "", stamp=parts, files=site_files(out), documents=published(pub.documents),
                       watched=watched_files(ws, options), pages_total=result.page_total,
                       documents_total=result.pages, notice=result.notice, held_back=result.held_back,
-                      pages=reuse.records, outputs=outputs)
+                      pages=reuse.records, outputs=outputs, within_limits=frozenset(within_limits))
     save_state(ws.config.cache_dir, out, state)
 
 
@@ -512,8 +514,9 @@ def blank_form_name(doc: Document, labels: Messages) -> str:
     return f"{doc.number}-{doc.revision.replace('/', '')}-{title}-{labels.site.blank_form}.docx"
 
 
-def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
-    """Each form page's blank form as .docx, next to the page (草稿 across it in a preview), by path in docs_dir."""
+def blank_forms(ws: Workspace, pub: Publication, within_limits: Collection[bytes] = ()) -> dict[str, bytes]:
+    """Each form page's blank form as .docx, next to the page (草稿 across it in a preview), by path in docs_dir
+    (within_limits: digests of texts known to be within the Markdown limits)."""
     from .docx import blank_form, render
 
     forms = [doc for doc in sorted(pub.documents, key=sort_key) if doc.type == "form"]
@@ -521,6 +524,7 @@ def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
         return {}
     config = pub.config
     items = [blank_form(config, doc, "draft" if pub.preview else None) for doc in forms]
-    rendered = render(config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
+    rendered = render(config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures,
+                      within_limits=within_limits)
     return {f"{doc.number}/{blank_form_name(doc, config.messages)}": data
             for doc, data in zip(forms, rendered.files)}
