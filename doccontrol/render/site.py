@@ -15,12 +15,14 @@ Material prints those unescaped; the theme escapes the raw values under `dc` its
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import html
 import logging
 import re
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +46,7 @@ from .site_output import checked_output, ensure_local, swap_in
 from .site_pages import Target
 from .site_pictures import site_pictures
 from .site_print import print_css
-from .site_reuse import LinkOrWrite, PageReuse, StagedFiles, digest
+from .site_reuse import Folders, LinkOrWrite, PageReuse, StagedFiles, digest
 from .site_search import write_search_index
 from .site_state import (
     Intact,
@@ -121,7 +123,25 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                           previous.pages_total, ["nothing changed"])
     report("proving the signed record", 0, 0)
     pub = publication(ws, preview, as_of)
-    options, logo_sha256 = site_options(ws, preview, pub)
+    with long_lived():
+        return render_site(ws, out, pub, previous, inputs, redlines, report)
+
+
+@contextlib.contextmanager
+def long_lived() -> Iterator[None]:
+    """What is alive when rendering starts (the publication, the proven record, the libraries) lives until it
+    ends: the garbage collector leaves it out of its rounds (gc.freeze) while the site is rendered."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState | None, inputs: str | None,
+                redlines: bool, report: Progress) -> SiteResult:
+    """Render the publication into out, keeping from the previous build (its small record) what did not change."""
+    options, logo_sha256 = site_options(ws, pub.preview, pub)
     if previous is not None:
         previous = load_state(ws.config.cache_dir, out)
     within_limits = refuse_beyond_limits(pub.documents, "build the site", previous.within_limits if previous else ())
@@ -139,10 +159,12 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
         old_site = out if previous is not None else None
         intact = Intact(out, previous.files if previous else {})
         earlier = previous.outputs if previous else {}
+        folders = Folders()
         files = StagedFiles(texts=staged.texts, files=staged.files, previous=earlier, old_site=old_site,
-                            intact=intact, code=parts["code"])
+                            intact=intact, code=parts["code"], folders=folders)
         reuse = PageReuse(previous=previous.pages if previous else {}, old_site=old_site, intact=intact,
-                          meta=staged.meta, forms=staged.forms, pictures=staged.pictures, progress=report)
+                          meta=staged.meta, forms=staged.forms, pictures=staged.pictures, progress=report,
+                          folders=folders)
         reuse.as_of = parts["as_of"]
         everything_but_the_day = digest(*sorted((key, value) for key, value in parts.items() if key != "as_of"))
         run_mkdocs(config, options, pub, docs_dir, site_dir, staged, reuse, everything_but_the_day, files)
@@ -151,7 +173,8 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
         ensure_local(site_dir, skip={record.dest for record in reuse.kept.values()} | files.kept)
         outputs = dict(files.outputs)
         # 修订对比 pages (their content is checked as it is made); one the same as before is linked
-        site_redline.write_pages(site_dir, redline_plan, LinkOrWrite(site_dir, earlier, old_site, intact, outputs))
+        linked = LinkOrWrite(site_dir, earlier, old_site, intact, outputs, folders)
+        site_redline.write_pages(site_dir, redline_plan, linked)
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
         swap_in(site_dir, out, work / "previous")

@@ -157,7 +157,7 @@ class NavigationViews:
 
     def __init__(self, nav, meta: dict[str, dict]):
         self.meta = meta
-        self.tops = [self._tree(item) for item in nav.items]
+        self.tops = [digest(self._tree(item)) for item in nav.items]
         homepage = nav.homepage.url if nav.homepage else None
         self.overview = digest(homepage, *(canonical_json(self._first_chain(item)) for item in nav.items))
         self.tab_of: dict[str, int] = {}
@@ -211,15 +211,31 @@ def _pages_under(item):
         yield from _pages_under(child)
 
 
+class Folders:
+    """The folders of the new site made so far: each is made once, however many files go into it."""
+
+    def __init__(self) -> None:
+        self.made: set[str] = set()
+
+    def make(self, folder: str) -> None:
+        if folder in self.made:
+            return
+        os.makedirs(folder, exist_ok=True)
+        while folder not in self.made:
+            self.made.add(folder)
+            folder = os.path.dirname(folder)
+
+
 class KeptFile(File):
     """A file of the previous site that this build would write again unchanged: linked into the new site.
 
     `fallback` is how to make it when the link cannot be made (bytes, or the path of the file to copy)."""
 
     fallback: bytes | str = b""
+    folders: Folders
 
     def copy_file(self, dirty: bool = False) -> None:
-        os.makedirs(os.path.dirname(self.abs_dest_path), exist_ok=True)
+        self.folders.make(os.path.dirname(self.abs_dest_path))
         try:
             os.link(self.abs_src_path, self.abs_dest_path)  # type: ignore[arg-type]
         except OSError:
@@ -249,10 +265,12 @@ def template_cache() -> Path | None:
     return folder
 
 
-def walk_order(src_uri: str) -> tuple:
+def walk_order(src_uri: str) -> list:
     """Where MkDocs' walk of a docs dir puts a file: a folder's files (index first) before its sub-folders."""
     *folders, name = src_uri.split("/")
-    return (*((1, folder) for folder in folders), (0, (os.path.splitext(name)[0] not in ("index", "README"), name)))
+    key: list = [(1, folder) for folder in folders]
+    key.append((0, (os.path.splitext(name)[0] not in ("index", "README"), name)))
+    return key
 
 
 class StagedFiles(BasePlugin):
@@ -261,8 +279,9 @@ class StagedFiles(BasePlugin):
     a staged file with the same bytes, a theme file of the same doccontrol and libraries (`code`)."""
 
     def __init__(self, *, texts: dict[str, str], files: dict[str, bytes], previous: dict[str, str],
-                 old_site: Path | None, intact: Callable[[str], bool], code: str):
+                 old_site: Path | None, intact: Callable[[str], bool], code: str, folders: Folders | None = None):
         super().__init__()
+        self.folders = folders or Folders()
         self.texts = texts
         self.files = files
         self.previous = previous
@@ -296,6 +315,7 @@ class StagedFiles(BasePlugin):
         kept = KeptFile.generated(config, src, abs_src_path=str(self.old_site / dest))
         assert isinstance(kept, KeptFile)
         kept.fallback = source
+        kept.folders = self.folders
         self.kept.add(dest)
         return kept
 
@@ -305,7 +325,8 @@ class LinkOrWrite:
     key (a digest of everything the file is made from)."""
 
     def __init__(self, site_dir: Path, previous: dict[str, str], old_site: Path | None, intact: Callable[[str], bool],
-                 outputs: dict[str, str]):
+                 outputs: dict[str, str], folders: Folders | None = None):
+        self.folders = folders or Folders()
         self.site_dir = site_dir
         self.previous = previous
         self.old_site = old_site
@@ -317,7 +338,7 @@ class LinkOrWrite:
         """Put the file at relative: the previous site's when it was made with the same key, else make()'s bytes."""
         self.outputs[relative] = key
         target = self.site_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self.folders.make(str(target.parent))
         if self.old_site is not None and self.previous.get(relative) == key and self.intact(relative):
             try:
                 os.link(self.old_site / relative, target)
@@ -338,8 +359,9 @@ class PageReuse(BasePlugin):
 
     def __init__(self, *, previous: dict[str, PageRecord], old_site: Path | None, intact: Callable[[str], bool],
                  meta: dict[str, dict], forms: set[str], pictures: dict[str, dict[str, str]] | None = None,
-                 progress: Callable[[str, int, int], None] | None = None):
+                 progress: Callable[[str, int, int], None] | None = None, folders: Folders | None = None):
         super().__init__()
+        self.folders = folders or Folders()
         self.previous = previous
         self.old_site = old_site
         self.intact = intact
@@ -513,7 +535,7 @@ class PageReuse(BasePlugin):
         assert self.old_site is not None or not self.kept
         for src, record in self.kept.items():
             target = site_dir / record.dest
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.make(str(target.parent))
             source = self.old_site / record.dest  # type: ignore[operator]
             if record.dated == self.as_of:
                 os.link(source, target)
