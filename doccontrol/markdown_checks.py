@@ -17,10 +17,11 @@ direction controls.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import html
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from .model import Document, Finding, Severity
@@ -129,15 +130,36 @@ def limit_findings(doc: Document) -> list[Finding]:
     return [f for path, text, first in document_texts(doc) for f in limit_text(path, text, first)]
 
 
-def refuse_beyond_limits(documents: Iterable[Document], what: str) -> None:
-    """Raise before rendering when any document exceeds the limits: no single text may stall `what`."""
+def refuse_beyond_limits(documents: Iterable[Document], what: str,
+                         passed: Collection[bytes] = frozenset()) -> set[bytes]:
+    """Raise before rendering when any document exceeds the limits: no single text may stall `what`.
+
+    Whether a text is within the limits depends on nothing but the text, so a text whose digest
+    (`limits_digest`) is in `passed` (accepted before) is not read again. Returns the digests of the texts."""
     from .errors import DoccontrolError
 
-    findings = [f for doc in documents for f in limit_findings(doc)]
+    accepted: set[bytes] = set()
+    findings: list[Finding] = []
+    for doc in documents:
+        for path, text, first in document_texts(doc):
+            key = limits_digest(text)
+            if key in accepted or key in passed:
+                accepted.add(key)
+                continue
+            found = list(limit_text(path, text, first))
+            findings += found
+            if not found:
+                accepted.add(key)
     if findings:
         raise DoccontrolError(f"cannot {what}: a document's Markdown exceeds what the renderers read in bounded time",
                               findings=findings,
                               fix="correct the document as the findings say; `doccontrol check` reports the same")
+    return accepted
+
+
+def limits_digest(text: str) -> bytes:
+    """What `refuse_beyond_limits` knows a text by."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 # -- limits ------------------------------------------------------------------------------------

@@ -279,6 +279,49 @@ def test_a_new_revision_renders_its_pages_its_list_the_register_and_the_home_pag
     assert (site / "QP-SH-001" / "redline" / "index.html").is_file()
 
 
+def test_mkdocs_reads_and_builds_only_the_pages_rendered_again(runner, released_repo, tmp_path, monkeypatch):
+    import mkdocs.commands.build
+
+    site = tmp_path / "site"
+    build(runner, released_repo, site)
+    seen: dict[str, list[str]] = {"read": [], "built": []}
+    populate, build_page = mkdocs.commands.build._populate_page, mkdocs.commands.build._build_page
+
+    def reading(page, *args, **kwargs):
+        seen["read"].append(page.file.src_uri)
+        return populate(page, *args, **kwargs)
+
+    def building(page, *args, **kwargs):
+        seen["built"].append(page.file.src_uri)
+        return build_page(page, *args, **kwargs)
+
+    monkeypatch.setattr(mkdocs.commands.build, "_populate_page", reading)
+    monkeypatch.setattr(mkdocs.commands.build, "_build_page", building)
+    revise(runner, released_repo, "QP-SH-001", PROC, lambda t: t + "\n补充。\n")
+    build(runner, released_repo, site)
+    assert sorted(seen["read"]) == sorted(seen["built"]) == ["QP-SH-001.md", "_doccontrol/redline.md", "index.md",
+                                                             "procedure/index.md", "register.md"]
+    assert '"location":"clauses/"' in (site / "search" / "search_index.json").read_text(encoding="utf-8")  # kept
+    same_as_cold(runner, released_repo, site, tmp_path, "loops")
+
+
+def test_the_sitemap_lists_the_kept_pages_too(runner, released_repo, tmp_path):
+    write(released_repo, "mkdocs.yml", "site_url: https://docs.example.com/\n")
+    git(released_repo, "add", "-A")
+    invoke(runner, released_repo, "config", "approve", "--as", "陈国华")
+    site = tmp_path / "site"
+    build(runner, released_repo, site)
+    revise(runner, released_repo, "QP-SH-001", PROC, lambda t: t + "\n补充。\n")
+    build(runner, released_repo, site)
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert "https://docs.example.com/QP-SH-001/" in sitemap and "https://docs.example.com/clauses/" in sitemap
+    same_as_cold(runner, released_repo, site, tmp_path, "sitemap")
+    build(runner, released_repo, site)  # nothing changed
+    (site / "assets" / "doccontrol" / "print" / "QP-SH-001.css").write_text("edited", encoding="utf-8")
+    assert rendered(build(runner, released_repo, site))[0] == 0  # every page kept: MkDocs builds none
+    same_as_cold(runner, released_repo, site, tmp_path, "sitemap-again")
+
+
 def test_publish_proves_the_record_once_for_the_site_and_the_pack(runner, released_repo, monkeypatch):
     from doccontrol import proof, publication
 

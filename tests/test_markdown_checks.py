@@ -9,12 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from doccontrol.errors import DoccontrolError
 from doccontrol.markdown_checks import (
     html_tags,
+    limits_digest,
     markdown_findings,
+    refuse_beyond_limits,
     scan,
     strip_inline_code,
 )
+from doccontrol.model import Document, Part, Prepared
 
 # The regular expressions check used before (quadratic on `<` followed by a long run of blanks).
 RAW_HTML = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?\s*>")
@@ -72,3 +76,31 @@ def test_check_reads_a_megabyte_of_hostile_text_without_stalling(name):
         signal.signal(signal.SIGALRM, previous)
     assert len(HOSTILE[name]) > 800_000
     assert all(f.path == "x.md" and f.fix for f in findings)
+
+
+def limited(number: str, body: str, *parts: str) -> Document:
+    import datetime as dt
+
+    return Document(path=f"procedures/{number}.md", number=number, title="标题", type="procedure", department="客服部",
+                    revision="A/0", status="effective", prepared=Prepared("孙小雨", dt.date(2026, 1, 1)), body=body,
+                    history=(), parts=tuple(Part(f"manual/{i}.md", text) for i, text in enumerate(parts)))
+
+
+def test_texts_accepted_before_are_not_read_again_and_a_new_text_beyond_the_limits_is_still_refused(monkeypatch):
+    from doccontrol import markdown_checks
+
+    fine = [limited("QP-SH-001", "正文。\n"), limited("QM-SH-01", "总则。\n", "第一章。\n", "第二章。\n")]
+    accepted = refuse_beyond_limits(fine, "build the site")
+    assert accepted == {limits_digest(t) for t in ("正文。\n", "总则。\n", "第一章。\n", "第二章。\n")}
+
+    read = []
+    real = markdown_checks.limit_text
+    monkeypatch.setattr(markdown_checks, "limit_text", lambda path, text, first: read.append(text) or real(path, text,
+                                                                                                            first))
+    too_long = "x" * 10_001
+    again = [*fine, limited("QP-SH-002", "新的正文。\n")]
+    assert refuse_beyond_limits(again, "build the site", accepted) == accepted | {limits_digest("新的正文。\n")}
+    assert read == ["新的正文。\n"]
+    with pytest.raises(DoccontrolError, match="exceeds what the renderers read") as refused:
+        refuse_beyond_limits([*fine, limited("QP-SH-003", too_long)], "build the site", accepted)
+    assert [f.path for f in refused.value.findings] == ["procedures/QP-SH-003.md"]

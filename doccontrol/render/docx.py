@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -193,7 +193,8 @@ class Rendered:
 
 
 def render(config: Config, items: list[Rendition], *, use_cache: bool = True, write_cache: bool = True,
-           progress: Progress | None = None, pictures: Mapping[str, bytes] | None = None) -> Rendered:
+           progress: Progress | None = None, pictures: Mapping[str, bytes] | None = None,
+           within_limits: Collection[bytes] = ()) -> Rendered:
     """The finished .docx bytes of each item; converts only what the cache does not hold.
 
     pictures: the bytes of the documents' pictures by sha256 (see pictures.py); a picture shown in a
@@ -201,8 +202,9 @@ def render(config: Config, items: list[Rendition], *, use_cache: bool = True, wr
 
     With write_cache=False nothing is written under the repository's cache folder (the reference
     documents are built in a temporary folder and the conversions are not kept). A document beyond
-    the Markdown limits is refused before anything is converted."""
-    refuse_beyond_limits((item.doc for item in items), "convert to Word")
+    the Markdown limits is refused before anything is converted (within_limits: digests of texts known to be
+    within them, see markdown_checks.refuse_beyond_limits)."""
+    refuse_beyond_limits((item.doc for item in items), "convert to Word", within_limits)
     if not write_cache:
         with private_temp_dir(Path(tempfile.gettempdir()), "doccontrol-refs-") as scratch:
             return _render(scratch / "docx", items, use_cache=False, store=False, progress=progress,

@@ -15,11 +15,14 @@ Material prints those unescaped; the theme escapes the raw values under `dc` its
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import html
 import logging
 import re
 import tempfile
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +46,7 @@ from .site_output import checked_output, ensure_local, swap_in
 from .site_pages import Target
 from .site_pictures import site_pictures
 from .site_print import print_css
-from .site_reuse import LinkOrWrite, PageReuse, StagedFiles, digest
+from .site_reuse import Folders, LinkOrWrite, PageReuse, StagedFiles, digest
 from .site_search import write_search_index
 from .site_state import (
     Intact,
@@ -120,10 +123,28 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                           previous.pages_total, ["nothing changed"])
     report("proving the signed record", 0, 0)
     pub = publication(ws, preview, as_of)
-    options, logo_sha256 = site_options(ws, preview, pub)
-    refuse_beyond_limits(pub.documents, "build the site")
+    with long_lived():
+        return render_site(ws, out, pub, previous, inputs, redlines, report)
+
+
+@contextlib.contextmanager
+def long_lived() -> Iterator[None]:
+    """What is alive when rendering starts (the publication, the proven record, the libraries) lives until it
+    ends: the garbage collector leaves it out of its rounds (gc.freeze) while the site is rendered."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState | None, inputs: str | None,
+                redlines: bool, report: Progress) -> SiteResult:
+    """Render the publication into out, keeping from the previous build (its small record) what did not change."""
+    options, logo_sha256 = site_options(ws, pub.preview, pub)
     if previous is not None:
         previous = load_state(ws.config.cache_dir, out)
+    within_limits = refuse_beyond_limits(pub.documents, "build the site", previous.within_limits if previous else ())
     config = pub.config  # the approved configuration (the working one only in a preview)
     parts = site_engine.stamp(config, options, pub)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,16 +153,18 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
         report("staging pages", 0, 0)
         staged = staged_pages(config, pub)
         staged.files.update(site_assets(ws, options, pub, logo_sha256))
-        staged.files.update(blank_forms(ws, pub))
+        staged.files.update(blank_forms(ws, pub, within_limits))
         docs_dir.mkdir()
         redline_plan = site_redline.prepare(ws, pub, staged, docs_dir) if redlines else None  # 修订对比 pages
         old_site = out if previous is not None else None
         intact = Intact(out, previous.files if previous else {})
         earlier = previous.outputs if previous else {}
+        folders = Folders()
         files = StagedFiles(texts=staged.texts, files=staged.files, previous=earlier, old_site=old_site,
-                            intact=intact, code=parts["code"])
+                            intact=intact, code=parts["code"], folders=folders)
         reuse = PageReuse(previous=previous.pages if previous else {}, old_site=old_site, intact=intact,
-                          meta=staged.meta, forms=staged.forms, pictures=staged.pictures, progress=report)
+                          meta=staged.meta, forms=staged.forms, pictures=staged.pictures, progress=report,
+                          folders=folders)
         reuse.as_of = parts["as_of"]
         everything_but_the_day = digest(*sorted((key, value) for key, value in parts.items() if key != "as_of"))
         run_mkdocs(config, options, pub, docs_dir, site_dir, staged, reuse, everything_but_the_day, files)
@@ -150,7 +173,8 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
         ensure_local(site_dir, skip={record.dest for record in reuse.kept.values()} | files.kept)
         outputs = dict(files.outputs)
         # 修订对比 pages (their content is checked as it is made); one the same as before is linked
-        site_redline.write_pages(site_dir, redline_plan, LinkOrWrite(site_dir, earlier, old_site, intact, outputs))
+        linked = LinkOrWrite(site_dir, earlier, old_site, intact, outputs, folders)
+        site_redline.write_pages(site_dir, redline_plan, linked)
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
         swap_in(site_dir, out, work / "previous")
@@ -160,7 +184,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                         page_total=len(shown),
                         why=rebuilt_because(previous, parts, pub, reuse))
     if ws.use_cache:
-        keep_state(ws, out, inputs, parts, pub, reuse, result, options, outputs)
+        keep_state(ws, out, inputs, parts, pub, reuse, result, options, outputs, within_limits)
     return result
 
 
@@ -194,12 +218,13 @@ def watched_files(ws: Workspace, options: SiteOptions) -> dict[str, str]:
 
 
 def keep_state(ws: Workspace, out: Path, inputs: str | None, parts: dict[str, str], pub: Publication,
-               reuse: PageReuse, result: SiteResult, options: SiteOptions, outputs: dict[str, str]) -> None:
+               reuse: PageReuse, result: SiteResult, options: SiteOptions, outputs: dict[str, str],
+               within_limits: set[bytes]) -> None:
     """Record what this build was made from and what it left in out, for the next build."""
     state = SiteState(inputs=inputs or "", stamp=parts, files=site_files(out), documents=published(pub.documents),
                       watched=watched_files(ws, options), pages_total=result.page_total,
                       documents_total=result.pages, notice=result.notice, held_back=result.held_back,
-                      pages=reuse.records, outputs=outputs)
+                      pages=reuse.records, outputs=outputs, within_limits=frozenset(within_limits))
     save_state(ws.config.cache_dir, out, state)
 
 
@@ -512,8 +537,9 @@ def blank_form_name(doc: Document, labels: Messages) -> str:
     return f"{doc.number}-{doc.revision.replace('/', '')}-{title}-{labels.site.blank_form}.docx"
 
 
-def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
-    """Each form page's blank form as .docx, next to the page (草稿 across it in a preview), by path in docs_dir."""
+def blank_forms(ws: Workspace, pub: Publication, within_limits: Collection[bytes] = ()) -> dict[str, bytes]:
+    """Each form page's blank form as .docx, next to the page (草稿 across it in a preview), by path in docs_dir
+    (within_limits: digests of texts known to be within the Markdown limits)."""
     from .docx import blank_form, render
 
     forms = [doc for doc in sorted(pub.documents, key=sort_key) if doc.type == "form"]
@@ -521,6 +547,7 @@ def blank_forms(ws: Workspace, pub: Publication) -> dict[str, bytes]:
         return {}
     config = pub.config
     items = [blank_form(config, doc, "draft" if pub.preview else None) for doc in forms]
-    rendered = render(config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures)
+    rendered = render(config, items, use_cache=ws.use_cache, write_cache=ws.use_cache, pictures=pub.pictures,
+                      within_limits=within_limits)
     return {f"{doc.number}/{blank_form_name(doc, config.messages)}": data
             for doc, data in zip(forms, rendered.files)}

@@ -72,11 +72,20 @@ def remote_resources(site_dir: Path, skip: frozenset[str] | set[str] = frozenset
     """Pages and style sheets that would make a browser load something from another host (skip: files, relative
     to site_dir, already checked when they were made)."""
     found = []
-    for path in sorted(site_dir.rglob("*")):
-        if path.suffix in (".html", ".css") and path.relative_to(site_dir).as_posix() not in skip:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            found += [f"{path.relative_to(site_dir).as_posix()}: {what}" for what in remote_in(text)]
+    for relative in sorted(checked_files(site_dir, skip), key=lambda name: name.split("/")):
+        text = (site_dir / relative).read_text(encoding="utf-8", errors="replace")
+        found += [f"{relative}: {what}" for what in remote_in(text)]
     return found
+
+
+def checked_files(site_dir: Path, skip: frozenset[str] | set[str]) -> list[str]:
+    """The pages and style sheets under site_dir (relative POSIX paths), but those in skip."""
+    names = []
+    for folder, _, files in os.walk(site_dir):
+        prefix = Path(folder).relative_to(site_dir).as_posix() + "/"
+        prefix = "" if prefix == "./" else prefix
+        names += [prefix + name for name in files if name.endswith((".html", ".css")) and prefix + name not in skip]
+    return names
 
 
 def remote_in(text: str) -> list[str]:

@@ -16,8 +16,10 @@ everything it is made from is what the previous build of the same site used:
 - what its rendering looked up, recorded while it rendered: each link to a file of the site
   (whether it is there, and where) and each document number linked (the target's title and page).
 
-A kept page's file is linked (a hard link, no copy) from the previous site into the new one,
-and its search entries, kept with it, take their place in the new index. The previous file
+Which pages are kept is decided once the navigation is known, before MkDocs reads any page: a kept
+page stays in the navigation (with its title and metadata) and in the sitemap, but MkDocs' page
+loops never see it. Its file is linked (a hard link, no copy) from the previous site into the new
+one, and its search entries, kept with it, take their place in the new index. The previous file
 is used only while it is exactly what that build wrote (see site_state.py); otherwise the page
 is rendered again. Nothing here decides what is published: the pages come from the
 publication of this build, and a page is kept only when its inputs are byte for byte the same.
@@ -26,7 +28,7 @@ publication of this build, and a page is kept only when its inputs are byte for 
 from __future__ import annotations
 
 import dataclasses
-import functools
+import gzip
 import hashlib
 import json
 import os
@@ -36,15 +38,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, DictLoader, FileSystemBytecodeCache
+from jinja2 import FileSystemBytecodeCache
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_build_timestamp
 
 from .site_pictures import number_of_page
 from .site_search import entries_json, finish_page_entries
 
-REUSED_TEMPLATE = "doccontrol-kept-page.html"
 # Every page shows the day the site was built for (the theme's 截至 …): the theme is given this mark instead,
 # and each page gets the day written over it, so a page of another day is kept with the new date written in.
 # It is drawn anew in every process, so no document's text can hold it.
@@ -114,11 +116,18 @@ def target_answer(target) -> tuple | None:
 
 
 class RecordingFiles(Files):
-    """The site's files, noting each lookup made while a page renders (MkDocs resolves links through it)."""
+    """The site's files, noting each lookup made while a page renders (MkDocs resolves links through it).
+
+    The pages in `kept` are left out of its documentation pages, which MkDocs reads and builds one by one."""
 
     def __init__(self, files: Files, lookups: Lookups):
         super().__init__(list(files))
         self.lookups = lookups
+        self.kept: dict = {}
+
+    def documentation_pages(self, *, inclusion=InclusionLevel.is_included):
+        pages = super().documentation_pages(inclusion=inclusion)
+        return [file for file in pages if file.src_uri not in self.kept] if self.kept else pages
 
     def get_file_from_path(self, path: str):
         file = super().get_file_from_path(path)
@@ -157,7 +166,7 @@ class NavigationViews:
 
     def __init__(self, nav, meta: dict[str, dict]):
         self.meta = meta
-        self.tops = [self._tree(item) for item in nav.items]
+        self.tops = [digest(self._tree(item)) for item in nav.items]
         homepage = nav.homepage.url if nav.homepage else None
         self.overview = digest(homepage, *(canonical_json(self._first_chain(item)) for item in nav.items))
         self.tab_of: dict[str, int] = {}
@@ -211,15 +220,31 @@ def _pages_under(item):
         yield from _pages_under(child)
 
 
+class Folders:
+    """The folders of the new site made so far: each is made once, however many files go into it."""
+
+    def __init__(self) -> None:
+        self.made: set[str] = set()
+
+    def make(self, folder: str) -> None:
+        if folder in self.made:
+            return
+        os.makedirs(folder, exist_ok=True)
+        while folder not in self.made:
+            self.made.add(folder)
+            folder = os.path.dirname(folder)
+
+
 class KeptFile(File):
     """A file of the previous site that this build would write again unchanged: linked into the new site.
 
     `fallback` is how to make it when the link cannot be made (bytes, or the path of the file to copy)."""
 
     fallback: bytes | str = b""
+    folders: Folders
 
     def copy_file(self, dirty: bool = False) -> None:
-        os.makedirs(os.path.dirname(self.abs_dest_path), exist_ok=True)
+        self.folders.make(os.path.dirname(self.abs_dest_path))
         try:
             os.link(self.abs_src_path, self.abs_dest_path)  # type: ignore[arg-type]
         except OSError:
@@ -229,8 +254,11 @@ class KeptFile(File):
                 shutil.copyfile(self.fallback, self.abs_dest_path)
 
 
-def _render_nothing(page, config, files) -> None:
-    """What Page.render leaves for an empty page, without setting up Markdown (the page is kept, not rendered)."""
+def _kept_page(page, meta: dict) -> None:
+    """A kept page as the navigation and the other pages read it: its metadata, and what Page.render leaves for an
+    empty page (it is not read, converted or built)."""
+    page.markdown = ""
+    page.meta = dict(meta)
     page.content = ""
     page.toc = get_toc([])
     page.present_anchor_ids = set()
@@ -249,10 +277,12 @@ def template_cache() -> Path | None:
     return folder
 
 
-def walk_order(src_uri: str) -> tuple:
+def walk_order(src_uri: str) -> list:
     """Where MkDocs' walk of a docs dir puts a file: a folder's files (index first) before its sub-folders."""
     *folders, name = src_uri.split("/")
-    return (*((1, folder) for folder in folders), (0, (os.path.splitext(name)[0] not in ("index", "README"), name)))
+    key: list = [(1, folder) for folder in folders]
+    key.append((0, (os.path.splitext(name)[0] not in ("index", "README"), name)))
+    return key
 
 
 class StagedFiles(BasePlugin):
@@ -261,8 +291,9 @@ class StagedFiles(BasePlugin):
     a staged file with the same bytes, a theme file of the same doccontrol and libraries (`code`)."""
 
     def __init__(self, *, texts: dict[str, str], files: dict[str, bytes], previous: dict[str, str],
-                 old_site: Path | None, intact: Callable[[str], bool], code: str):
+                 old_site: Path | None, intact: Callable[[str], bool], code: str, folders: Folders | None = None):
         super().__init__()
+        self.folders = folders or Folders()
         self.texts = texts
         self.files = files
         self.previous = previous
@@ -296,6 +327,7 @@ class StagedFiles(BasePlugin):
         kept = KeptFile.generated(config, src, abs_src_path=str(self.old_site / dest))
         assert isinstance(kept, KeptFile)
         kept.fallback = source
+        kept.folders = self.folders
         self.kept.add(dest)
         return kept
 
@@ -305,7 +337,8 @@ class LinkOrWrite:
     key (a digest of everything the file is made from)."""
 
     def __init__(self, site_dir: Path, previous: dict[str, str], old_site: Path | None, intact: Callable[[str], bool],
-                 outputs: dict[str, str]):
+                 outputs: dict[str, str], folders: Folders | None = None):
+        self.folders = folders or Folders()
         self.site_dir = site_dir
         self.previous = previous
         self.old_site = old_site
@@ -317,7 +350,7 @@ class LinkOrWrite:
         """Put the file at relative: the previous site's when it was made with the same key, else make()'s bytes."""
         self.outputs[relative] = key
         target = self.site_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self.folders.make(str(target.parent))
         if self.old_site is not None and self.previous.get(relative) == key and self.intact(relative):
             try:
                 os.link(self.old_site / relative, target)
@@ -338,8 +371,9 @@ class PageReuse(BasePlugin):
 
     def __init__(self, *, previous: dict[str, PageRecord], old_site: Path | None, intact: Callable[[str], bool],
                  meta: dict[str, dict], forms: set[str], pictures: dict[str, dict[str, str]] | None = None,
-                 progress: Callable[[str, int, int], None] | None = None):
+                 progress: Callable[[str, int, int], None] | None = None, folders: Folders | None = None):
         super().__init__()
+        self.folders = folders or Folders()
         self.previous = previous
         self.old_site = old_site
         self.intact = intact
@@ -358,7 +392,9 @@ class PageReuse(BasePlugin):
         self.rendered: list[str] = []
         self.search_parts: list[str] = []
         self.search_config: dict = {}
-        self._files: Files | None = None
+        self._search: dict[str, str] = {}
+        self._order: list[str] = []
+        self._files: RecordingFiles | None = None
         self._views: NavigationViews | None = None
         self._inputs: dict[str, str] = {}
         self._recorded: dict[str, dict] = {}
@@ -380,13 +416,27 @@ class PageReuse(BasePlugin):
         self._files = RecordingFiles(files, self.lookups)
         return self._files
 
+    @event_priority(-100)
     def on_nav(self, nav, *, config, files):
+        """Decide which pages are kept, and leave them out of MkDocs' page loops (see RecordingFiles)."""
+        assert self._files is not None
         self._views = NavigationViews(nav, self.meta)
-        self._pages = len(files.documentation_pages())
+        pages = self._files.documentation_pages()
+        self._order = [file.src_uri for file in pages]
+        for file in pages:
+            self._keep_or_read(file.page)
+        self._files.kept = self.kept
+        self._pages = len(pages) - len(self.kept)
         return nav
 
+    def on_template_context(self, context, *, template_name, config):
+        """The sitemap lists every page, the kept ones too."""
+        assert self._files is not None
+        if "pages" in context:
+            context["pages"] = Files.documentation_pages(self._files)
+        return context
+
     def on_env(self, env, *, config, files):
-        env.loader = ChoiceLoader([DictLoader({REUSED_TEMPLATE: ""}), env.loader])
         folder = template_cache()
         if folder is not None:
             env.bytecode_cache = FileSystemBytecodeCache(str(folder))
@@ -405,20 +455,21 @@ class PageReuse(BasePlugin):
         self.lookups.current = self._recorded.setdefault(page.file.src_uri, {})
         return page
 
-    def on_page_read_source(self, *, page, config):
+    def _keep_or_read(self, page) -> None:
+        """Keep the page when its inputs and lookups are what the previous build rendered it from; else note its
+        inputs, and MkDocs reads and renders it."""
         src = page.file.src_uri
-        text = page.file.content_string
         assert self._views is not None
-        inputs = digest(self.stamp, src, page.url, text, canonical_json(self.meta.get(src, {})),
+        inputs = digest(self.stamp, src, page.url, page.file.content_string, canonical_json(self.meta.get(src, {})),
                         src in self.forms, self._views.view(page),
                         canonical_json(self.pictures.get(number_of_page(src), {})))
         record = self.previous.get(src)
         if record is not None and self._keeps(record, inputs):
-            self.kept[src] = record
-            self.lookups.current = None
-            return ""
-        self._inputs[src] = inputs
-        return text
+            self.kept[src] = self.records[src] = record
+            self._search[src] = record.search
+            _kept_page(page, self.meta.get(src, {}))
+        else:
+            self._inputs[src] = inputs
 
     def _keeps(self, record: PageRecord, inputs: str) -> bool:
         if record.inputs != inputs or self.old_site is None or not self.intact(record.dest):
@@ -443,13 +494,6 @@ class PageReuse(BasePlugin):
         return True
 
     @event_priority(-100)
-    def on_page_markdown(self, markdown, *, page, config, files):
-        if page.file.src_uri in self.kept:
-            page.meta["template"] = REUSED_TEMPLATE
-            page.render = functools.partial(_render_nothing, page)  # a kept page is not converted
-        return markdown
-
-    @event_priority(-100)
     def on_page_content(self, html, *, page, config, files):
         self.lookups.current = None
         self._step("reading")
@@ -459,8 +503,7 @@ class PageReuse(BasePlugin):
 
     @event_priority(100)
     def _before_search(self, context, *, page, config, nav):
-        if page.file.src_uri not in self.kept:
-            self.lookups.current = self._recorded.setdefault(page.file.src_uri, {})
+        self.lookups.current = self._recorded.setdefault(page.file.src_uri, {})
         self._mark = len(self._search_entries(config))
         return context
 
@@ -469,12 +512,7 @@ class PageReuse(BasePlugin):
         entries = self._search_entries(config)
         added = entries[self._mark:]
         del entries[self._mark:]
-        src = page.file.src_uri
-        kept = self.kept.get(src)
-        if kept is not None:
-            self.search_parts.append(kept.search)
-        else:
-            self.search_parts.append(entries_json(finish_page_entries(added, self.form_words.get(page.url, ""))))
+        self._search[page.file.src_uri] = entries_json(finish_page_entries(added, self.form_words.get(page.url, "")))
         return context
 
     on_page_context = CombinedEvent(_before_search, _after_search)
@@ -483,13 +521,10 @@ class PageReuse(BasePlugin):
     def on_post_page(self, output, *, page, config):
         src = page.file.src_uri
         self._step("rendering")
-        if src in self.kept:
-            self.records[src] = self.kept[src]
-            return ""
         lookups = tuple(sorted(self._recorded.pop(src, {}).items(), key=lambda item: item[0]))
         self.lookups.current = None
         output, offsets = with_date(output, self.as_of)
-        self.records[src] = PageRecord(self._inputs[src], lookups, page.file.dest_uri, self.search_parts[-1],
+        self.records[src] = PageRecord(self._inputs[src], lookups, page.file.dest_uri, self._search[src],
                                        self.as_of, offsets)
         self.rendered.append(src)
         return output
@@ -501,6 +536,7 @@ class PageReuse(BasePlugin):
     def _search_configuration(self, *, config):
         """Material's search plugin writes its index next, without entries (each page's were taken as it was
         built); the build writes the real index from search_parts with this configuration."""
+        self.search_parts = [self._search.get(src, "") for src in self._order]
         search = self._search_plugin(config)
         if search is not None:
             self.search_config = {key: search.search_index.config[key]
@@ -513,7 +549,7 @@ class PageReuse(BasePlugin):
         assert self.old_site is not None or not self.kept
         for src, record in self.kept.items():
             target = site_dir / record.dest
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.make(str(target.parent))
             source = self.old_site / record.dest  # type: ignore[operator]
             if record.dated == self.as_of:
                 os.link(source, target)
@@ -525,7 +561,20 @@ class PageReuse(BasePlugin):
             self.records[src] = dataclasses.replace(record, dated=self.as_of)
             self.redated.append(src)
 
-    on_post_build = CombinedEvent(_search_configuration, _link_kept_pages)
+    @event_priority(-100)
+    def _sitemap_dated_by_its_pages(self, *, config):
+        """MkDocs dates sitemap.xml.gz by the pages it builds, and by the clock when it builds none: when every page
+        was kept, it is written again dated by all the pages, as a build that renders them dates it."""
+        sitemap = Path(config.site_dir) / "sitemap.xml"
+        if self._pages or self._files is None or not sitemap.is_file():
+            return
+        pages = [file.page for file in Files.documentation_pages(self._files) if file.page is not None]
+        gz_filename = f"{sitemap}.gz"
+        with open(gz_filename, "wb") as handle, gzip.GzipFile(fileobj=handle, filename=gz_filename, mode="wb",
+                                                              mtime=get_build_timestamp(pages=pages)) as packed:
+            packed.write(sitemap.read_bytes())
+
+    on_post_build = CombinedEvent(_search_configuration, _link_kept_pages, _sitemap_dated_by_its_pages)
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ planted in it is ignored, never unpickled) and stamped with doccontrol's version
   is what a build would make, and nothing is done;
 - each page's record (see site_reuse.PageRecord), and a key for each other file that a build
   links instead of writing when it is unchanged (the 修订对比 pages);
+- the digests of the texts the build found within the Markdown limits (markdown_checks.py), so
+  that the next build reads only new texts for them;
 - `files`: every file of the site as the build left it (inode, size, modification and change
   time). A file whose entry differs (edited, replaced, touched, linked elsewhere) is never reused;
 - what the build published (numbers, revisions, titles) and reported, to say what the next
@@ -56,6 +58,7 @@ class SiteState:
     token: str = ""
     pages: dict = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    within_limits: frozenset[bytes] = frozenset()
 
 
 # -- where it is kept --------------------------------------------------------------------------
@@ -76,21 +79,21 @@ def load_state(cache_dir: Path, out: Path, with_pages: bool = True) -> SiteState
         return None
     if with_pages:
         pages = _sealed(cache_dir, out, "-pages").load(None)
-        if isinstance(pages, tuple) and len(pages) == 3 and pages[0] == state.token:
-            state.pages, state.outputs = pages[1], pages[2]
+        if isinstance(pages, tuple) and len(pages) == 4 and pages[0] == state.token:
+            state.pages, state.outputs, state.within_limits = pages[1], pages[2], pages[3]
     return state
 
 
 def save_state(cache_dir: Path, out: Path, state: SiteState) -> None:
     """Keep the record (the pages first, so that a record is never paired with another build's pages)."""
     state.token = secrets.token_hex(8)
-    pages, outputs = state.pages, state.outputs
-    _sealed(cache_dir, out, "-pages").save((state.token, pages, outputs))
-    state.pages, state.outputs = {}, {}
+    pages, outputs, within_limits = state.pages, state.outputs, state.within_limits
+    _sealed(cache_dir, out, "-pages").save((state.token, pages, outputs, within_limits))
+    state.pages, state.outputs, state.within_limits = {}, {}, frozenset()
     try:
         _sealed(cache_dir, out, "").save(state)
     finally:
-        state.pages, state.outputs = pages, outputs
+        state.pages, state.outputs, state.within_limits = pages, outputs, within_limits
 
 
 # -- the site's files --------------------------------------------------------------------------
