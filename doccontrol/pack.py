@@ -93,7 +93,7 @@ def build_pack(ws: Workspace, out: Path, *, as_of: dt.date | None = None, use_ca
                if doc.pictures else {})})
     for name, data in _lists(config, publication, documents, stamp).items():
         files[name] = (data, {"number": None, "revision": None, "effective": None, "commit": None})
-    files.update(_distribution(config, ws.copy_rows(), as_of, stamp))
+    files.update(_distribution(config, ws.copy_rows(proven=True), as_of, stamp))
     for name, data in record_files(ws.released_sources(publication), publication, labels).items():
         files[f"{labels.pack.record}/{name}"] = (data, {"number": None, "revision": None, "effective": None,
                                                         "commit": None})

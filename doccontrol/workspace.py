@@ -103,11 +103,12 @@ class Workspace:
         findings += self._copies_overdue(evaluation)
         return LoadResult(documents, findings, loaded.pictures)
 
-    def copy_rows(self):
-        """The distribution register (see `copies.register`)."""
+    def copy_rows(self, proven: bool = False):
+        """The distribution register (see `copies.register`); proven: from the record `in_force` last proved (what
+        the pack publishes), rather than from the working tree's ledgers."""
         from .copies import register
 
-        evaluation = self.evaluate()
+        evaluation = self._proof.evaluation if proven and self._proof is not None else self.evaluate()
         latest = evaluation.chain.latest
         return register(evaluation.records, clock.today(), latest.model.policy.recall_days if latest else 3)
 

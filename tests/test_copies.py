@@ -107,3 +107,21 @@ def test_the_site_never_lists_holders_and_the_pack_carries_the_register(runner, 
         register = archive.read("文件发放回收登记表.csv").decode("utf-8-sig")
     assert "QP-SH-001" in register and "苏州工业园区服务网点" in register
     assert git(holders_repo, "status", "--porcelain") == ""
+
+
+def test_the_packs_register_is_the_proven_record_not_the_working_ledger(runner, holders_repo, tmp_path):
+    """A signed issue line that is in the working tree but in no commit (here: its commit undone) is not in the
+    history, so the pack, which publishes only what the history proves, leaves it out of the register."""
+    import zipfile
+
+    invoke(runner, holders_repo, "issue", "QP-SH-001", "--holder", "苏州工业园区服务网点", "--out", str(tmp_path / "c"))
+    ledger = holders_repo / "signatures" / "QP-SH-001.jsonl"
+    issued = ledger.read_bytes()
+    git(holders_repo, "reset", "-q", "--hard", "HEAD~1")
+    ledger.write_bytes(issued)
+    invoke(runner, holders_repo, "pack", "--out", str(tmp_path / "pack.zip"))
+    with zipfile.ZipFile(tmp_path / "pack.zip") as archive:
+        name = "文件发放回收登记表.csv"
+        register = archive.read(name).decode("utf-8-sig") if name in archive.namelist() else ""
+    assert "苏州工业园区服务网点" not in register
+    assert "苏州工业园区服务网点" in invoke(runner, holders_repo, "copies").output  # the working record shows it
