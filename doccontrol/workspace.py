@@ -5,6 +5,7 @@ The commands call into this service; it knows nothing of click.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import clock
-from .cache import LedgerCache, ParseCache, code_version, signature_cache
+from .cache import LedgerCache, ParseCache, SealedFile, blob_id, code_version, package_version, signature_cache
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .images import images_state
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 DEMO_KEYS = "demo-keys"  # published demonstration keys: the one place a private key may be
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
+
+RECORD_MEMO = "record.pickle"  # the working documents held against their record (see Workspace._load)
 
 
 @dataclass
@@ -95,13 +98,38 @@ class Workspace:
 
     def _load(self, cache: ParseCache | None, use_cache: bool | None = None) -> LoadResult:
         loaded = load_worktree(self.config, cache)
-        evaluation = self.evaluate(use_cache)
-        documents, mismatches = compare_documents(loaded.documents, evaluation)
-        findings = loaded.findings + self.ledger_findings + evaluation.findings + mismatches
-        findings += configuration_findings(evaluation.chain, self._working_roster(), CONFIG_FILE)
+        memo = self._record_memo(cache, loaded.documents) if self._evaluation is None else None
+        known = memo[0].load(None) if memo is not None else None
+        if memo is not None and known is not None and known[0] == memo[1]:
+            approvals, judged = known[1], known[2]
+            documents = [dataclasses.replace(doc, approvals=signed) for doc, signed in zip(loaded.documents, approvals)]
+        else:
+            evaluation = self.evaluate(use_cache)
+            documents, mismatches = compare_documents(loaded.documents, evaluation)
+            judged = evaluation.findings + mismatches
+            judged += configuration_findings(evaluation.chain, self._working_roster(), CONFIG_FILE)
+            judged += self._copies_overdue(evaluation)
+            if memo is not None:
+                memo[0].save((memo[1], [doc.approvals for doc in documents], judged))
+        findings = loaded.findings + self.ledger_findings + judged
         findings += self._private_keys_elsewhere(loaded.documents)
-        findings += self._copies_overdue(evaluation)
         return LoadResult(documents, findings, loaded.pictures)
+
+    def _record_memo(self, cache: ParseCache | None, documents: list[Document]) -> tuple[SealedFile, str] | None:
+        """Where the working documents held against their record are remembered, and the digest of everything
+        that decides them: every ledger file (by blob id), the configuration files, the documents' files (by
+        blob id) and the pictures they show, today (copies overdue), and doccontrol's code. None without a cache."""
+        if cache is None:
+            return None
+        ledgers, self.ledger_findings = read_ledger_files(self.root)
+        digest = hashlib.sha256(f"{package_version()}|{clock.today().isoformat()}".encode())
+        digest.update(repr(sorted((path, blob_id(raw)) for path, raw in ledgers.items())).encode())
+        for name in (CONFIG_FILE, self.config.model.clause_catalogue):
+            path = self.root / name
+            digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+        digest.update(repr(list(cache.used)).encode())
+        digest.update(repr([doc.pictures for doc in documents]).encode())
+        return SealedFile(self.config.cache_dir, RECORD_MEMO, package_version()), digest.hexdigest()
 
     def copy_rows(self, proven: bool = False):
         """The distribution register (see `copies.register`); proven: from the record `in_force` last proved (what

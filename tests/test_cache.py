@@ -185,6 +185,36 @@ def test_a_warm_check_does_not_validate_again(repo, monkeypatch):
     assert warm.findings == cold.findings and warm.documents == cold.documents
 
 
+def test_a_warm_check_reads_the_record_back_until_a_ledger_or_the_configuration_changes(runner, released_repo,
+                                                                                         monkeypatch):
+    from doccontrol import workspace
+
+    judged = []
+    real = workspace.evaluate
+
+    def counting(*args, **kwargs):
+        judged.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workspace, "evaluate", counting)
+    clean = invoke(runner, released_repo, "check").output
+    assert invoke(runner, released_repo, "check").output == clean and len(judged) == 1  # read back
+    ledger = released_repo / "signatures" / "QP-SH-001.jsonl"
+    original = ledger.read_bytes()
+    ledger.write_bytes(original.replace("24 小时内".encode(), "12 小时内".encode(), 1) if "24 小时内".encode()
+                       in original else original.replace(b'"A/0"', b'"A/9"', 1))
+    tampered = invoke(runner, released_repo, "check", expect=1).output
+    assert tampered == invoke(runner, released_repo, "--no-cache", "check", expect=1).output and len(judged) == 3
+    ledger.write_bytes(original)
+    assert invoke(runner, released_repo, "check").output == clean and len(judged) == 4
+    config = released_repo / "doccontrol.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "holders: [维修中心]\n", encoding="utf-8")
+    from doccontrol.cli import cli
+
+    runner.invoke(cli, ["--repo", str(released_repo), "check"])
+    assert len(judged) == 5
+
+
 def test_a_warm_verify_is_read_back_only_while_nothing_it_depends_on_changed(runner, released_repo, monkeypatch):
     from doccontrol import audit
 
