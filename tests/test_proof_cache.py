@@ -26,6 +26,7 @@ from doccontrol.cache import (
 from doccontrol.ledger import parse_ledger
 from doccontrol.loader import LoadResult
 from doccontrol.model import Finding
+from doccontrol.workspace import RECORD_MEMO
 
 from conftest import git, invoke
 
@@ -101,6 +102,7 @@ def test_a_tampered_ledger_cache_is_ignored_and_the_seal_is_what_keeps_it_out(ru
     key = signing_key()
     assert key is not None
     target.write_bytes(hmac.new(key, payload, hashlib.sha256).digest() + payload)
+    (target.parent / RECORD_MEMO).unlink()  # else check reads back what it found last, without the ledgers
     poisoned = invoke(runner, released_repo, "check", expect=1).output
     assert "QP-SH-001" in poisoned  # sealed with this user's key, the same bytes would be believed
 
