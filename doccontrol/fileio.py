@@ -106,17 +106,34 @@ def interrupts_held() -> Iterator[None]:
             handlers[signal.Signals(number)](number, None)
 
 
+_OWNER = re.compile(rf"([1-9][0-9]*)-[0-9a-f]{{{2 * TOKEN_BYTES}}}")
+# Each folder's entries as this process first saw them: a leftover is left by a process that ended, so it is
+# there from the start; listing the folder again for every file written to it (a thousand conversions into
+# one cache folder) would cost a listing per file.
+_LISTINGS: dict[str, list[os.DirEntry]] = {}
+_LISTINGS_LOCK = threading.Lock()
+
+
 def remove_stale(parent: Path, prefix: str, suffix: str = "") -> None:
     """Remove the temporaries named by private_temp_path in parent whose owning process no longer runs."""
-    pattern = re.compile(re.escape(prefix) + rf"([1-9][0-9]*)-[0-9a-f]{{{2 * TOKEN_BYTES}}}" + re.escape(suffix))
-    try:
-        entries = list(os.scandir(parent))
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for entry in entries:
-        match = pattern.fullmatch(entry.name) if entry.name.startswith(prefix) else None
+    for entry in _entries(parent):
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(suffix)) or len(name) <= len(prefix) + len(suffix):
+            continue
+        match = _OWNER.fullmatch(name[len(prefix):len(name) - len(suffix)])
         if match and not process_exists(int(match.group(1))):
             _remove(entry)
+
+
+def _entries(parent: Path) -> list[os.DirEntry]:
+    key = os.path.abspath(parent)
+    with _LISTINGS_LOCK:
+        if key not in _LISTINGS:
+            try:
+                _LISTINGS[key] = [entry for entry in os.scandir(parent) if _OWNER.search(entry.name)]
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        return list(_LISTINGS[key])
 
 
 def process_exists(pid: int) -> bool:
