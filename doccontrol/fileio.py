@@ -2,8 +2,8 @@
 
 Temporaries are named `{prefix}{pid}-{token}{suffix}` after the process that owns them. A
 process that ends normally or by an interrupt removes its own; one that is killed outright
-(SIGKILL, power loss) cannot, so the next write to the same place removes the leftovers
-of processes that no longer run (remove_stale).
+(SIGKILL, power loss) cannot, so a later process's next write to the same folder removes
+the leftovers of processes that no longer run (remove_stale; each process lists a folder once).
 """
 
 from __future__ import annotations
