@@ -81,6 +81,7 @@ class Workspace:
         self._proof: Proof | None = None  # the proof in_force last decided from, for releases()
         self._proven_at: str | None = None  # the commit the record was proven at (see _forget_if_moved)
         self.ledger_findings: list[Finding] = []
+        self._ledgers: dict[str, bytes] | None = None  # the working tree's ledger files, read once (see ledgers)
         try:
             self.config = load_config(self.root)
         except ConfigError as error:
@@ -121,7 +122,7 @@ class Workspace:
         blob id) and the pictures they show, today (copies overdue), and doccontrol's code. None without a cache."""
         if cache is None:
             return None
-        ledgers, self.ledger_findings = read_ledger_files(self.root)
+        ledgers = self.ledgers()
         digest = hashlib.sha256(f"{package_version()}|{clock.today().isoformat()}".encode())
         digest.update(repr(sorted((path, blob_id(raw)) for path, raw in ledgers.items())).encode())
         for name in (CONFIG_FILE, self.config.model.clause_catalogue):
@@ -174,7 +175,7 @@ class Workspace:
     def evaluate(self, use_cache: bool | None = None) -> Evaluation:
         """The signed record in the working tree's ledgers, judged (once per Workspace)."""
         if self._evaluation is None:
-            ledgers, self.ledger_findings = read_ledger_files(self.root)
+            ledgers = self.ledgers()
             verifier = self.verifier(use_cache)
             use_cache = self.use_cache if use_cache is None else use_cache
             parsed = LedgerCache(self.config.cache_dir) if use_cache else None
@@ -184,9 +185,17 @@ class Workspace:
             self.keep_verified(verifier)
         return self._evaluation
 
+    def ledgers(self) -> dict[str, bytes]:
+        """The working tree's ledger files (path → bytes), read once until `forget`; what could not be read is
+        in ledger_findings."""
+        if self._ledgers is None:
+            self._ledgers, self.ledger_findings = read_ledger_files(self.root)
+        return self._ledgers
+
     def forget(self) -> None:
         """Read the record again on next use (after a command has written to it)."""
         self._evaluation = None
+        self._ledgers = None
         self._proof = None
 
     def _head(self) -> str:

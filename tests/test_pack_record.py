@@ -55,19 +55,26 @@ def test_a_changed_pack_does_not_verify(runner, pack, tmp_path, member, change, 
     assert problem in out and "the pack does NOT verify" in out
 
 
-def test_a_source_changed_with_a_matching_manifest_is_still_caught(runner, pack, tmp_path):
-    """Someone rewrites a source and recomputes the manifest's hashes: the signed fingerprint still differs."""
+def _with_source_rewritten(pack: Path, out: Path, old: str, new: str) -> Path:
+    """A copy of the pack whose QP-SH-001 source has old replaced by new, with the manifest's hashes recomputed
+    to match (what someone rewriting a pack would do)."""
     import hashlib
 
     member = "签名记录/sources/procedures/QP-SH-001-客户投诉处理程序.md"
     with zipfile.ZipFile(pack) as src:
         data = {info.filename: src.read(info) for info in src.infolist()}
-    data[member] = data[member].replace("24 小时".encode(), "72 小时".encode())
+    assert old.encode() in data[member]
+    data[member] = data[member].replace(old.encode(), new.encode())
     manifest = json.loads(data["manifest.json"])
     for entry in manifest["files"]:
         entry["sha256"] = hashlib.sha256(data[entry["name"]]).hexdigest()
     data["manifest.json"] = json.dumps(manifest, ensure_ascii=False).encode()
-    changed = rewrite(pack, tmp_path / "changed.zip", lambda name, old: data[name])
+    return rewrite(pack, out, lambda name, _old: data[name])
+
+
+def test_a_source_changed_with_a_matching_manifest_is_still_caught(runner, pack, tmp_path):
+    """Someone rewrites a source and recomputes the manifest's hashes: the signed fingerprint still differs."""
+    changed = _with_source_rewritten(pack, tmp_path / "changed.zip", "24 小时", "72 小时")
     out = invoke(runner, tmp_path, "verify-pack", str(changed), expect=1).output
     assert "the source of QP-SH-001 is not the content its signers signed" in out
 
@@ -75,18 +82,7 @@ def test_a_source_changed_with_a_matching_manifest_is_still_caught(runner, pack,
 def test_a_revision_record_rewritten_in_the_pack_is_caught(runner, pack, tmp_path):
     """The approver column is not in the content fingerprint: a pack whose source names another approver (with
     the manifest recomputed) is held against the signed record, as `verify` holds the repository."""
-    import hashlib
-
-    member = "签名记录/sources/procedures/QP-SH-001-客户投诉处理程序.md"
-    with zipfile.ZipFile(pack) as src:
-        data = {info.filename: src.read(info) for info in src.infolist()}
-    assert "approved_by: 陈国华".encode() in data[member]
-    data[member] = data[member].replace("approved_by: 陈国华".encode(), "approved_by: 林慧".encode())
-    manifest = json.loads(data["manifest.json"])
-    for entry in manifest["files"]:
-        entry["sha256"] = hashlib.sha256(data[entry["name"]]).hexdigest()
-    data["manifest.json"] = json.dumps(manifest, ensure_ascii=False).encode()
-    changed = rewrite(pack, tmp_path / "changed.zip", lambda name, old: data[name])
+    changed = _with_source_rewritten(pack, tmp_path / "changed.zip", "approved_by: 陈国华", "approved_by: 林慧")
     out = invoke(runner, tmp_path, "verify-pack", str(changed), expect=1).output
     assert ("the source of QP-SH-001: the revision record says QP-SH-001 A/0 was approved by 林慧, but the signed "
             "record's 批准 of A/0 is by 陈国华") in out

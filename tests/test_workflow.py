@@ -386,20 +386,15 @@ def test_departments_and_holders_refuse_hidden_characters(runner, repo, field, t
     assert problem in invoke(runner, repo, "check", expect=1).output
 
 
-def test_two_names_that_read_the_same_are_refused(runner, repo):
-    config = read(repo, "doccontrol.yml").replace("  孙小雨:\n", "  Ｌin:\n    position: 文员\n  Lin:\n"
+@pytest.mark.parametrize("first, second", [("Ｌin", "Lin"), ("艾力·买买提", "艾力・买买提")],
+                         ids=["full-width letter", "middle dot"])
+def test_two_names_that_read_the_same_are_refused(runner, repo, first, second):
+    config = read(repo, "doccontrol.yml").replace("  孙小雨:\n", f"  {first}:\n    position: 文员\n  {second}:\n"
                                                   "    position: 文员\n  孙小雨:\n", 1)
     write(repo, "doccontrol.yml", config)
     out = invoke(runner, repo, "check", expect=1).output
-    assert "people: 'Ｌin' and 'Lin' read as the same name; each person on the roster needs a name of their own" in out
-
-
-def test_names_that_differ_only_in_their_middle_dot_are_refused(runner, repo):
-    config = read(repo, "doccontrol.yml").replace("  孙小雨:\n", "  艾力·买买提:\n    position: 文员\n  艾力・买买提:\n"
-                                                  "    position: 文员\n  孙小雨:\n", 1)
-    write(repo, "doccontrol.yml", config)
-    out = invoke(runner, repo, "check", expect=1).output
-    assert "people: '艾力·买买提' and '艾力・买买提' read as the same name" in out
+    assert (f"people: '{first}' and '{second}' read as the same name; each person on the roster needs a name of "
+            "their own") in out
 
 
 def test_a_statement_signed_in_a_lookalike_name_does_not_count(runner, repo):
