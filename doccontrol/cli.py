@@ -10,11 +10,12 @@ import json
 import re
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
-from . import clock
+from . import clock, fileio
 from .errors import DoccontrolError
 from .progress import counted
 from .register import format_register, pending_rows, register_rows
@@ -855,8 +856,18 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def settle_temporary_folder() -> None:
+    """Find the temporary folder now, with interrupts held.
+
+    Python finds it by writing a probe file there and removing it; an interrupt between the
+    two (on the first use, often deep in a build) would leave the probe behind."""
+    with fileio.interrupts_held():
+        tempfile.gettempdir()
+
+
 def main():
     signal.signal(signal.SIGTERM, _terminate)
+    settle_temporary_folder()
     cli(prog_name="doccontrol")
 
 

@@ -20,13 +20,14 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from doccontrol import fileio
+from doccontrol import cli, fileio
 from doccontrol.render.site import swap_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,6 +278,25 @@ def test_an_interrupt_between_the_renames_takes_effect_once_the_new_site_is_in_p
         swap_in(new, out, previous)
     assert (out / "index.html").read_text(encoding="utf-8") == "new"
     assert (previous / "index.html").read_text(encoding="utf-8") == "old"
+
+
+def test_an_interrupt_while_python_finds_the_temporary_folder_leaves_no_probe_file(tmp_path, monkeypatch,
+                                                                                  sigint_raises):
+    """Python writes and removes a probe file to find TMPDIR; the interrupt lands just after it is created."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    open_file = os.open
+
+    def open_then_interrupt(path, *args, **kwargs):
+        handle = open_file(path, *args, **kwargs)
+        if Path(path).parent == tmp_path:
+            os.kill(os.getpid(), signal.SIGINT)
+        return handle
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        cli.settle_temporary_folder()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_only_leftovers_of_processes_that_ended_are_removed(tmp_path):
