@@ -316,7 +316,7 @@ class _Reader:
         return unknown
 
     def _locate(self, wanted: list[tuple[str, str]]) -> None:
-        mains = self.repo.objects([f"{sha}:{path}" for sha, path in wanted])
+        mains = self._main_objects(wanted)
         for sha, path in wanted:
             found = mains.get(f"{sha}:{path}")
             if found is None or found[1] != "blob":
@@ -337,6 +337,15 @@ class _Reader:
                                 if f"{sha}:{p}" in part_objects})
                 if self.memo is not None and len(item[1]) == 1 + len(item[0].parts):
                     self.memo.put((_PLACE_KEY, sha, path), self._key(item))
+
+    def _main_objects(self, wanted: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        """The object of each wanted COMMIT:PATH. Most commits that recorded a statement also changed the
+        document, so their diffs name its blob (one process for all); the rest are looked up by name."""
+        folders = sorted({path.rsplit("/", 1)[0] for _, path in wanted if "/" in path})
+        changed = self.repo.changed_blobs([sha for sha, _ in wanted], folders)
+        found = {f"{sha}:{path}": (changed[(sha, path)], "blob") for sha, path in wanted if (sha, path) in changed}
+        found.update(self.repo.objects([f"{sha}:{path}" for sha, path in wanted if (sha, path) not in changed]))
+        return found
 
     def _add_pictures(self, wanted: list[tuple[str, str]]) -> None:
         """Each wanted document that shows pictures, with the digests of those pictures in its commit's tree

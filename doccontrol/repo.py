@@ -204,6 +204,23 @@ class Repo:
                 found[name] = (fields[0], fields[1])
         return found
 
+    def changed_blobs(self, commits: list[str], folders: list[str]) -> dict[tuple[str, str], str]:
+        """For each commit, the files under folders that it changed (from any parent), with their blob ids in
+        the commit: from ONE `git diff-tree --stdin` process. The side after a change is the commit's own tree,
+        so this is what `objects` would give for COMMIT:PATH, without walking a large folder's tree for each
+        file. A file the commit removed, or that is not a plain blob, is left out (ask `objects` for it)."""
+        unique = [sha for sha in dict.fromkeys(commits) if _HEX40.fullmatch(sha)]
+        if not unique or not folders:
+            return {}
+        done = subprocess.run(["git", "--literal-pathspecs", "-c", "core.quotepath=false", "diff-tree", "--stdin",
+                               "-r", "-m", "--root", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff",
+                               "--", *[folder.rstrip("/") + "/" for folder in folders]],
+                              cwd=self.root, input="\n".join(unique).encode() + b"\n", capture_output=True,
+                              check=False)
+        if done.returncode != 0:
+            return {}
+        return _changed_blobs(done.stdout.decode("utf-8", "surrogateescape"), set(unique))
+
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
         """The contents of these blobs, from ONE `git cat-file --batch` process."""
         unique = sorted(set(ids))
@@ -440,6 +457,36 @@ def _read_raw_log(raw: str) -> Iterator[tuple[CommitInfo, list[str], list[tuple[
             position += 1
     if current:
         yield current
+
+
+_BLOB_MODES = ("100644", "100755", "120000")
+
+
+def _changed_blobs(raw: str, asked: set[str]) -> dict[tuple[str, str], str]:
+    """Read `git diff-tree --stdin -r -z --raw` output: a commit's header (its id, for a merge followed by the
+    parent it is compared with) starts its changes; each change is a raw line followed by its path."""
+    fields = raw.split("\x00")
+    found: dict[tuple[str, str], str] = {}
+    commit = None
+    position = 0
+    while position < len(fields):
+        text = fields[position].lstrip("\n")
+        position += 1
+        if not text:
+            continue
+        if not text.startswith(":"):
+            sha = text[:40]
+            commit = sha if _HEX40.fullmatch(sha) and sha in asked else None
+            continue
+        match = _RAW_CHANGE.fullmatch(text)
+        if match is None or position >= len(fields):
+            raise RepoError(f"git diff-tree gave a change it could not read ({text[:80]!r})")
+        path = fields[position]
+        position += 1
+        mode = text[8:14]
+        if commit is not None and mode in _BLOB_MODES and match.group(2) != _NO_BLOB:
+            found[(commit, path)] = match.group(2)
+    return found
 
 
 def _lines(content: bytes) -> list[str]:
