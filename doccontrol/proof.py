@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 
 from . import clock
 from .cache import PROOF_FILE, HistoryTexts, LedgerCache, MemoCache, ParseCache
-from .ledger import CONFIGURATION, ledger_path, subject_of
+from .ledger import CONFIGURATION, Ledger, ledger_path, subject_of
 from .loader import MANUAL_INDEX, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed, scope_mismatch
 from .repo import CommitInfo, LedgerHistory, Repo
 from .signing import Verifier
-from .verification import Evaluation, evaluate, revision_record_findings
+from .verification import Evaluation, judge_ledgers, parse_ledgers, revision_record_findings, signed_entries
 
 FIX_CONTENT = "revise the document (doccontrol revise), correct the text, and approve and release the new revision"
 FIX_HISTORY = "the history was altered after the fact; restore it from a backup or the remote"
@@ -57,13 +57,20 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     writes no cache; the proof keeps its own caches beside it (see `_ProofCaches`).
     """
     caches = _ProofCaches(cache) if cache is not None else None
-    evaluation = evaluate(repo.ledger_files(rev), verifier, caches.ledgers if caches else None)
-    history = repo.ledger_history(rev, caches.memo if caches else None)
+    parsed = parse_ledgers(repo.ledger_files(rev), caches.ledgers if caches else None)
+    content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
+    reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
+    batch = verifier.start(signed_entries(parsed))
+    try:  # while worker processes verify the signatures, git is asked and the texts are read and parsed
+        history = repo.ledger_history(rev, caches.memo if caches else None)
+        reader.prefetch(_content_places(parsed, history, content_kinds))
+    finally:
+        batch.wait()
+    evaluation = judge_ledgers(parsed, verifier)
     proof = Proof(evaluation, history)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
     pending: list[tuple[DocumentRecord, Signed, CommitInfo]] = []
-    content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
     for record in evaluation.records.values():
         commits: dict[int, CommitInfo] = {}
         for signed in _counted(record):
@@ -76,7 +83,6 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
                     pending.append((record, signed, commit))
         for signed, problem in _sequence_problems(record, commits, history):
             _add(proof, record, signed, problem)
-    reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
     reader.prefetch([(commit.sha, signed.statement.path) for _, signed, commit in pending])
     for record, signed, commit in pending:
         problem = _check_content(proof, reader, record, signed, commit)
@@ -90,6 +96,20 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     if caches:
         caches.save(full)
     return proof
+
+
+def _content_places(parsed: dict[str, Ledger], history: LedgerHistory,
+                    kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Where the statements whose content is checked were recorded: (commit, the statement's path) of each such
+    statement in the ledgers, whether or not its signature and order then hold (read ahead, judged later)."""
+    places = []
+    for ledger in parsed.values():
+        for entry in ledger.entries:
+            path = getattr(entry.statement, "path", None)
+            sha = history.added.get((entry.path, entry.raw))
+            if sha is not None and path is not None and entry.statement.kind in kinds:
+                places.append((sha, path))
+    return places
 
 
 class _ProofCaches:
