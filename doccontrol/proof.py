@@ -17,12 +17,13 @@ other document whose record fails.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from . import clock
 from .cache import PROOF_FILE, HistoryTexts, LedgerCache, MemoCache, ParseCache
 from .ledger import CONFIGURATION, Ledger, ledger_path, subject_of
-from .loader import MANUAL_INDEX, Source, load_sources
+from .loader import MANUAL_INDEX, LoadResult, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed, scope_mismatch
@@ -49,24 +50,28 @@ class Proof:
     pictures: dict[str, bytes] = field(default_factory=dict)  # the released documents' pictures, by sha256
 
 
-def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: bool = True) -> Proof:
+def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: bool = True,
+          parsed: dict[tuple, LoadResult] | None = None) -> Proof:
     """Judge the record at rev and check it against its history.
 
     full=False checks only releases and withdrawals against the content (what publishing needs);
     `verify` checks every statement. cache: the repository's parse cache, or None for a cold run that
-    writes no cache; the proof keeps its own caches beside it (see `_ProofCaches`).
+    writes no cache; the proof keeps its own caches beside it (see `_ProofCaches`). parsed: load results
+    already made, by their files' paths and blob ids (`loader.load_each`): a text in a commit with the same files
+    is not parsed again.
     """
     caches = _ProofCaches(cache) if cache is not None else None
-    parsed = parse_ledgers(repo.ledger_files(rev), caches.ledgers if caches else None)
+    ledgers = parse_ledgers(repo.ledger_files(rev), caches.ledgers if caches else None)
     content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
     reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
-    batch = verifier.start(signed_entries(parsed))
+    reader.take(parsed or {})
+    batch = verifier.start(signed_entries(ledgers))
     try:  # while worker processes verify the signatures, git is asked and the texts are read and parsed
         history = repo.ledger_history(rev, caches.memo if caches else None)
-        reader.prefetch(_content_places(parsed, history, content_kinds))
+        reader.prefetch(_content_places(ledgers, history, content_kinds))
     finally:
         batch.wait()
-    evaluation = judge_ledgers(parsed, verifier)
+    evaluation = judge_ledgers(ledgers, verifier)
     proof = Proof(evaluation, history)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
@@ -305,6 +310,14 @@ class _Reader:
         self._stamps: dict[tuple, str] = {}
         self._shown: dict[tuple[str, str], Document] = {}  # documents that show pictures, with those at the commit
         self.pictures: dict[str, bytes] = {}  # the bytes of those pictures, by sha256
+
+    def take(self, parsed: dict[tuple, LoadResult]) -> None:
+        """Load results made elsewhere, by their files' paths and blob ids (each document a copy of its own)."""
+        for key, result in parsed.items():
+            doc = result.documents[0] if result.documents and not result.findings else None
+            self._parsed[key] = dataclasses.replace(doc) if doc is not None else None
+            self._problems[key] = result.findings
+            self._whole.add(key)
 
     def prefetch(self, wanted: list[tuple[str, str]]) -> None:
         """Find the files of every (commit, path) at once: one process for the blob ids, one for the contents."""

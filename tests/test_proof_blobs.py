@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from doccontrol.repo import Repo
+from doccontrol.workspace import Workspace
 
 from conftest import git, invoke, write
 
@@ -82,3 +85,31 @@ def test_a_release_recorded_before_its_document_changed_fails(runner, released_r
     _split_release(released_repo, ledger_first=True)
     out = invoke(runner, released_repo, "--no-cache", "verify", expect=1).output
     assert "does not mark the document effective" in out
+
+
+@pytest.mark.parametrize("tamper", ["amend", "none"])
+def test_the_proof_reusing_the_working_documents_finds_what_it_finds_parsing_each_text(runner, released_repo, tamper):
+    """A cold verify takes a commit's text from the working tree's parse when the files are the same (the same
+    paths and blob ids); the proof and its findings are the same as when every text is parsed from the history,
+    also when the working tree holds the text that a rewritten release commit holds."""
+    from doccontrol.loader import load_each, read_worktree
+    from doccontrol.proof import prove
+    from doccontrol.signing import Verifier
+
+    if tamper == "amend":
+        path = released_repo / "procedures/QP-SH-001-客户投诉处理程序.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("24 小时内响应", "72 小时内响应"), encoding="utf-8")
+        git(released_repo, "commit", "-q", "--amend", "-a", "--no-edit")
+    ws = Workspace(released_repo, use_cache=False)
+    sources, texts, _ = read_worktree(ws.config)
+    each = load_each(sources, texts)
+    with Repo(released_repo) as repo:
+        reused = prove(repo, Verifier(), None, full=True, parsed=each)
+        parsed = prove(repo, Verifier(), None, full=True)
+    assert [str(f) for f in reused.findings] == [str(f) for f in parsed.findings]
+    assert reused.released == parsed.released and reused.release_commits == parsed.release_commits
+    assert bool(reused.findings) == (tamper == "amend")
+    if tamper == "amend":
+        assert any("holds other content than it signs" in f.message for f in reused.findings)
+        out = invoke(runner, released_repo, "--no-cache", "verify", expect=1).output
+        assert "holds other content than it signs [record-history]" in out
