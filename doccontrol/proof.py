@@ -304,6 +304,7 @@ class _Reader:
         self.cache = cache
         self.memo = memo
         self._sources: dict[tuple[str, str], tuple[Source, dict[str, str]] | None] = {}
+        self._place_keys: dict[tuple[str, str], tuple] = {}
         self._parsed: dict[tuple, Document | None] = {}
         self._problems: dict[tuple, list[Finding]] = {}
         self._whole: set[tuple] = set()  # keys whose every file was read
@@ -323,7 +324,7 @@ class _Reader:
         """Find the files of every (commit, path) at once: one process for the blob ids, one for the contents."""
         wanted = [item for item in dict.fromkeys(wanted) if item not in self._sources]
         self._locate(self._remembered(wanted))
-        keys = {self._key(item) for item in self._sources.values() if item} - set(self._parsed)
+        keys = {key for place in wanted if (key := self._files(place))} - set(self._parsed)
         contents = self.repo.blobs([blob for key in keys for _, blob in key])
         for key in keys:
             source = Source(key[0][0], [path for path, _ in key[1:]])
@@ -385,8 +386,7 @@ class _Reader:
         (one process for all their blob ids, one for their bytes)."""
         shown: dict[tuple[str, str], tuple[Document, list[str]]] = {}
         for sha, path in wanted:
-            item = self._sources[(sha, path)]
-            doc = self._parsed.get(self._key(item)) if item else None
+            doc = self._parsed.get(self._files((sha, path)))
             paths = picture_paths(texts_of(doc)) if doc is not None else []
             if doc is not None and paths:
                 shown[(sha, path)] = (doc, paths)
@@ -404,23 +404,31 @@ class _Reader:
         source, blobs = item
         return tuple((path, blobs.get(path, "")) for path in [source.main, *source.parts])
 
+    def _files(self, place: tuple[str, str]) -> tuple:
+        """The key of the document's files at (commit, path), once found: each file's path and blob id; () when
+        the commit has no such document."""
+        key = self._place_keys.get(place)
+        if key is None:
+            item = self._sources[place]
+            key = self._place_keys[place] = self._key(item) if item else ()
+        return key
+
     def document(self, commit: str, path: str) -> Document | None:
         if (commit, path) not in self._sources:
             self.prefetch([(commit, path)])
         if (commit, path) in self._shown:
             return self._shown[(commit, path)]
-        item = self._sources[(commit, path)]
-        return self._parsed.get(self._key(item)) if item else None
+        return self._parsed.get(self._files((commit, path)))
 
     def problems(self, commit: str, path: str) -> list[Finding]:
         """What reading the document at commit found (why `document` gave None), if it was read."""
-        item = self._sources.get((commit, path))
-        return self._problems.get(self._key(item), []) if item else []
+        if (commit, path) not in self._sources:
+            return []
+        return self._problems.get(self._files((commit, path)), [])
 
     def fingerprint(self, commit: str, path: str) -> str:
         doc = self.document(commit, path)
-        item = self._sources[(commit, path)]
-        files = self._key(item) if item else ()
+        files = self._files((commit, path))
         key = files + (doc.pictures if doc else ())
         if key not in self._stamps:
             self._stamps[key] = self._stamp(doc, key, files in self._whole) if doc else ""
