@@ -133,8 +133,9 @@ class Repo:
         missing = {key for key, value in known.items() if value is None} if cache is not None else set(keys.values())
         contents = self.blobs([blob for _, befores, after, _, _ in missing for blob in (after, *befores)
                                if blob != _NO_BLOB])
+        split: dict[str, list[str]] = {}  # a version is one commit's after and the next one's before: split once
         for key in missing:
-            known[key] = _version_change(key, contents)
+            known[key] = _version_change(key, contents, split)
             if cache is not None and all(blob == _NO_BLOB or blob in contents for blob in (*key[1], key[2])):
                 cache.put(key, known[key])  # only what was read whole: a blob git did not give is asked again
         for (sha, path), key in keys.items():
@@ -496,13 +497,23 @@ def _lines(content: bytes) -> list[str]:
     return lines[:-1] if text.endswith("\n") or not text else lines
 
 
-def _version_change(key: tuple, contents: dict[str, bytes]) -> tuple[str | None, tuple[str, ...]]:
+def _lines_of(blob: str, contents: dict[str, bytes], split: dict[str, list[str]]) -> list[str]:
+    """The lines of a version (none for a blob git did not give), split once (the lists are only read)."""
+    found = split.get(blob)
+    if found is None:
+        found = split[blob] = _lines(contents.get(blob, b""))
+    return found
+
+
+def _version_change(key: tuple, contents: dict[str, bytes],
+                    split: dict[str, list[str]] | None = None) -> tuple[str | None, tuple[str, ...]]:
     """What one commit did to one ledger file: the first line it removed or changed (None when it only added),
     and the lines it added. key: (_VERSION_KEY; the blobs before, one per parent the file differs from; the blob after;
     whether the commit is a merge; whether the file is one parent's version unchanged)."""
     _, befores, after, merge, same_as_a_parent = key
-    versions = [_lines(contents.get(before, b"")) for before in befores]
-    new = _lines(contents.get(after, b""))
+    split = {} if split is None else split
+    versions = [_lines_of(before, contents, split) for before in befores]
+    new = _lines_of(after, contents, split)
     if merge:
         return _compare_merge(versions, new, same_as_a_parent)
     return _compare_versions(versions[0], new)

@@ -113,3 +113,12 @@ def test_the_proof_reusing_the_working_documents_finds_what_it_finds_parsing_eac
         assert any("holds other content than it signs" in f.message for f in reused.findings)
         out = invoke(runner, released_repo, "--no-cache", "verify", expect=1).output
         assert "holds other content than it signs [record-history]" in out
+
+
+def test_a_ledger_line_with_a_duplicate_key_is_refused():
+    from doccontrol.ledger import parse_line
+
+    for line in ('{"statement":{"kind":"submit"},"statement":{"kind":"submit"}}',
+                 '{"statement":{"kind":"submit","kind":"release"}}'):
+        finding = parse_line("signatures/QP-SH-001.jsonl", 1, line)
+        assert getattr(finding, "rule", "") == "ledger-format" and "duplicate key" in finding.message
