@@ -110,10 +110,11 @@ def _content_places(parsed: dict[str, Ledger], history: LedgerHistory,
     places = []
     for ledger in parsed.values():
         for entry in ledger.entries:
-            path = getattr(entry.statement, "path", None)
-            sha = history.added.get((entry.path, entry.raw))
-            if sha is not None and path is not None and entry.statement.kind in kinds:
-                places.append((sha, path))
+            if entry.statement.kind in kinds:
+                path = getattr(entry.statement, "path", None)
+                sha = history.added.get((entry.path, entry.raw))
+                if sha is not None and path is not None:
+                    places.append((sha, path))
     return places
 
 

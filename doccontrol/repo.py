@@ -497,6 +497,15 @@ def _lines(content: bytes) -> list[str]:
     return lines[:-1] if text.endswith("\n") or not text else lines
 
 
+def _appended(before: bytes, after: bytes) -> tuple[str, ...] | None:
+    """The lines a version adds when it keeps the one before byte for byte, whole lines and all (what a ledger
+    that only grows shows); None when it does not, and the lines are compared instead. A line end is one byte that
+    no other character's UTF-8 holds, so the lines of the kept part read the same in both versions."""
+    if before and not before.endswith(b"\n") or not after.startswith(before):
+        return None
+    return tuple(_lines(after[len(before):]))
+
+
 def _lines_of(blob: str, contents: dict[str, bytes], split: dict[str, list[str]]) -> list[str]:
     """The lines of a version (none for a blob git did not give), split once (the lists are only read)."""
     found = split.get(blob)
@@ -511,6 +520,10 @@ def _version_change(key: tuple, contents: dict[str, bytes],
     and the lines it added. key: (_VERSION_KEY; the blobs before, one per parent the file differs from; the blob after;
     whether the commit is a merge; whether the file is one parent's version unchanged)."""
     _, befores, after, merge, same_as_a_parent = key
+    if not merge:
+        appended = _appended(contents.get(befores[0], b""), contents.get(after, b""))
+        if appended is not None:
+            return None, appended
     split = {} if split is None else split
     versions = [_lines_of(before, contents, split) for before in befores]
     new = _lines_of(after, contents, split)

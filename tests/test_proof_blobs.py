@@ -122,3 +122,17 @@ def test_a_ledger_line_with_a_duplicate_key_is_refused():
                  '{"statement":{"kind":"submit","kind":"release"}}'):
         finding = parse_line("signatures/QP-SH-001.jsonl", 1, line)
         assert getattr(finding, "rule", "") == "ledger-format" and "duplicate key" in finding.message
+
+
+@pytest.mark.parametrize("before, after", [
+    (b"", b"a\nb\n"), (b"a\n", b"a\nb\n"), (b"a\n", b"a\n"), (b"a\n", b"a\nb"), (b"a", b"ab\n"), (b"a\nb\n", b"a\n"),
+    (b"a\nb\n", b"a\nc\nb\n"), (b"\xe4\n", b"\xe4\n\xe4\xb8\n"), (b"\xe4\xb8\xad\n", b"\xe4\xb8\xad\nx\n"),
+    (b"a\n", b""), (b"a\r\n", b"a\r\nb\r\n"),
+])
+def test_a_ledger_version_that_keeps_the_one_before_adds_what_the_lines_say(before, after):
+    """The quick comparison of a ledger's versions (by bytes) gives what comparing their lines gives."""
+    from doccontrol.repo import _compare_versions, _lines, _version_change
+
+    contents = {"1" * 40: before, "2" * 40: after}
+    key = ("ledger-version", ("1" * 40,), "2" * 40, False, False)
+    assert _version_change(key, contents) == _compare_versions(_lines(before), _lines(after))
