@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import ParseCache, SealedFile, package_version
-from .loader import Source, load_sources, read_ledger_files, read_worktree
+from .loader import LoadResult, Source, load_each, load_sources, read_ledger_files, read_worktree
 from .model import Document, Finding, Severity
 from .pictures import sha256, with_pictures, worktree_reader
 from .proof import Proof, prove
@@ -56,11 +56,14 @@ def verify(ws: Workspace) -> VerifyReport:
         known = memo.load(None) if memo is not None else None
         if known is not None and known[0] == files and known[2] == _inputs(ws, repo, files, known[1]):
             return known[3]
-        working = load_sources(sources, texts, cache)
+        each = load_each(sources, texts) if cache is None else {}
+        working = LoadResult([doc for one in each.values() for doc in one.documents],
+                             [finding for one in each.values() for finding in one.findings]) \
+            if cache is None else load_sources(sources, texts, cache)
         documents = with_pictures(working.documents, worktree_reader(ws.root), {})
         shown = sorted((doc.number, p.path, p.sha256) for doc in documents for p in doc.pictures)
         inputs = _inputs(ws, repo, files, shown) if memo is not None else ""
-        report = _verify(ws, repo, documents, cache)
+        report = _verify(ws, repo, documents, cache, each)
     finally:
         if repo is not None:
             repo.close()
@@ -94,7 +97,9 @@ def _inputs(ws: Workspace, repo, files: str, shown: list[tuple[str, str, str]]) 
     return digest.hexdigest()
 
 
-def _verify(ws: Workspace, repo, documents: list[Document], cache) -> VerifyReport:
+def _verify(ws: Workspace, repo, documents: list[Document], cache, parsed: dict | None = None) -> VerifyReport:
+    """parsed: the working documents' load results by their files' paths and blob ids, which the proof takes for
+    the same files in a commit instead of parsing them again (a cold run)."""
     report = VerifyReport()
     verifier = ws.verifier()
     if repo is None:
@@ -104,7 +109,7 @@ def _verify(ws: Workspace, repo, documents: list[Document], cache) -> VerifyRepo
         report.notes.append("no git history here: signatures were verified, but the order of the record (what "
                             "came before what) is not proven; clone with full history for that")
     else:
-        proof = prove(repo, verifier, cache, full=True)
+        proof = prove(repo, verifier, cache, full=True, parsed=parsed)
         tags = repo.tags()
         if cache is not None:
             cache.flush(keep_unused=True)

@@ -115,10 +115,10 @@ def parse_line(path: str, number: int, line: str) -> Entry | Finding:
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
-    keys = [key for key, _ in pairs]
-    if len(keys) != len(set(keys)):
+    found = dict(pairs)
+    if len(found) != len(pairs):
         raise ValueError("duplicate key")
-    return dict(pairs)
+    return found
 
 
 def _no_constant(name: str):

@@ -312,6 +312,14 @@ def load_sources(sources: list[Source], texts: dict[str, bytes], cache=None) -> 
     return result
 
 
+def load_each(sources: list[Source], texts: dict[str, bytes]) -> dict[tuple, LoadResult]:
+    """Parse each document on its own: its load result by its files' paths and blob ids (`cache.ParseCache.key`),
+    in the order of sources."""
+    from .cache import ParseCache
+
+    return {ParseCache.key([source.main, *source.parts], texts): load_texts([source], texts) for source in sources}
+
+
 class _Unreadable(Exception):
     """A controlled file that cannot be read; the message says why."""
 

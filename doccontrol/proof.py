@@ -17,18 +17,19 @@ other document whose record fails.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from . import clock
 from .cache import PROOF_FILE, HistoryTexts, LedgerCache, MemoCache, ParseCache
-from .ledger import CONFIGURATION, ledger_path, subject_of
-from .loader import MANUAL_INDEX, Source, load_sources
+from .ledger import CONFIGURATION, Ledger, ledger_path, subject_of
+from .loader import MANUAL_INDEX, LoadResult, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed, scope_mismatch
 from .repo import CommitInfo, LedgerHistory, Repo
 from .signing import Verifier
-from .verification import Evaluation, evaluate, revision_record_findings
+from .verification import Evaluation, judge_ledgers, parse_ledgers, revision_record_findings, signed_entries
 
 FIX_CONTENT = "revise the document (doccontrol revise), correct the text, and approve and release the new revision"
 FIX_HISTORY = "the history was altered after the fact; restore it from a backup or the remote"
@@ -49,21 +50,32 @@ class Proof:
     pictures: dict[str, bytes] = field(default_factory=dict)  # the released documents' pictures, by sha256
 
 
-def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: bool = True) -> Proof:
+def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: bool = True,
+          parsed: dict[tuple, LoadResult] | None = None) -> Proof:
     """Judge the record at rev and check it against its history.
 
     full=False checks only releases and withdrawals against the content (what publishing needs);
     `verify` checks every statement. cache: the repository's parse cache, or None for a cold run that
-    writes no cache; the proof keeps its own caches beside it (see `_ProofCaches`).
+    writes no cache; the proof keeps its own caches beside it (see `_ProofCaches`). parsed: load results
+    already made, by their files' paths and blob ids (`loader.load_each`): a text in a commit with the same files
+    is not parsed again.
     """
     caches = _ProofCaches(cache) if cache is not None else None
-    evaluation = evaluate(repo.ledger_files(rev), verifier, caches.ledgers if caches else None)
-    history = repo.ledger_history(rev, caches.memo if caches else None)
+    ledgers = parse_ledgers(repo.ledger_files(rev), caches.ledgers if caches else None)
+    content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
+    reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
+    reader.take(parsed or {})
+    batch = verifier.start(signed_entries(ledgers))
+    try:  # while worker processes verify the signatures, git is asked and the texts are read and parsed
+        history = repo.ledger_history(rev, caches.memo if caches else None)
+        reader.prefetch(_content_places(ledgers, history, content_kinds))
+    finally:
+        batch.wait()
+    evaluation = judge_ledgers(ledgers, verifier)
     proof = Proof(evaluation, history)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
     pending: list[tuple[DocumentRecord, Signed, CommitInfo]] = []
-    content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
     for record in evaluation.records.values():
         commits: dict[int, CommitInfo] = {}
         for signed in _counted(record):
@@ -76,7 +88,6 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
                     pending.append((record, signed, commit))
         for signed, problem in _sequence_problems(record, commits, history):
             _add(proof, record, signed, problem)
-    reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
     reader.prefetch([(commit.sha, signed.statement.path) for _, signed, commit in pending])
     for record, signed, commit in pending:
         problem = _check_content(proof, reader, record, signed, commit)
@@ -90,6 +101,21 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     if caches:
         caches.save(full)
     return proof
+
+
+def _content_places(parsed: dict[str, Ledger], history: LedgerHistory,
+                    kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Where the statements whose content is checked were recorded: (commit, the statement's path) of each such
+    statement in the ledgers, whether or not its signature and order then hold (read ahead, judged later)."""
+    places = []
+    for ledger in parsed.values():
+        for entry in ledger.entries:
+            if entry.statement.kind in kinds:
+                path = getattr(entry.statement, "path", None)
+                sha = history.added.get((entry.path, entry.raw))
+                if sha is not None and path is not None:
+                    places.append((sha, path))
+    return places
 
 
 class _ProofCaches:
@@ -279,6 +305,7 @@ class _Reader:
         self.cache = cache
         self.memo = memo
         self._sources: dict[tuple[str, str], tuple[Source, dict[str, str]] | None] = {}
+        self._place_keys: dict[tuple[str, str], tuple] = {}
         self._parsed: dict[tuple, Document | None] = {}
         self._problems: dict[tuple, list[Finding]] = {}
         self._whole: set[tuple] = set()  # keys whose every file was read
@@ -286,11 +313,19 @@ class _Reader:
         self._shown: dict[tuple[str, str], Document] = {}  # documents that show pictures, with those at the commit
         self.pictures: dict[str, bytes] = {}  # the bytes of those pictures, by sha256
 
+    def take(self, parsed: dict[tuple, LoadResult]) -> None:
+        """Load results made elsewhere, by their files' paths and blob ids (each document a copy of its own)."""
+        for key, result in parsed.items():
+            doc = result.documents[0] if result.documents and not result.findings else None
+            self._parsed[key] = dataclasses.replace(doc) if doc is not None else None
+            self._problems[key] = result.findings
+            self._whole.add(key)
+
     def prefetch(self, wanted: list[tuple[str, str]]) -> None:
         """Find the files of every (commit, path) at once: one process for the blob ids, one for the contents."""
         wanted = [item for item in dict.fromkeys(wanted) if item not in self._sources]
         self._locate(self._remembered(wanted))
-        keys = {self._key(item) for item in self._sources.values() if item} - set(self._parsed)
+        keys = {key for place in wanted if (key := self._files(place))} - set(self._parsed)
         contents = self.repo.blobs([blob for key in keys for _, blob in key])
         for key in keys:
             source = Source(key[0][0], [path for path, _ in key[1:]])
@@ -316,7 +351,7 @@ class _Reader:
         return unknown
 
     def _locate(self, wanted: list[tuple[str, str]]) -> None:
-        mains = self.repo.objects([f"{sha}:{path}" for sha, path in wanted])
+        mains = self._main_objects(wanted)
         for sha, path in wanted:
             found = mains.get(f"{sha}:{path}")
             if found is None or found[1] != "blob":
@@ -338,13 +373,21 @@ class _Reader:
                 if self.memo is not None and len(item[1]) == 1 + len(item[0].parts):
                     self.memo.put((_PLACE_KEY, sha, path), self._key(item))
 
+    def _main_objects(self, wanted: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        """The object of each wanted COMMIT:PATH. Most commits that recorded a statement also changed the
+        document, so their diffs name its blob (one process for all); the rest are looked up by name."""
+        folders = sorted({path.rsplit("/", 1)[0] for _, path in wanted if "/" in path})
+        changed = self.repo.changed_blobs([sha for sha, _ in wanted], folders)
+        found = {f"{sha}:{path}": (changed[(sha, path)], "blob") for sha, path in wanted if (sha, path) in changed}
+        found.update(self.repo.objects([f"{sha}:{path}" for sha, path in wanted if (sha, path) not in changed]))
+        return found
+
     def _add_pictures(self, wanted: list[tuple[str, str]]) -> None:
         """Each wanted document that shows pictures, with the digests of those pictures in its commit's tree
         (one process for all their blob ids, one for their bytes)."""
         shown: dict[tuple[str, str], tuple[Document, list[str]]] = {}
         for sha, path in wanted:
-            item = self._sources[(sha, path)]
-            doc = self._parsed.get(self._key(item)) if item else None
+            doc = self._parsed.get(self._files((sha, path)))
             paths = picture_paths(texts_of(doc)) if doc is not None else []
             if doc is not None and paths:
                 shown[(sha, path)] = (doc, paths)
@@ -362,23 +405,31 @@ class _Reader:
         source, blobs = item
         return tuple((path, blobs.get(path, "")) for path in [source.main, *source.parts])
 
+    def _files(self, place: tuple[str, str]) -> tuple:
+        """The key of the document's files at (commit, path), once found: each file's path and blob id; () when
+        the commit has no such document."""
+        key = self._place_keys.get(place)
+        if key is None:
+            item = self._sources[place]
+            key = self._place_keys[place] = self._key(item) if item else ()
+        return key
+
     def document(self, commit: str, path: str) -> Document | None:
         if (commit, path) not in self._sources:
             self.prefetch([(commit, path)])
         if (commit, path) in self._shown:
             return self._shown[(commit, path)]
-        item = self._sources[(commit, path)]
-        return self._parsed.get(self._key(item)) if item else None
+        return self._parsed.get(self._files((commit, path)))
 
     def problems(self, commit: str, path: str) -> list[Finding]:
         """What reading the document at commit found (why `document` gave None), if it was read."""
-        item = self._sources.get((commit, path))
-        return self._problems.get(self._key(item), []) if item else []
+        if (commit, path) not in self._sources:
+            return []
+        return self._problems.get(self._files((commit, path)), [])
 
     def fingerprint(self, commit: str, path: str) -> str:
         doc = self.document(commit, path)
-        item = self._sources[(commit, path)]
-        files = self._key(item) if item else ()
+        files = self._files((commit, path))
         key = files + (doc.pictures if doc else ())
         if key not in self._stamps:
             self._stamps[key] = self._stamp(doc, key, files in self._whole) if doc else ""

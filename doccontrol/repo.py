@@ -133,8 +133,9 @@ class Repo:
         missing = {key for key, value in known.items() if value is None} if cache is not None else set(keys.values())
         contents = self.blobs([blob for _, befores, after, _, _ in missing for blob in (after, *befores)
                                if blob != _NO_BLOB])
+        split: dict[str, list[str]] = {}  # a version is one commit's after and the next one's before: split once
         for key in missing:
-            known[key] = _version_change(key, contents)
+            known[key] = _version_change(key, contents, split)
             if cache is not None and all(blob == _NO_BLOB or blob in contents for blob in (*key[1], key[2])):
                 cache.put(key, known[key])  # only what was read whole: a blob git did not give is asked again
         for (sha, path), key in keys.items():
@@ -203,6 +204,23 @@ class Repo:
             if len(fields) == 3 and fields[1] in ("blob", "tree") and fields[2].isdigit():
                 found[name] = (fields[0], fields[1])
         return found
+
+    def changed_blobs(self, commits: list[str], folders: list[str]) -> dict[tuple[str, str], str]:
+        """For each commit, the files under folders that it changed (from any parent), with their blob ids in
+        the commit: from ONE `git diff-tree --stdin` process. The side after a change is the commit's own tree,
+        so this is what `objects` would give for COMMIT:PATH, without walking a large folder's tree for each
+        file. A file the commit removed, or that is not a plain blob, is left out (ask `objects` for it)."""
+        unique = [sha for sha in dict.fromkeys(commits) if _HEX40.fullmatch(sha)]
+        if not unique or not folders:
+            return {}
+        done = subprocess.run(["git", "--literal-pathspecs", "-c", "core.quotepath=false", "diff-tree", "--stdin",
+                               "-r", "-m", "--root", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff",
+                               "--", *[folder.rstrip("/") + "/" for folder in folders]],
+                              cwd=self.root, input="\n".join(unique).encode() + b"\n", capture_output=True,
+                              check=False)
+        if done.returncode != 0:
+            return {}
+        return _changed_blobs(done.stdout.decode("utf-8", "surrogateescape"), set(unique))
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
         """The contents of these blobs, from ONE `git cat-file --batch` process."""
@@ -442,6 +460,36 @@ def _read_raw_log(raw: str) -> Iterator[tuple[CommitInfo, list[str], list[tuple[
         yield current
 
 
+_BLOB_MODES = ("100644", "100755", "120000")
+
+
+def _changed_blobs(raw: str, asked: set[str]) -> dict[tuple[str, str], str]:
+    """Read `git diff-tree --stdin -r -z --raw` output: a commit's header (its id, for a merge followed by the
+    parent it is compared with) starts its changes; each change is a raw line followed by its path."""
+    fields = raw.split("\x00")
+    found: dict[tuple[str, str], str] = {}
+    commit = None
+    position = 0
+    while position < len(fields):
+        text = fields[position].lstrip("\n")
+        position += 1
+        if not text:
+            continue
+        if not text.startswith(":"):
+            sha = text[:40]
+            commit = sha if _HEX40.fullmatch(sha) and sha in asked else None
+            continue
+        match = _RAW_CHANGE.fullmatch(text)
+        if match is None or position >= len(fields):
+            raise RepoError(f"git diff-tree gave a change it could not read ({text[:80]!r})")
+        path = fields[position]
+        position += 1
+        mode = text[8:14]
+        if commit is not None and mode in _BLOB_MODES and match.group(2) != _NO_BLOB:
+            found[(commit, path)] = match.group(2)
+    return found
+
+
 def _lines(content: bytes) -> list[str]:
     """A ledger version's lines as the ledger reader takes them (the text of each, without its line end)."""
     text = content.decode("utf-8", "replace")
@@ -449,13 +497,36 @@ def _lines(content: bytes) -> list[str]:
     return lines[:-1] if text.endswith("\n") or not text else lines
 
 
-def _version_change(key: tuple, contents: dict[str, bytes]) -> tuple[str | None, tuple[str, ...]]:
+def _appended(before: bytes, after: bytes) -> tuple[str, ...] | None:
+    """The lines a version adds when it keeps the one before byte for byte, whole lines and all (what a ledger
+    that only grows shows); None when it does not, and the lines are compared instead. A line end is one byte that
+    no other character's UTF-8 holds, so the lines of the kept part read the same in both versions."""
+    if before and not before.endswith(b"\n") or not after.startswith(before):
+        return None
+    return tuple(_lines(after[len(before):]))
+
+
+def _lines_of(blob: str, contents: dict[str, bytes], split: dict[str, list[str]]) -> list[str]:
+    """The lines of a version (none for a blob git did not give), split once (the lists are only read)."""
+    found = split.get(blob)
+    if found is None:
+        found = split[blob] = _lines(contents.get(blob, b""))
+    return found
+
+
+def _version_change(key: tuple, contents: dict[str, bytes],
+                    split: dict[str, list[str]] | None = None) -> tuple[str | None, tuple[str, ...]]:
     """What one commit did to one ledger file: the first line it removed or changed (None when it only added),
     and the lines it added. key: (_VERSION_KEY; the blobs before, one per parent the file differs from; the blob after;
     whether the commit is a merge; whether the file is one parent's version unchanged)."""
     _, befores, after, merge, same_as_a_parent = key
-    versions = [_lines(contents.get(before, b"")) for before in befores]
-    new = _lines(contents.get(after, b""))
+    if not merge:
+        appended = _appended(contents.get(befores[0], b""), contents.get(after, b""))
+        if appended is not None:
+            return None, appended
+    split = {} if split is None else split
+    versions = [_lines_of(before, contents, split) for before in befores]
+    new = _lines_of(after, contents, split)
     if merge:
         return _compare_merge(versions, new, same_as_a_parent)
     return _compare_versions(versions[0], new)

@@ -140,6 +140,33 @@ def signature_digest(data: bytes, armored: str) -> str:
     return hashlib.sha256(data + b"\0" + armored.encode("utf-8", "replace")).hexdigest()
 
 
+class _Batch:
+    """Signatures being verified in worker processes; `wait` keeps the successes in the verifier."""
+
+    def __init__(self, verifier: Verifier, todo: list[tuple[str, bytes, str]], pool, futures: list):
+        self.verifier = verifier
+        self.todo = todo
+        self.pool = pool
+        self.futures = futures
+
+    def wait(self) -> None:
+        global _PENDING
+        if self.pool is None:
+            return
+        try:
+            found = [key for future in self.futures for key in future.result()]
+        except (OSError, BrokenProcessPool):
+            return  # key_of verifies each in turn
+        finally:
+            self.pool.shutdown()
+            self.pool = None
+            _PENDING = []
+        for (digest, _, _), key in zip(self.todo, found):
+            if key is not None:
+                self.verifier.known[digest] = key
+                self.verifier.added += 1
+
+
 class Verifier:
     """Verifies signatures once each: results are kept by the hash of the signed bytes and signature.
 
@@ -155,28 +182,28 @@ class Verifier:
         """Verify at once the signatures not yet known, in one process per core when there are enough of them
         to pay for the processes (a cold verify of thousands). Only successes are kept; `key_of` then finds
         them, and judges a failure itself, as before."""
+        self.start(signed).wait()
+
+    def start(self, signed: list[tuple[bytes, str]]) -> _Batch:
+        """Start verifying these signatures in worker processes (as `verify_all` does) and return at once: the
+        caller may do other work, and must call `wait` on the batch before it asks `key_of`."""
         if len(signed) - len(self.known) < 2 * SIGNATURES_PER_WORKER:
-            return  # most are known already (a warm run): not worth hashing them all here
+            return _Batch(self, [], None, [])  # most are known already (a warm run): not worth hashing them all
         todo = [(digest, data, armored) for data, armored in signed
                 if (digest := signature_digest(data, armored)) not in self.known]
         workers = _worker_count(len(todo))
         if workers < 2:
-            return
+            return _Batch(self, [], None, [])
         global _PENDING
         _PENDING = [(data, armored) for _, data, armored in todo]
         try:
-            context = multiprocessing.get_context("fork")
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
             bounds = [len(todo) * index // workers for index in range(workers + 1)]
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                found = [key for part in pool.map(_verify_range, bounds[:-1], bounds[1:]) for key in part]
+            futures = [pool.submit(_verify_range, start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
         except (OSError, BrokenProcessPool):
-            return  # no processes to be had: key_of verifies each in turn
-        finally:
             _PENDING = []
-        for (digest, _, _), key in zip(todo, found):
-            if key is not None:
-                self.known[digest] = key
-                self.added += 1
+            return _Batch(self, [], None, [])  # no processes to be had: key_of verifies each in turn
+        return _Batch(self, todo, pool, futures)
 
     def key_of(self, data: bytes, armored: str) -> str:
         digest = signature_digest(data, armored)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from .ledger import CONFIGURATION, parse_ledger, subject_of
+from .ledger import CONFIGURATION, Ledger, parse_ledger, subject_of
 from .model import Document, Finding, Severity, Signature, fingerprint
 from .record import FIX_SCOPE, Cycle, DocumentRecord, Signed, judge_document, scope_mismatch
 from .roster import Chain, Roster, build_chain
@@ -53,10 +53,27 @@ class Evaluation:
 def evaluate(ledgers: dict[str, bytes], verifier: Verifier, cache=None) -> Evaluation:
     """Judge the ledger files (repository path → bytes); with a `cache.LedgerCache`, a ledger read before is
     not parsed again (the caller saves the cache)."""
+    parsed = parse_ledgers(ledgers, cache)
+    verifier.verify_all(signed_entries(parsed))
+    return judge_ledgers(parsed, verifier)
+
+
+def parse_ledgers(ledgers: dict[str, bytes], cache=None) -> dict[str, Ledger]:
+    """The ledger files parsed, in path order (with a `cache.LedgerCache`, a ledger read before is taken from it)."""
     parse = parse_ledger if cache is None else cache.parse
-    parsed = {path: parse(path, raw) for path, raw in sorted(ledgers.items())}
-    verifier.verify_all([(entry.data, entry.signature) for ledger in parsed.values() for entry in ledger.entries
-                         if entry.signature is not None])
+    return {path: parse(path, raw) for path, raw in sorted(ledgers.items())}
+
+
+def signed_entries(parsed: dict[str, Ledger]) -> list[tuple[bytes, str]]:
+    """The signed bytes and the signature of every signed entry (what `Verifier.verify_all` checks at once)."""
+    return [(entry.data, entry.signature) for ledger in parsed.values() for entry in ledger.entries
+            if entry.signature is not None]
+
+
+def judge_ledgers(parsed: dict[str, Ledger], verifier: Verifier) -> Evaluation:
+    """The configuration chain, then each document's record, from parsed ledgers (every signature is checked
+    here, through the verifier: what it verified before is known to it)."""
+    parsed = dict(parsed)
     config_ledger = parsed.pop(f"signatures/{CONFIGURATION}.jsonl", None)
     chain = build_chain(config_ledger.entries if config_ledger else [], verifier)
     evaluation = Evaluation(chain)

@@ -10,6 +10,7 @@ to the strict schema, which rejects the wrong type.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -46,6 +47,9 @@ def read_yaml(text: str) -> YamlDocument:
     recursion, so deep nesting, anchors, aliases and tags are refused before they cost anything.
     """
     _check_text(text)
+    quick = plain_block_yaml(text)
+    if quick is not None:
+        return quick
     loader = _Loader(text)
     try:
         return _Composer(loader).document()
@@ -285,3 +289,182 @@ class _Composer:
 def _short(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "…'"
+
+
+# -- the quick reader ----------------------------------------------------------------------------------------------
+#
+# Front matter is nearly always plain block YAML: `key: value` lines, nested mappings, lists of mappings, one-line
+# [a, b] lists, one-line quoted text. `plain_block_yaml` reads exactly that, line by line, and gives what the reader
+# above gives (the same values, the same key lines), or None for anything else, which the reader above then reads
+# (and reports, if it is wrong). Each value is typed by PyYAML's own resolver and constructor; a value seen before
+# is taken from a memo of those results.
+
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?")
+# Characters the quick reader leaves to the full one wherever they stand: comments, anchors, aliases, tags, block
+# scalars, directives, escapes, flow mappings.
+_NOT_QUICK = re.compile(r"[#&*!|>%@`\\{}]")
+_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#\[\]{}]*")
+_FLOW_ITEM = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*")
+_QUICK_DEPTH = 6
+_MEMO_LIMIT = 100_000
+_typed: dict[str, object] = {}
+_RESOLVER = yaml.resolver.Resolver()
+
+
+class _NotQuick(Exception):
+    """The text is not plain block YAML: the full reader reads it."""
+
+
+def plain_block_yaml(text: str) -> YamlDocument | None:
+    """The document, when the text is plain block YAML the quick reader reads exactly as `read_yaml` would;
+    None otherwise."""
+    if _NOT_QUICK.search(text):
+        return None
+    rows = []
+    for number, row in enumerate(text.split("\n"), 1):
+        stripped = row.lstrip(" ")
+        if stripped:
+            if stripped.startswith(("---", "...", "?")):
+                return None
+            rows.append((len(row) - len(stripped), stripped.rstrip(" "), number))
+    if not rows or len(rows) > MAX_NODES // 4:
+        return None
+    reader = _QuickReader(rows)
+    try:
+        data = reader.mapping(0, "", 0, None)
+    except _NotQuick:
+        return None
+    if reader.row < len(rows) or 3 * len(rows) + reader.items > MAX_NODES:  # at most 3 values a row, and the lists'
+        return None
+    return YamlDocument(data, reader.lines)
+
+
+class _QuickReader:
+    """Reads the rows that are not blank (indent, text without the spaces around it, line number)."""
+
+    def __init__(self, rows: list[tuple[int, str, int]]):
+        self.rows = rows
+        self.row = 0
+        self.lines: dict[str, int] = {}
+        self.items = 0  # in one-line lists
+
+    def _indent(self) -> int:
+        """The indent of the next row; -1 at the end."""
+        return self.rows[self.row][0] if self.row < len(self.rows) else -1
+
+    def mapping(self, indent: int, path: str, depth: int, first: str | None) -> dict:
+        """The block mapping whose keys stand at indent; first: the text of its first row after a `- `."""
+        if depth > _QUICK_DEPTH:
+            raise _NotQuick
+        found: dict = {}
+        rows, lines = self.rows, self.lines
+        while True:
+            if first is not None:
+                text, first = first, None
+                line = rows[self.row][2]
+            else:
+                if self.row >= len(rows):
+                    return found
+                column, text, line = rows[self.row]
+                if column != indent:
+                    if column < indent:
+                        return found
+                    raise _NotQuick
+            match = _KEY_LINE.fullmatch(text)
+            if match is None:
+                raise _NotQuick
+            key, rest = match.group(1, 2)
+            if key in found or (key[0] in _RESOLVED_FIRST and type(_typed_value(key)) is not str):
+                raise _NotQuick
+            self.row += 1
+            child = f"{path}.{key}" if path else key
+            lines[child] = line
+            found[key] = self._value(rest, indent, child, line) if rest else self._nested(indent, child, depth)
+
+    def _nested(self, indent: int, path: str, depth: int):
+        """The value of a key with nothing after its colon: a mapping indented under it, or a list."""
+        if self.row >= len(self.rows):
+            raise _NotQuick
+        column, text, _ = self.rows[self.row]
+        if text.startswith("- ") and column >= indent:
+            return self.sequence(column, path, depth + 1)
+        if column > indent:
+            return self.mapping(column, path, depth + 1, None)
+        raise _NotQuick
+
+    def sequence(self, indent: int, path: str, depth: int) -> list:
+        if depth > _QUICK_DEPTH:
+            raise _NotQuick
+        found: list = []
+        rows, lines = self.rows, self.lines
+        while self.row < len(rows):
+            column, text, line = rows[self.row]
+            if column < indent or (column == indent and not text.startswith("-")):
+                return found
+            if column > indent or not text.startswith("- ") or text[2] == " ":
+                raise _NotQuick
+            item = text[2:]
+            child = f"{path}.{len(found)}"
+            lines[child] = line
+            if _KEY_LINE.fullmatch(item):
+                found.append(self.mapping(indent + 2, child, depth + 1, item))
+            else:
+                self.row += 1
+                found.append(self._value(item, indent, child, line))
+        return found
+
+    def _value(self, text: str, indent: int, path: str, line: int):
+        """A value on its key's row (or its item's): text, quoted text, or a one-line list."""
+        if self._indent() > indent:
+            raise _NotQuick  # the value goes on in the next row
+        first = text[0]
+        if first == "[":
+            return self._flow(text, path, line)
+        if first == '"' or first == "'":
+            if len(text) < 2 or text[-1] != first or first in text[1:-1]:
+                raise _NotQuick
+            return text[1:-1]
+        if not _PLAIN.fullmatch(text):
+            raise _NotQuick
+        return _typed_value(text) if first in _RESOLVED_FIRST else text
+
+    def _flow(self, text: str, path: str, line: int) -> list:
+        if text[-1] != "]":
+            raise _NotQuick
+        inner = text[1:-1].strip(" ")
+        if not inner:
+            return []
+        found = []
+        items = inner.split(",")
+        self.items += len(items)
+        if self.items > MAX_NODES:
+            raise _NotQuick
+        for index, item in enumerate(items):
+            item = item.strip(" ")
+            if not _FLOW_ITEM.fullmatch(item):
+                raise _NotQuick
+            self.lines[f"{path}.{index}"] = line
+            found.append(_typed_value(item) if item[0] in _RESOLVED_FIRST else item)
+        return found
+
+
+def _typed_value(value: str):
+    """A plain scalar's value as `_Composer._scalar` constructs it (for one that starts with a character YAML 1.1
+    may read as something other than text); _NotQuick for one it would refuse."""
+    if value in _typed:
+        return _typed[value]
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    if tag == _STR_TAG:
+        if len(_typed) < _MEMO_LIMIT:
+            _typed[value] = value
+        return value
+    node = yaml.ScalarNode(tag, value, None, None, None)
+    try:
+        typed = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        raise _NotQuick from None
+    if type(typed) not in (int, float, bool, type(None)) and not isinstance(typed, (dt.date, dt.datetime)):
+        raise _NotQuick
+    if len(_typed) < _MEMO_LIMIT:
+        _typed[value] = typed
+    return typed

@@ -128,6 +128,29 @@ def test_signatures_verified_in_worker_processes_keep_only_the_good_ones(monkeyp
         verifier.key_of(*forged)
 
 
+def test_signatures_verified_in_the_background_count_only_after_waiting(monkeypatch):
+    """The proof starts the workers and reads the history meanwhile: nothing is known before `wait`, and after it
+    a forged signature (good signature, other bytes) or a signature moved to another statement still fails."""
+    from doccontrol import signing
+
+    monkeypatch.setattr(signing, "SIGNATURES_PER_WORKER", 2)
+    monkeypatch.setattr(signing, "_worker_count", lambda count: 2 if count >= 4 else 1)
+    signer = load_signer(str(KEYS["林慧"]))
+    statements = [f'{{"kind":"approve","n":{index}}}'.encode() for index in range(6)]
+    signed = [(data, signer.sign(data)) for data in statements]
+    forged = (b'{"kind":"approve","n":99}', signed[0][1])
+    swapped = (statements[1], signed[2][1])
+    verifier = signing.Verifier()
+    batch = verifier.start([*signed, forged, swapped])
+    assert not verifier.known
+    batch.wait()
+    batch.wait()
+    assert verifier.added == 6 and len(verifier.known) == 6
+    for bad in (forged, swapped):
+        with pytest.raises(signing.InvalidSignature):
+            verifier.key_of(*bad)
+
+
 def test_draft_on_main_does_not_leak(runner, released_repo):
     open_revision(runner, released_repo)
     replace_in(released_repo, "24 小时内响应", "草稿内容不得发布")
