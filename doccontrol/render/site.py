@@ -102,6 +102,15 @@ class Staged:
     texts: dict[str, str] = field(default_factory=dict)  # each page's staged Markdown, by its path in docs_dir
     files: dict[str, bytes] = field(default_factory=dict)  # the files next to the pages (style sheets, pictures …)
     pictures: dict[str, dict[str, str]] = field(default_factory=dict)  # by number: picture path → site address
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)  # the generated pages' tables (lift_tables)
+
+    def lift_tables(self) -> None:
+        """Take the tables out of the generated pages' Markdown, to be put back after it (site_pages.lift_tables)."""
+        for src, text in self.texts.items():
+            if "dc" not in self.meta.get(src, {}):
+                self.texts[src], tables = pages_.lift_tables(text)
+                if tables:
+                    self.tables[src] = tables
 
 
 # -- entry points ------------------------------------------------------------------------------
@@ -152,6 +161,7 @@ def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState 
         docs_dir, site_dir = work / "docs", work / "site"
         report("staging pages", 0, 0)
         staged = staged_pages(config, pub)
+        staged.lift_tables()
         staged.files.update(site_assets(ws, options, pub, logo_sha256))
         staged.files.update(blank_forms(ws, pub, within_limits))
         docs_dir.mkdir()
