@@ -557,6 +557,22 @@ def test_fill_in_blanks_are_text_on_the_site_as_in_word(runner, repo, tmp_path):
     assert [b.text_content() for b in find(doc, f"//*[{cls('dc-body')}]//strong")] == ["用户联"]
 
 
+def test_every_document_is_found_by_its_own_page_and_the_register_is_not_indexed(site):
+    """The register repeats every title: it is left out of the index, and each document's own page is what a
+    search for its number or its title finds (its first entry holds both, and the number's parts)."""
+    doc = page(site, "register/index.html")
+    rows = [[td.text_content() for td in tr.xpath("./td")[:2]]
+            for tr in find(doc, f"//article//table[{cls('dc-register')}]/tbody/tr")]
+    assert len(rows) >= 3
+    entries = search_docs(site)
+    assert not [d for d in entries if d["location"].startswith("register/")]
+    first = {d["location"]: d for d in entries if "#" not in d["location"]}
+    for number, title in rows:
+        entry = first[f"{number}/"]
+        assert entry["title"].replace("\u200b", "") == f"{number} {title}"
+        assert entry["number"].split()[0] == number
+
+
 def test_a_forms_table_words_are_searchable_but_kept_out_of_snippets(site):
     entries = [d for d in search_docs(site) if d["location"] == "QR-SH-001/"]
     assert entries and "项目" not in entries[0]["text"] and "____" not in entries[0]["text"]

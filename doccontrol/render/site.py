@@ -347,7 +347,7 @@ def staged_pages(config: Config, pub: Publication) -> Staged:
     pages[pages_.HOME] = (pages_.home_page(config, pub, documents, targets),
                           page_meta(site.home, search={"exclude": True}))
     pages[pages_.REGISTER] = (pages_.register_page(config, pub, documents, targets),
-                              page_meta(site.register, search=listed))
+                              page_meta(site.register, search={"exclude": True}))
     pages[pages_.CLAUSES] = (pages_.clause_page(config, documents, targets), page_meta(site.clauses, search=listed))
     if pub.withdrawn:
         pages[pages_.WITHDRAWN] = (pages_.withdrawn_page(config, pub, targets), page_meta(site.withdrawn))
