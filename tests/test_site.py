@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -804,3 +807,39 @@ def test_an_unapproved_configuration_edit_never_reaches_the_controlled_site(runn
     preview = tmp_path / "preview"
     invoke(runner, released_repo, "build", "--preview", "--out", str(preview))
     assert "冒名公司" in (preview / "index.html").read_text(encoding="utf-8")
+
+
+SEGMENT_SCRIPT = """
+import json, logging, sys
+import jieba
+from pathlib import Path
+from doccontrol.render.site_engine import USER_DICT
+from doccontrol.render.site_jieba import use_split_dictionary
+jieba.setLogLevel(logging.WARNING)
+split = sys.argv[2] == "split" and use_split_dictionary(Path(sys.argv[3]))
+jieba.load_userdict(str(USER_DICT))
+texts = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+print(json.dumps({"split": split, "words": len(jieba.dt.FREQ), "cuts": ["/".join(jieba.cut(t)) for t in texts]}))
+"""
+
+
+def test_jieba_cuts_alike_with_its_dictionary_read_by_first_character(repo, tmp_path):
+    """The split dictionary (site_jieba.py) reads only the characters the texts hold, and cuts as the whole one."""
+    from doccontrol.render.site_engine import USER_DICT
+
+    texts = [path.read_text(encoding="utf-8") for path in sorted(repo.rglob("*.md"))]
+    texts += [USER_DICT.read_text(encoding="utf-8"), "三包规定：24小时内响应，顾客有效投诉处理率统计表。"]
+    sample = tmp_path / "texts.json"
+    sample.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+
+    def cut(mode: str) -> dict:
+        env = {**os.environ, "TMPDIR": str(tmp_path)}
+        result = subprocess.run([sys.executable, "-c", SEGMENT_SCRIPT, str(sample), mode, str(tmp_path / "cache")],
+                                capture_output=True, text=True, env=env, check=True)
+        return json.loads(result.stdout)
+
+    whole, split, again = cut("whole"), cut("split"), cut("split")
+    assert not whole["split"] and split["split"] and again["split"]
+    assert split["cuts"] == whole["cuts"] == again["cuts"]
+    assert split["words"] < whole["words"] // 2
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".sqlite"]

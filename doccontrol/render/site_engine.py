@@ -25,7 +25,8 @@ from . import site_state
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize, clean
 from .site_pictures import PictureLinks
-from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest
+from .site_jieba import use_split_dictionary
+from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest, user_cache
 
 HERE = Path(__file__).parent
 THEME_DIR = HERE / "theme"
@@ -190,8 +191,10 @@ TAG = re.compile(r"<[^>]*>")
 
 
 def quiet_jieba() -> None:
+    """jieba without its log lines, reading its dictionary a first character at a time (site_jieba.py)."""
     try:
         import jieba
     except ImportError:
         return
     jieba.setLogLevel(logging.WARNING)
+    use_split_dictionary(user_cache("jieba"))

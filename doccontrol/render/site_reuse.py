@@ -268,8 +268,13 @@ def _kept_page(page, meta: dict) -> None:
 def template_cache() -> Path | None:
     """Compiled theme templates, kept in this user's cache folder (never the repository's, so nothing in a
     repository can plant code there); None when it cannot be made."""
+    return user_cache("templates")
+
+
+def user_cache(name: str) -> Path | None:
+    """A folder of this user's cache folder (never the repository's); None when it cannot be made."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "doccontrol" / "templates"
+    folder = Path(base) / "doccontrol" / name
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
