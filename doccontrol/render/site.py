@@ -169,7 +169,7 @@ def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState 
         old_site = out if previous is not None else None
         intact = Intact(out, previous.files if previous else {})
         earlier = previous.outputs if previous else {}
-        folders = Folders()
+        folders = Folders(ahead=[page.url for page in redline_plan.pages] if redline_plan else [])
         files = StagedFiles(texts=staged.texts, files=staged.files, previous=earlier, old_site=old_site,
                             intact=intact, code=parts["code"], folders=folders)
         reuse = PageReuse(previous=previous.pages if previous else {}, old_site=old_site, intact=intact,
