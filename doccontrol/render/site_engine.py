@@ -24,8 +24,8 @@ from ..site_options import SiteOptions
 from . import site_state
 from .markdown_ext import LiteralRuns, NumberLinks
 from .sanitize import Sanitize, clean
-from .site_pictures import PictureLinks
 from .site_jieba import use_split_dictionary
+from .site_pictures import PictureLinks
 from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest, user_cache
 
 HERE = Path(__file__).parent
