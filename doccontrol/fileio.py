@@ -16,9 +16,13 @@ import shutil
 import signal
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TOKEN_BYTES = 6
+# remove_tree: how many threads remove sub-folders, and how many sub-folders make it worth starting them.
+REMOVERS = 8
+PARALLEL_FROM = 16
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -76,7 +80,47 @@ def private_temp_dir(parent: Path, prefix: str) -> Iterator[Path]:
         yield path
     finally:
         with interrupts_held():
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path)
+
+
+def remove_tree(path: Path | str) -> None:
+    """Remove a folder with everything in it (errors ignored, links not followed), its sub-folders from several threads.
+
+    Removing a folder can cost a hundred times what removing a file does (ext4 mounted with `discard`: a
+    millisecond or more, mostly waiting on the file system), and those waits overlap: the old site's
+    thousands of page folders go several times faster from a few threads than one after another."""
+    parts = _subtrees(str(path))
+    if len(parts) >= PARALLEL_FROM:
+        with ThreadPoolExecutor(REMOVERS) as pool:
+            for _ in pool.map(_remove_quietly, parts):
+                pass
+    _remove_quietly(str(path))
+
+
+def _remove_quietly(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _subtrees(root: str, depth: int = 3) -> list[str]:
+    """Disjoint sub-folders of root to remove side by side: the first level (at most `depth` down) that has
+    PARALLEL_FROM folders or more, else the deepest one seen. What lies outside them goes with root."""
+    level = [root]
+    for _ in range(depth):
+        below = [entry.path for folder in level for entry in _folders_in(folder)]
+        if not below:
+            break
+        level = below
+        if len(level) >= PARALLEL_FROM:
+            break
+    return [] if level == [root] else level
+
+
+def _folders_in(folder: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return [entry for entry in entries if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
 
 
 @contextlib.contextmanager
@@ -154,7 +198,7 @@ def process_exists(pid: int) -> bool:
 
 def _remove(entry: os.DirEntry) -> None:
     if entry.is_dir(follow_symlinks=False):
-        shutil.rmtree(entry.path, ignore_errors=True)
+        remove_tree(entry.path)
     else:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(entry.path)

@@ -309,3 +309,21 @@ def test_only_leftovers_of_processes_that_ended_are_removed(tmp_path):
         path.write_bytes(b"")
     fileio.remove_stale(tmp_path, ".pack.zip.", ".tmp")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, unrelated.name])
+
+
+def test_a_temporary_folder_is_removed_whole_from_several_threads_and_links_are_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kept.txt").write_text("kept", encoding="utf-8")
+    work = tmp_path / "work"
+    for number in range(3 * fileio.PARALLEL_FROM):
+        page = work / "previous" / f"QP-SH-{number:03d}" / "redline"
+        page.mkdir(parents=True)
+        (page / "index.html").write_text("page", encoding="utf-8")
+        (page.parent / "index.html").write_text("page", encoding="utf-8")
+    (work / "previous" / "index.html").write_text("home", encoding="utf-8")
+    (work / "previous" / "QP-SH-000" / "outside").symlink_to(outside, target_is_directory=True)
+    (work / "docs").mkdir()
+    fileio.remove_tree(work)
+    assert not work.exists()
+    assert (outside / "kept.txt").read_text(encoding="utf-8") == "kept"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -557,6 +560,22 @@ def test_fill_in_blanks_are_text_on_the_site_as_in_word(runner, repo, tmp_path):
     assert [b.text_content() for b in find(doc, f"//*[{cls('dc-body')}]//strong")] == ["用户联"]
 
 
+def test_every_document_is_found_by_its_own_page_and_the_register_is_not_indexed(site):
+    """The register repeats every title: it is left out of the index, and each document's own page is what a
+    search for its number or its title finds (its first entry holds both, and the number's parts)."""
+    doc = page(site, "register/index.html")
+    rows = [[td.text_content() for td in tr.xpath("./td")[:2]]
+            for tr in find(doc, f"//article//table[{cls('dc-register')}]/tbody/tr")]
+    assert len(rows) >= 3
+    entries = search_docs(site)
+    assert not [d for d in entries if d["location"].startswith("register/")]
+    first = {d["location"]: d for d in entries if "#" not in d["location"]}
+    for number, title in rows:
+        entry = first[f"{number}/"]
+        assert entry["title"].replace("\u200b", "") == f"{number} {title}"
+        assert entry["number"].split()[0] == number
+
+
 def test_a_forms_table_words_are_searchable_but_kept_out_of_snippets(site):
     entries = [d for d in search_docs(site) if d["location"] == "QR-SH-001/"]
     assert entries and "项目" not in entries[0]["text"] and "____" not in entries[0]["text"]
@@ -788,3 +807,39 @@ def test_an_unapproved_configuration_edit_never_reaches_the_controlled_site(runn
     preview = tmp_path / "preview"
     invoke(runner, released_repo, "build", "--preview", "--out", str(preview))
     assert "冒名公司" in (preview / "index.html").read_text(encoding="utf-8")
+
+
+SEGMENT_SCRIPT = """
+import json, logging, sys
+import jieba
+from pathlib import Path
+from doccontrol.render.site_engine import USER_DICT
+from doccontrol.render.site_jieba import use_split_dictionary
+jieba.setLogLevel(logging.WARNING)
+split = sys.argv[2] == "split" and use_split_dictionary(Path(sys.argv[3]))
+jieba.load_userdict(str(USER_DICT))
+texts = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+print(json.dumps({"split": split, "words": len(jieba.dt.FREQ), "cuts": ["/".join(jieba.cut(t)) for t in texts]}))
+"""
+
+
+def test_jieba_cuts_alike_with_its_dictionary_read_by_first_character(repo, tmp_path):
+    """The split dictionary (site_jieba.py) reads only the characters the texts hold, and cuts as the whole one."""
+    from doccontrol.render.site_engine import USER_DICT
+
+    texts = [path.read_text(encoding="utf-8") for path in sorted(repo.rglob("*.md"))]
+    texts += [USER_DICT.read_text(encoding="utf-8"), "三包规定：24小时内响应，顾客有效投诉处理率统计表。"]
+    sample = tmp_path / "texts.json"
+    sample.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+
+    def cut(mode: str) -> dict:
+        env = {**os.environ, "TMPDIR": str(tmp_path)}
+        result = subprocess.run([sys.executable, "-c", SEGMENT_SCRIPT, str(sample), mode, str(tmp_path / "cache")],
+                                capture_output=True, text=True, env=env, check=True)
+        return json.loads(result.stdout)
+
+    whole, split, again = cut("whole"), cut("split"), cut("split")
+    assert not whole["split"] and split["split"] and again["split"]
+    assert split["cuts"] == whole["cuts"] == again["cuts"]
+    assert split["words"] < whole["words"] // 2
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".sqlite"]

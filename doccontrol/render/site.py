@@ -102,6 +102,15 @@ class Staged:
     texts: dict[str, str] = field(default_factory=dict)  # each page's staged Markdown, by its path in docs_dir
     files: dict[str, bytes] = field(default_factory=dict)  # the files next to the pages (style sheets, pictures …)
     pictures: dict[str, dict[str, str]] = field(default_factory=dict)  # by number: picture path → site address
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)  # the generated pages' tables (lift_tables)
+
+    def lift_tables(self) -> None:
+        """Take the tables out of the generated pages' Markdown, to be put back after it (site_pages.lift_tables)."""
+        for src, text in self.texts.items():
+            if "dc" not in self.meta.get(src, {}):
+                self.texts[src], tables = pages_.lift_tables(text)
+                if tables:
+                    self.tables[src] = tables
 
 
 # -- entry points ------------------------------------------------------------------------------
@@ -152,6 +161,7 @@ def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState 
         docs_dir, site_dir = work / "docs", work / "site"
         report("staging pages", 0, 0)
         staged = staged_pages(config, pub)
+        staged.lift_tables()
         staged.files.update(site_assets(ws, options, pub, logo_sha256))
         staged.files.update(blank_forms(ws, pub, within_limits))
         docs_dir.mkdir()
@@ -159,7 +169,7 @@ def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState 
         old_site = out if previous is not None else None
         intact = Intact(out, previous.files if previous else {})
         earlier = previous.outputs if previous else {}
-        folders = Folders()
+        folders = Folders(ahead=[page.url for page in redline_plan.pages] if redline_plan else [])
         files = StagedFiles(texts=staged.texts, files=staged.files, previous=earlier, old_site=old_site,
                             intact=intact, code=parts["code"], folders=folders)
         reuse = PageReuse(previous=previous.pages if previous else {}, old_site=old_site, intact=intact,
@@ -337,7 +347,7 @@ def staged_pages(config: Config, pub: Publication) -> Staged:
     pages[pages_.HOME] = (pages_.home_page(config, pub, documents, targets),
                           page_meta(site.home, search={"exclude": True}))
     pages[pages_.REGISTER] = (pages_.register_page(config, pub, documents, targets),
-                              page_meta(site.register, search=listed))
+                              page_meta(site.register, search={"exclude": True}))
     pages[pages_.CLAUSES] = (pages_.clause_page(config, documents, targets), page_meta(site.clauses, search=listed))
     if pub.withdrawn:
         pages[pages_.WITHDRAWN] = (pages_.withdrawn_page(config, pub, targets), page_meta(site.withdrawn))

@@ -23,9 +23,10 @@ from ..publication import Publication
 from ..site_options import SiteOptions
 from . import site_state
 from .markdown_ext import LiteralRuns, NumberLinks
-from .sanitize import Sanitize
+from .sanitize import Sanitize, clean
+from .site_jieba import use_split_dictionary
 from .site_pictures import PictureLinks
-from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest
+from .site_reuse import AS_OF_MARK, PageReuse, StagedFiles, digest, user_cache
 
 HERE = Path(__file__).parent
 THEME_DIR = HERE / "theme"
@@ -55,7 +56,7 @@ def run_mkdocs(config: Config, options: SiteOptions, pub: Publication, docs_dir:
     try:
         cfg = load_config(io.StringIO("{}"), config_file_path=str(docs_dir.parent / "mkdocs.yml"),
                           **mkdocs_settings(config, options, pub, docs_dir, site_dir, staged.nav))
-        meta = StagedMeta(staged.meta, staged.forms)
+        meta = StagedMeta(staged.meta, staged.forms, staged.tables)
         targets = reuse.prepare(stamp, staged.targets, meta.form_words)
         pictures = PictureLinks(staged.pictures)
         cfg.markdown_extensions.extend([LiteralRuns(), NumberLinks(targets, config.number_in_text), pictures,
@@ -149,10 +150,11 @@ class StagedMeta(BasePlugin):
     """A MkDocs plugin that gives each staged page its metadata (title, control block) before anything reads it,
     and keeps a form's tables out of the search snippets (their words go to the index's `keys` instead)."""
 
-    def __init__(self, meta: dict[str, dict], forms: set[str]):
+    def __init__(self, meta: dict[str, dict], forms: set[str], tables: dict[str, dict[str, str]] | None = None):
         super().__init__()
         self.meta = meta
         self.forms = forms
+        self.tables = tables or {}
         self.form_words: dict[str, str] = {}
 
     @event_priority(100)
@@ -160,11 +162,27 @@ class StagedMeta(BasePlugin):
         page.meta.update(self.meta.get(page.file.src_uri, {}))
         return markdown
 
+    @event_priority(100)
     def on_page_content(self, html, *, page, config, files):
+        html = self._tables_put_back(html, self.tables.get(page.file.src_uri, {}))
         if page.file.src_uri not in self.forms:
             return html
         self.form_words[page.url] = " ".join(TAG.sub(" ", table) for table in FORM_TABLES.findall(html))
         return FORM_TABLE.sub(r"<table data-search-exclude\1>", html)
+
+
+    @staticmethod
+    def _tables_put_back(html: str, tables: dict[str, str]) -> str:
+        """The generated page's tables where their placeholders stand (see site_pages.lift_tables), each through the
+        sanitiser as the rest of the page went, and spaced as Markdown spaces a block of HTML."""
+        if not tables:
+            return html
+        for token, table in tables.items():
+            placeholder = f"<p>{token}</p>"
+            if placeholder not in html:
+                raise DoccontrolError(f"a table of a generated page was lost by Markdown ({token})")
+            html = html.replace(placeholder, clean(table) + "\n", 1)
+        return html.strip()
 
 
 FORM_TABLE = re.compile(r"<table(?=[\s>])([^>]*)>")
@@ -173,8 +191,10 @@ TAG = re.compile(r"<[^>]*>")
 
 
 def quiet_jieba() -> None:
+    """jieba without its log lines, reading its dictionary a first character at a time (site_jieba.py)."""
     try:
         import jieba
     except ImportError:
         return
     jieba.setLogLevel(logging.WARNING)
+    use_split_dictionary(user_cache("jieba"))

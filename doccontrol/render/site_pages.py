@@ -9,6 +9,7 @@ relative to the page that holds them, because MkDocs does not rewrite links in H
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -81,6 +82,26 @@ def html_table(headers: list[str], rows: list[list[str]], classes: list[str], ta
                    for row in rows)
     return (f'<div class="dc-table-box" tabindex="0"><table class="{table_class}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
+
+
+# A table of a generated page standing alone on its line (what html_table writes, between blank lines).
+TABLE_LINE = re.compile(r'(?<=\n\n)<div class="dc-table-box" tabindex="0"><table [^\n]*</table></div>(?=\n\n|\n?\Z)')
+
+
+def lift_tables(text: str) -> tuple[str, dict[str, str]]:
+    """The page with each table that html_table wrote replaced by a placeholder paragraph, and the tables by
+    placeholder. The tables are HTML already, escaped and built here; put through Markdown, a register of
+    thousands of rows is read twice by an HTML parser (MkDocs' anchor scan, Python-Markdown's raw HTML
+    blocks) only to be passed on unchanged. The placeholder is the table's digest, so no text shown on the
+    page can be one, and a changed table changes the page's Markdown (site_reuse keys pages on it)."""
+    tables: dict[str, str] = {}
+
+    def lifted(match: re.Match) -> str:
+        token = "dctable" + hashlib.sha256(match.group(0).encode("utf-8")).hexdigest()
+        tables[token] = match.group(0)
+        return token
+
+    return TABLE_LINE.sub(lifted, text), tables
 
 
 def by_type(documents: list[Document]) -> list[tuple[str, list[Document]]]:

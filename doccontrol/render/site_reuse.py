@@ -27,6 +27,7 @@ publication of this build, and a page is kept only when its inputs are byte for 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -34,7 +35,8 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,8 @@ from .site_search import entries_json, finish_page_entries
 # and each page gets the day written over it, so a page of another day is kept with the new date written in.
 # It is drawn anew in every process, so no document's text can hold it.
 AS_OF_MARK = "DCASOF" + secrets.token_hex(16)
+# How many threads make the new site's folders (Folders.make_all).
+MAKERS = 8
 # What Material's navigation and tabs read of the metadata of a page other than the one being rendered.
 NAV_META = ("icon", "subtitle", "status")
 
@@ -221,10 +225,34 @@ def _pages_under(item):
 
 
 class Folders:
-    """The folders of the new site made so far: each is made once, however many files go into it."""
+    """The folders of the new site made so far: each is made once, however many files go into it.
 
-    def __init__(self) -> None:
+    `ahead` (relative folders of the site) are made together with the folders of MkDocs' files, before MkDocs
+    writes any (see make_all)."""
+
+    def __init__(self, ahead: Iterable[str] = ()) -> None:
         self.made: set[str] = set()
+        self.ahead = list(ahead)
+
+    def make_all(self, root: str, folders: Iterable[str]) -> None:
+        """Make root, the folders and every folder between them, a level at a time, each level from several
+        threads: making a folder can cost far more than writing a file, mostly waiting on the file system, and
+        those waits overlap (as in fileio.remove_tree)."""
+        root = os.path.normpath(root)
+        self.make(root)
+        wanted: set[str] = set()
+        for folder in (os.path.normpath(os.path.join(root, name)) for name in [*folders, *self.ahead]):
+            while folder.startswith(root + os.sep) and folder not in self.made and folder not in wanted:
+                wanted.add(folder)
+                folder = os.path.dirname(folder)
+        levels: dict[int, list[str]] = {}
+        for folder in wanted:
+            levels.setdefault(folder.count(os.sep), []).append(folder)
+        with ThreadPoolExecutor(MAKERS) as pool:
+            for depth in sorted(levels):
+                for _ in pool.map(_make_folder, sorted(levels[depth])):
+                    pass
+                self.made.update(levels[depth])
 
     def make(self, folder: str) -> None:
         if folder in self.made:
@@ -233,6 +261,11 @@ class Folders:
         while folder not in self.made:
             self.made.add(folder)
             folder = os.path.dirname(folder)
+
+
+def _make_folder(folder: str) -> None:
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder)
 
 
 class KeptFile(File):
@@ -268,8 +301,13 @@ def _kept_page(page, meta: dict) -> None:
 def template_cache() -> Path | None:
     """Compiled theme templates, kept in this user's cache folder (never the repository's, so nothing in a
     repository can plant code there); None when it cannot be made."""
+    return user_cache("templates")
+
+
+def user_cache(name: str) -> Path | None:
+    """A folder of this user's cache folder (never the repository's); None when it cannot be made."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "doccontrol" / "templates"
+    folder = Path(base) / "doccontrol" / name
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
@@ -427,6 +465,7 @@ class PageReuse(BasePlugin):
             self._keep_or_read(file.page)
         self._files.kept = self.kept
         self._pages = len(pages) - len(self.kept)
+        self.folders.make_all(config.site_dir, {os.path.dirname(file.dest_uri) for file in self._files})
         return nav
 
     def on_template_context(self, context, *, template_name, config):
