@@ -14,11 +14,11 @@ import pytest
 
 from doccontrol.cache import (
     FORMAT,
-    JudgedRecords,
     HISTORY_FILE,
     JUDGED_FILE,
     LEDGERS_FILE,
     PROOF_FILE,
+    JudgedRecords,
     LedgerCache,
     ParseCache,
     SealedFile,
@@ -27,11 +27,11 @@ from doccontrol.cache import (
 )
 from doccontrol.cli import cli
 from doccontrol.ledger import CONFIGURATION, Entry, parse_ledger
+from doccontrol.loader import LoadResult
+from doccontrol.model import Finding
 from doccontrol.repo import Repo
 from doccontrol.signing import PENDING, Verifier
 from doccontrol.verification import judge_ledgers, parse_ledgers
-from doccontrol.loader import LoadResult
-from doccontrol.model import Finding
 from doccontrol.workspace import RECORD_MEMO
 
 from conftest import git, invoke
