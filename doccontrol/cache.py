@@ -26,6 +26,7 @@ import functools
 import gc
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import secrets
@@ -42,6 +43,7 @@ FILE_NAME = "parse.pickle"
 HISTORY_FILE = "history.pickle"  # documents read from commits by the proof: not the working tree's, so apart
 LEDGERS_FILE = "ledgers.pickle"
 PROOF_FILE = "proof.pickle"
+JUDGED_FILE = "judged.pickle"
 KEY_BYTES = 32
 # Modules whose code decides what parsing and validation produce.
 VERSIONED_MODULES = ("cache", "loader", "yamlread", "schema", "model", "config", "validate", "markdown_checks",
@@ -540,3 +542,92 @@ class MemoCache:
                     gc.enable()
             self._stored = stored if isinstance(stored, dict) else {}
         return self._stored
+
+
+class JudgedRecords:
+    """Each document's record as `record.judge_document` judged it, keyed by everything the judgement reads: the
+    ledger's path and blob id, the configuration ledger's blob id (the roster chain), today, and (the file's stamp)
+    the whole package's code. A ledger changed in any byte, a new roster version or another day is judged again.
+
+    A record is kept pickled, with its ledger's entries and the chain's rosters by reference (line, version), so a
+    hit gives a fresh record (the proof adds findings to it) made of this run's own entries and rosters. A record
+    judged with a statement still being signed (`signing.PENDING`, which the workflow vouches for in its verifier)
+    is never kept: a ledger file holding such a line must be judged, and fail, on its own.
+    """
+
+    def __init__(self, directory: Path, ledgers: dict[str, bytes], today: str):
+        from .ledger import CONFIGURATION
+
+        self._memo = MemoCache(directory, JUDGED_FILE)
+        self._ledgers = ledgers
+        self._today = today
+        config = ledgers.get(f"signatures/{CONFIGURATION}.jsonl")
+        self._config = blob_id(config) if config is not None else ""
+        self._chain = None
+        self._keys: dict[str, tuple] = {}
+        self._by_version: dict[str, object] = {}
+
+    def _key(self, path: str) -> tuple | None:
+        key = self._keys.get(path)
+        if key is None:
+            raw = self._ledgers.get(path)
+            if raw is None:
+                return None
+            key = self._keys[path] = ("judged", path, blob_id(raw), self._config, self._today)
+        return key
+
+    def known(self, path: str) -> bool:
+        """Whether a record of this ledger is kept (its signatures then need no verifying ahead)."""
+        key = self._key(path)
+        return key is not None and key in self._memo._entries()
+
+    def get(self, path: str, ledger, chain):
+        key = self._key(path)
+        found = self._memo.get(key) if key is not None else None
+        if found is None:
+            return None
+        places: dict[object, object] = dict(enumerate(ledger.entries))
+        places.update(self._rosters(chain))
+        unpickler = pickle.Unpickler(io.BytesIO(found[0]))
+        unpickler.persistent_load = places.__getitem__  # type: ignore[assignment]  # a missing one: judged again
+        try:
+            return unpickler.load()
+        except Exception:  # noqa: BLE001 - judged again
+            return None
+
+    def put(self, path: str, ledger, config_ledger, chain, record) -> None:
+        from .signing import PENDING
+
+        key = self._key(path)
+        if key is None or any(entry.signature == PENDING for entry in
+                              [*ledger.entries, *(config_ledger.entries if config_ledger else [])]):
+            return
+        from .roster import Roster
+
+        places = {id(entry): index for index, entry in enumerate(ledger.entries)}
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+
+        def reference(obj):
+            index = places.get(id(obj))
+            if index is not None and ledger.entries[index] is obj:
+                return index
+            if isinstance(obj, Roster) and chain.version(obj.version) is obj:
+                return f"roster {obj.version}"
+            return None
+
+        pickler.persistent_id = reference  # type: ignore[assignment]
+        try:
+            pickler.dump(record)
+        except Exception:  # noqa: BLE001 - not kept
+            return
+        self._memo.put(key, (buffer.getvalue(),))
+
+    def _rosters(self, chain) -> dict[str, object]:
+        if self._chain is not chain:
+            self._chain = chain
+            self._by_version = {f"roster {index + 1}": roster for index, roster in enumerate(chain.versions)}
+        return self._by_version
+
+    def save(self, keep_unused: bool) -> None:
+        self._memo.save(keep_unused)

@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from . import clock
-from .cache import PROOF_FILE, HistoryTexts, LedgerCache, MemoCache, ParseCache
+from .cache import PROOF_FILE, HistoryTexts, JudgedRecords, LedgerCache, MemoCache, ParseCache
 from .ledger import CONFIGURATION, Ledger, ledger_path, subject_of
 from .loader import MANUAL_INDEX, LoadResult, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
@@ -60,18 +60,21 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     already made, by their files' paths and blob ids (`loader.load_each`): a text in a commit with the same files
     is not parsed again.
     """
-    caches = _ProofCaches(cache) if cache is not None else None
-    ledgers = parse_ledgers(repo.ledger_files(rev), caches.ledgers if caches else None)
+    files = repo.ledger_files(rev)
+    caches = _ProofCaches(cache, files) if cache is not None else None
+    ledgers = parse_ledgers(files, caches.ledgers if caches else None)
     content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
     reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
     reader.take(parsed or {})
-    batch = verifier.start(signed_entries(ledgers))
+    judged = caches.judged if caches else None
+    batch = verifier.start(signed_entries({path: ledger for path, ledger in ledgers.items()
+                                           if judged is None or not judged.known(path)}))
     try:  # while worker processes verify the signatures, git is asked and the texts are read and parsed
         history = repo.ledger_history(rev, caches.memo if caches else None)
         reader.prefetch(_content_places(ledgers, history, content_kinds))
     finally:
         batch.wait()
-    evaluation = judge_ledgers(ledgers, verifier)
+    evaluation = judge_ledgers(ledgers, verifier, judged)
     proof = Proof(evaluation, history)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
@@ -122,11 +125,12 @@ class _ProofCaches:
     """What the proof keeps between runs, in sealed files beside the parse cache: parsed ledgers, the texts read
     from commits, and a memo of what only content decides (see `_Reader`, `Repo.ledger_history`)."""
 
-    def __init__(self, parse_cache: ParseCache):
+    def __init__(self, parse_cache: ParseCache, ledgers: dict[str, bytes]):
         directory = parse_cache.path.parent
         self.ledgers = LedgerCache(directory)
         self.texts = HistoryTexts(parse_cache)
         self.memo = MemoCache(directory, PROOF_FILE)
+        self.judged = JudgedRecords(directory, ledgers, clock.today().isoformat())
 
     def save(self, full: bool) -> None:
         """Write what changed. A full proof reads every text (and asks every question) any proof of this
@@ -135,6 +139,7 @@ class _ProofCaches:
         self.ledgers.save()
         self.texts.flush(keep_unused=not full)
         self.memo.save(keep_unused=not full)
+        self.judged.save(keep_unused=False)  # every proof judges every ledger at its commit (and today's only)
 
 
 def _add(proof: Proof, record: DocumentRecord, signed: Signed, problem: tuple[str, str]) -> None:

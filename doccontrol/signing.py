@@ -135,6 +135,12 @@ def _verify_range(start: int, stop: int) -> list[str | None]:
     return found
 
 
+# What a statement being made carries in place of its signature while the workflow judges it: the workflow tells
+# its verifier that this stands for the signer's key (for that statement's bytes only), so a result judged with
+# such a line must never be remembered for a ledger file (see cache.JudgedRecords).
+PENDING = "pending signature"
+
+
 def signature_digest(data: bytes, armored: str) -> str:
     """What a verification result is remembered by: the signed bytes and the signature, hashed."""
     return hashlib.sha256(data + b"\0" + armored.encode("utf-8", "replace")).hexdigest()

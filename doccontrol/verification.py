@@ -70,9 +70,10 @@ def signed_entries(parsed: dict[str, Ledger]) -> list[tuple[bytes, str]]:
             if entry.signature is not None]
 
 
-def judge_ledgers(parsed: dict[str, Ledger], verifier: Verifier) -> Evaluation:
+def judge_ledgers(parsed: dict[str, Ledger], verifier: Verifier, judged=None) -> Evaluation:
     """The configuration chain, then each document's record, from parsed ledgers (every signature is checked
-    here, through the verifier: what it verified before is known to it)."""
+    here, through the verifier: what it verified before is known to it). judged: a `cache.JudgedRecords`, whose
+    record of a ledger judged before (the same bytes, roster chain, code and day) is taken instead of judging it."""
     parsed = dict(parsed)
     config_ledger = parsed.pop(f"signatures/{CONFIGURATION}.jsonl", None)
     chain = build_chain(config_ledger.entries if config_ledger else [], verifier)
@@ -84,7 +85,11 @@ def judge_ledgers(parsed: dict[str, Ledger], verifier: Verifier) -> Evaluation:
         number = subject_of(path)
         if number is None:
             continue
-        record = judge_document(number, ledger.entries, chain, verifier)
+        record = judged.get(path, ledger, chain) if judged is not None else None
+        if record is None:
+            record = judge_document(number, ledger.entries, chain, verifier)
+            if judged is not None:
+                judged.put(path, ledger, config_ledger, chain, record)
         record.findings[:0] = ledger.findings
         evaluation.records[number] = record
         evaluation.findings += record.findings

@@ -27,7 +27,7 @@ from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
 from .record import SCOPE_FIELDS, judge_document
 from .repo import Repo, RepoError
 from .roster import Roster, build_chain
-from .signing import Signer, SigningError, Verifier, load_signer, signature_digest
+from .signing import PENDING, Signer, SigningError, Verifier, load_signer, signature_digest
 from .site_options import OPTIONS_FILE
 from .statements import (
     APPROVE,
@@ -45,8 +45,6 @@ from .statements import (
 )
 from .validate import validate
 from .workspace import DEMO_KEYS, Workspace
-
-PENDING = "pending signature"
 
 
 def doc_paths(doc: Document) -> list[str]:

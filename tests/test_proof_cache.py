@@ -15,23 +15,29 @@ import pytest
 from doccontrol.cache import (
     FORMAT,
     HISTORY_FILE,
+    JUDGED_FILE,
     LEDGERS_FILE,
     PROOF_FILE,
+    JudgedRecords,
     LedgerCache,
     ParseCache,
     SealedFile,
     package_version,
     signing_key,
 )
-from doccontrol.ledger import parse_ledger
+from doccontrol.cli import cli
+from doccontrol.ledger import CONFIGURATION, Entry, parse_ledger
 from doccontrol.loader import LoadResult
 from doccontrol.model import Finding
+from doccontrol.repo import Repo
+from doccontrol.signing import PENDING, Verifier
+from doccontrol.verification import judge_ledgers, parse_ledgers
 from doccontrol.workspace import RECORD_MEMO
 
 from conftest import git, invoke
 
 PROC_LEDGER = "signatures/QP-SH-001.jsonl"
-CACHES = (LEDGERS_FILE, PROOF_FILE, HISTORY_FILE)
+CACHES = (LEDGERS_FILE, PROOF_FILE, HISTORY_FILE, JUDGED_FILE)
 
 
 @pytest.fixture(autouse=True)
@@ -183,3 +189,89 @@ def test_verify_drops_texts_no_proof_reads_and_build_keeps_them(runner, released
     _new_commit(released_repo)
     _verify(runner, released_repo)
     assert stale not in _history_keys(released_repo)
+
+
+# -- the judged records ------------------------------------------------------------------------
+CONFIG_LEDGER = f"signatures/{CONFIGURATION}.jsonl"
+
+
+def _judge(root: Path, folder: Path, ledgers: dict[str, bytes], today: str = "2026-11-29"):
+    """Judge the ledgers with a judged-records memo in folder, save it, and give the evaluation and the memo."""
+    judged = JudgedRecords(folder, ledgers, today)
+    evaluation = judge_ledgers(parse_ledgers(ledgers), Verifier(), judged)
+    judged.save(keep_unused=False)
+    return evaluation, judged
+
+
+def _ledgers(root: Path) -> dict[str, bytes]:
+    with Repo(root) as repo:
+        return repo.ledger_files()
+
+
+def test_a_judged_record_taken_back_is_what_judging_gives_made_of_this_runs_entries_and_rosters(released_repo,
+                                                                                               tmp_path):
+    ledgers = _ledgers(released_repo)
+    cold = judge_ledgers(parse_ledgers(ledgers), Verifier())
+    first, _ = _judge(released_repo, tmp_path, ledgers)
+    parsed = parse_ledgers(ledgers)
+    judged = JudgedRecords(tmp_path, ledgers, "2026-11-29")
+    assert judged.known(PROC_LEDGER)
+    warm = judge_ledgers(parsed, Verifier(), judged)
+    assert warm.records == first.records == cold.records and warm.findings == cold.findings
+    record = warm.records["QP-SH-001"]
+    entries = parsed[PROC_LEDGER].entries
+    for cycle in record.cycles:
+        for signed in [cycle.submit, *cycle.approvals, *([cycle.release] if cycle.release else [])]:
+            assert any(signed.entry is entry for entry in entries)
+            assert signed.roster is warm.chain.version(signed.roster.version)
+    record.findings.append(Finding(PROC_LEDGER, 1, "record-order", "added by a run"))  # a fresh copy each time
+    again = judge_ledgers(parse_ledgers(ledgers), Verifier(), JudgedRecords(tmp_path, ledgers, "2026-11-29"))
+    assert again.records == cold.records
+
+
+def test_a_judged_record_is_judged_again_when_a_ledger_line_or_the_roster_or_the_day_changes(released_repo,
+                                                                                            tmp_path):
+    ledgers = _ledgers(released_repo)
+    _judge(released_repo, tmp_path, ledgers)
+    assert JudgedRecords(tmp_path, ledgers, "2026-11-29").known(PROC_LEDGER)
+    tampered = dict(ledgers)
+    tampered[PROC_LEDGER] = ledgers[PROC_LEDGER].replace(b'"name":"', b'"name":"X', 1)
+    assert not JudgedRecords(tmp_path, tampered, "2026-11-29").known(PROC_LEDGER)
+    evaluation, _ = _judge(released_repo, tmp_path / "other", tampered)
+    assert evaluation.doubtful("QP-SH-001"), "the tampered line is judged, and fails"
+    reroster = dict(ledgers)
+    reroster[CONFIG_LEDGER] = ledgers[CONFIG_LEDGER] + b"\n"
+    assert not JudgedRecords(tmp_path, reroster, "2026-11-29").known(PROC_LEDGER)
+    assert not JudgedRecords(tmp_path, ledgers, "2026-11-30").known(PROC_LEDGER)
+    assert JudgedRecords(tmp_path, ledgers, "2026-11-29").known(PROC_LEDGER)
+
+
+def test_a_record_judged_with_a_statement_still_being_signed_is_never_kept(released_repo, tmp_path):
+    ledgers = _ledgers(released_repo)
+    parsed = parse_ledgers(ledgers)
+    ledger = parsed[PROC_LEDGER]
+    last = ledger.entries[-1]
+    ledger.entries[-1] = Entry(last.path, last.line, last.statement, PENDING, last.data, last.raw)
+    judged = JudgedRecords(tmp_path, ledgers, "2026-11-29")
+    judge_ledgers(parsed, Verifier(), judged)
+    judged.save(keep_unused=False)
+    kept = JudgedRecords(tmp_path, ledgers, "2026-11-29")
+    assert not kept.known(PROC_LEDGER)
+    assert kept.known("signatures/QR-SH-001.jsonl")
+
+
+def test_a_ledger_line_tampered_after_a_build_is_caught_by_the_next_build(runner, released_repo, tmp_path):
+    site = str(tmp_path / "site")
+    invoke(runner, released_repo, "build", "--out", site)
+    assert (released_repo / ".doccontrol-cache" / JUDGED_FILE).is_file()
+    ledger_file = released_repo / PROC_LEDGER
+    lines = ledger_file.read_text(encoding="utf-8").split("\n")
+    lines[-2] = lines[-2].replace('"name":"', '"name":"X', 1)  # the release line (the file ends with a newline)
+    ledger_file.write_text("\n".join(lines), encoding="utf-8")
+    git(released_repo, "commit", "-qam", "tamper")
+    warm = runner.invoke(cli, ["--repo", str(released_repo), "build", "--out", site])
+    cold = runner.invoke(cli, ["--repo", str(released_repo), "--no-cache", "build", "--out", site])
+    held_back = "built 2 documents"  # of 3: the procedure, whose release line no longer verifies, is held back
+    assert warm.exit_code == cold.exit_code == 0
+    assert held_back in warm.output and held_back in cold.output and "QP-SH-001" in warm.output
+    assert warm.output.split(";")[0] == cold.output.split(";")[0]  # what follows is the site's reuse of pages
