@@ -109,9 +109,10 @@ def test_signatures_verify_with_ssh_keygen_too(runner, released_repo, tmp_path):
     assert done.stdout.decode().startswith('Good "doccontrol" signature for 孙小雨 with ED25519 key')
 
 
-def test_signatures_verified_in_worker_processes_keep_only_the_good_ones(monkeypatch):
-    """A cold verify of thousands checks signatures in one process per core; a forged one among them still
-    fails, with the reason, and is never remembered."""
+@pytest.fixture
+def six_in_workers(monkeypatch):
+    """Six good signatures of 林慧 and one forged (her good signature over other bytes), with workers started
+    from four signatures on, two signatures each."""
     from doccontrol import signing
 
     monkeypatch.setattr(signing, "SIGNATURES_PER_WORKER", 2)
@@ -119,7 +120,15 @@ def test_signatures_verified_in_worker_processes_keep_only_the_good_ones(monkeyp
     signer = load_signer(str(KEYS["林慧"]))
     statements = [f'{{"kind":"approve","n":{index}}}'.encode() for index in range(6)]
     signed = [(data, signer.sign(data)) for data in statements]
-    forged = (b'{"kind":"approve","n":99}', signed[0][1])
+    return signer, statements, signed, (b'{"kind":"approve","n":99}', signed[0][1])
+
+
+def test_signatures_verified_in_worker_processes_keep_only_the_good_ones(six_in_workers):
+    """A cold verify of thousands checks signatures in one process per core; a forged one among them still
+    fails, with the reason, and is never remembered."""
+    from doccontrol import signing
+
+    signer, _, signed, forged = six_in_workers
     verifier = signing.Verifier()
     verifier.verify_all([*signed, forged])
     assert verifier.added == 6 and len(verifier.known) == 6
@@ -128,17 +137,12 @@ def test_signatures_verified_in_worker_processes_keep_only_the_good_ones(monkeyp
         verifier.key_of(*forged)
 
 
-def test_signatures_verified_in_the_background_count_only_after_waiting(monkeypatch):
+def test_signatures_verified_in_the_background_count_only_after_waiting(six_in_workers):
     """The proof starts the workers and reads the history meanwhile: nothing is known before `wait`, and after it
     a forged signature (good signature, other bytes) or a signature moved to another statement still fails."""
     from doccontrol import signing
 
-    monkeypatch.setattr(signing, "SIGNATURES_PER_WORKER", 2)
-    monkeypatch.setattr(signing, "_worker_count", lambda count: 2 if count >= 4 else 1)
-    signer = load_signer(str(KEYS["林慧"]))
-    statements = [f'{{"kind":"approve","n":{index}}}'.encode() for index in range(6)]
-    signed = [(data, signer.sign(data)) for data in statements]
-    forged = (b'{"kind":"approve","n":99}', signed[0][1])
+    _, statements, signed, forged = six_in_workers
     swapped = (statements[1], signed[2][1])
     verifier = signing.Verifier()
     batch = verifier.start([*signed, forged, swapped])
