@@ -56,11 +56,8 @@ def verify(ws: Workspace) -> VerifyReport:
         known = memo.load(None) if memo is not None else None
         if known is not None and known[0] == files and known[2] == _inputs(ws, repo, files, known[1]):
             return known[3]
-        each = load_each(sources, texts) if cache is None else {}
-        working = LoadResult([doc for one in each.values() for doc in one.documents],
-                             [finding for one in each.values() for finding in one.findings]) \
-            if cache is None else load_sources(sources, texts, cache)
-        documents = with_pictures(working.documents, worktree_reader(ws.root), {})
+        loaded, each = _load_working(sources, texts, cache)
+        documents = with_pictures(loaded, worktree_reader(ws.root), {})
         shown = sorted((doc.number, p.path, p.sha256) for doc in documents for p in doc.pictures)
         inputs = _inputs(ws, repo, files, shown) if memo is not None else ""
         report = _verify(ws, repo, documents, cache, each)
@@ -95,6 +92,16 @@ def _inputs(ws: Workspace, repo, files: str, shown: list[tuple[str, str, str]]) 
         ledgers, _ = read_ledger_files(ws.root)
         digest.update(repr(sorted((path, hashlib.sha256(data).hexdigest()) for path, data in ledgers.items())).encode())
     return digest.hexdigest()
+
+
+def _load_working(sources: list[Source], texts: dict[str, bytes],
+                  cache) -> tuple[list[Document], dict[tuple, LoadResult]]:
+    """The working documents, and in a cold run each one's load result by its files' paths and blob ids, which
+    the proof takes for the same files in a commit instead of parsing them again."""
+    if cache is not None:
+        return load_sources(sources, texts, cache).documents, {}
+    each = load_each(sources, texts)
+    return [doc for one in each.values() for doc in one.documents], each
 
 
 def _verify(ws: Workspace, repo, documents: list[Document], cache, parsed: dict | None = None) -> VerifyReport:

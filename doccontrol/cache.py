@@ -207,9 +207,14 @@ def _unfill(doc, filled: tuple[bool, bool]):
     return slim
 
 
-def _key_file() -> Path:
+def user_cache_folder() -> Path:
+    """doccontrol's folder in this user's cache folder (XDG_CACHE_HOME or ~/.cache), never a repository's."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "doccontrol" / "cache-key"
+    return Path(base) / "doccontrol"
+
+
+def _key_file() -> Path:
+    return user_cache_folder() / "cache-key"
 
 
 def signing_key() -> bytes | None:

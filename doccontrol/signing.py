@@ -149,11 +149,12 @@ def signature_digest(data: bytes, armored: str) -> str:
 class _Batch:
     """Signatures being verified in worker processes; `wait` keeps the successes in the verifier."""
 
-    def __init__(self, verifier: Verifier, todo: list[tuple[str, bytes, str]], pool, futures: list):
+    def __init__(self, verifier: Verifier, todo: list[tuple[str, bytes, str]] | None = None, pool=None,
+                 futures: list | None = None):
         self.verifier = verifier
-        self.todo = todo
+        self.todo = todo or []
         self.pool = pool
-        self.futures = futures
+        self.futures = futures or []
 
     def wait(self) -> None:
         global _PENDING
@@ -194,12 +195,12 @@ class Verifier:
         """Start verifying these signatures in worker processes (as `verify_all` does) and return at once: the
         caller may do other work, and must call `wait` on the batch before it asks `key_of`."""
         if len(signed) - len(self.known) < 2 * SIGNATURES_PER_WORKER:
-            return _Batch(self, [], None, [])  # most are known already (a warm run): not worth hashing them all
+            return _Batch(self)  # most are known already (a warm run): not worth hashing them all
         todo = [(digest, data, armored) for data, armored in signed
                 if (digest := signature_digest(data, armored)) not in self.known]
         workers = _worker_count(len(todo))
         if workers < 2:
-            return _Batch(self, [], None, [])
+            return _Batch(self)
         global _PENDING
         _PENDING = [(data, armored) for _, data, armored in todo]
         try:
@@ -208,7 +209,7 @@ class Verifier:
             futures = [pool.submit(_verify_range, start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
         except (OSError, BrokenProcessPool):
             _PENDING = []
-            return _Batch(self, [], None, [])  # no processes to be had: key_of verifies each in turn
+            return _Batch(self)  # no processes to be had: key_of verifies each in turn
         return _Batch(self, todo, pool, futures)
 
     def key_of(self, data: bytes, armored: str) -> str:

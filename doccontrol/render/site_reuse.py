@@ -46,6 +46,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_build_timestamp
 
+from ..cache import user_cache_folder
 from .site_pictures import number_of_page
 from .site_search import entries_json, finish_page_entries
 
@@ -306,8 +307,7 @@ def template_cache() -> Path | None:
 
 def user_cache(name: str) -> Path | None:
     """A folder of this user's cache folder (never the repository's); None when it cannot be made."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "doccontrol" / name
+    folder = user_cache_folder() / name
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
