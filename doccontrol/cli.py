@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import os
 import re
 import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -868,7 +871,30 @@ def settle_temporary_folder() -> None:
 def main():
     signal.signal(signal.SIGTERM, _terminate)
     settle_temporary_folder()
-    cli(prog_name="doccontrol")
+    try:
+        cli(prog_name="doccontrol")
+    except SystemExit as done:
+        leave(done.code)
+
+
+def leave(code) -> NoReturn:
+    """End the process with sys.exit's status for code, once what was printed is out, without tearing down
+    the heap first.
+
+    The command is over: its files are written and closed, its temporaries removed, its child processes
+    reaped (every one is stopped in a `finally`). What is left is freeing object by object everything a
+    large build or proof made, which can take longer than some whole commands; the operating system
+    takes the memory back at once."""
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, (int, type(None))):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`doccontrol … | head`): nothing more can be said
+            status = status or 1
+    logging.shutdown()
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -133,3 +133,25 @@ def test_new_defaults_the_author_to_git_user(runner, repo):
     git(repo, "config", "user.name", "Someone Else")
     out = invoke(runner, repo, "new", "form", "另一表", expect=1).output
     assert out.startswith("error: Someone Else is not in the roster")
+
+
+def test_the_script_leaves_with_the_commands_status_and_all_it_printed(runner, repo):
+    """`main` ends the process without tearing the heap down (cli.leave): the exit status is still the command's
+    and nothing printed is lost, on stdout or stderr, when both are pipes."""
+    path = repo / "procedures/QP-SH-001-客户投诉处理程序.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("references: [QR-SH-001]", "references: [QR-SH-404]"),
+                    encoding="utf-8")
+
+    def script(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "doccontrol", *args], capture_output=True, text=True)
+
+    failed = script("--repo", str(repo), "check", "--format", "json")
+    assert failed.returncode == 1
+    assert failed.stdout == invoke(runner, repo, "check", "--format", "json", expect=1).output
+    assert any(item["rule"] == "reference-missing" for item in json.loads(failed.stdout)["findings"])
+    usage = script("--no-such-option")
+    assert usage.returncode == 2 and usage.stderr.endswith("Error: No such option '--no-such-option'.\n")
+    helped = script("build", "--help")
+    assert helped.returncode == 0 and helped.stdout.startswith("Usage: doccontrol build [OPTIONS]")
+    assert helped.stdout.endswith("  -h, --help          Show this message and exit.\n")
+    assert "Traceback" not in failed.stderr + usage.stderr + helped.stderr

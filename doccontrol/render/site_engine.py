@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import sys
 from pathlib import Path
 
 from markupsafe import Markup, escape
@@ -185,6 +186,20 @@ class StagedMeta(BasePlugin):
         return html.strip()
 
 
+def _jieba_without_pkg_resources():
+    """Import jieba with setuptools' pkg_resources hidden: jieba imports it only to find its own files, which it
+    opens by path without it; importing pkg_resources costs more than the rest of jieba put together."""
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # `import pkg_resources` raises ImportError
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
 FORM_TABLE = re.compile(r"<table(?=[\s>])([^>]*)>")
 FORM_TABLES = re.compile(r"<table(?=[\s>]).*?</table>", re.S)
 TAG = re.compile(r"<[^>]*>")
@@ -193,7 +208,7 @@ TAG = re.compile(r"<[^>]*>")
 def quiet_jieba() -> None:
     """jieba without its log lines, reading its dictionary a first character at a time (site_jieba.py)."""
     try:
-        import jieba
+        jieba = _jieba_without_pkg_resources()
     except ImportError:
         return
     jieba.setLogLevel(logging.WARNING)
