@@ -14,6 +14,8 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +97,75 @@ def remove_tree(path: Path | str) -> None:
             for _ in pool.map(_remove_quietly, parts):
                 pass
     _remove_quietly(str(path))
+
+
+def remove_in_background(path: Path, prefix: str) -> None:
+    """Remove a temporary folder (named by private_temp_path with prefix) from a process of its own, which the
+    caller does not wait for: a command that has swapped in a new site need not wait while the old one's
+    thousands of folders are removed.
+
+    Its files are removed here first: they are cheap to remove, and many are hard links to files the caller
+    keeps (a page kept from the old site), whose status change (ctime) must happen now, not after the caller
+    has recorded that status. The folder is then renamed after the remover, so that no other process takes it
+    for a leftover of one that no longer runs (remove_stale) and removes it too. The remover runs in a session
+    of its own (an interrupt at the terminal is for the command, not for it). Where no process can be
+    started, or the folder cannot be renamed, it is removed here and now."""
+    path = Path(path)
+    if os.name != "posix":
+        remove_tree(path)
+        return
+    _remove_files(str(path))
+    with interrupts_held():
+        try:
+            remover = subprocess.Popen([sys.executable, "-c", _REMOVER], stdin=subprocess.PIPE,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=path.parent,
+                                       env=_remover_environment(), start_new_session=True, close_fds=True)
+        except OSError:
+            remove_tree(path)
+            return
+        owned = path.parent / f"{prefix}{remover.pid}-{secrets.token_hex(TOKEN_BYTES)}"
+        try:
+            os.rename(path, owned)
+        except OSError:
+            owned = Path()
+        assert remover.stdin is not None
+        try:
+            remover.stdin.write(os.fsencode(owned) if owned != Path() else b"")
+            remover.stdin.close()
+        except OSError:
+            pass
+    if owned == Path():
+        remove_tree(path)
+
+
+def _remove_files(folder: str) -> None:
+    """Remove every file (and link) under folder, leaving the folders."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _remove_files(entry.path)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+_REMOVER = """
+import os, sys
+from doccontrol.fileio import remove_tree
+path = os.fsdecode(sys.stdin.buffer.read())
+if path:
+    remove_tree(path)
+"""
+
+
+def _remover_environment() -> dict[str, str]:
+    """This environment, with this doccontrol first on the remover's import path."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = [here, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def _remove_quietly(path: str) -> None:

@@ -60,6 +60,7 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     already made, by their files' paths and blob ids (`loader.load_each`): a text in a commit with the same files
     is not parsed again.
     """
+    log = repo.start_ledger_log(rev)  # git walks the history while the ledgers are read and parsed
     files = repo.ledger_files(rev)
     caches = _ProofCaches(cache, files) if cache is not None else None
     ledgers = parse_ledgers(files, caches.ledgers if caches else None)
@@ -70,7 +71,7 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     batch = verifier.start(signed_entries({path: ledger for path, ledger in ledgers.items()
                                            if judged is None or not judged.known(path)}))
     try:  # while worker processes verify the signatures, git is asked and the texts are read and parsed
-        history = repo.ledger_history(rev, caches.memo if caches else None)
+        history = repo.ledger_history(rev, caches.memo if caches else None, log)
         reader.prefetch(_content_places(ledgers, history, content_kinds))
     finally:
         batch.wait()

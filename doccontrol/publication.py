@@ -16,6 +16,7 @@ whose present content the working tree's record proves released, and says so.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ from .errors import DoccontrolError
 from .loader import load_worktree
 from .model import Document, Finding, Severity, fingerprint
 from .proof import Proof, prove
-from .record import DocumentRecord
+from .record import Cycle, DocumentRecord
 from .repo import CommitInfo, Repo, RepoError
 from .signing import Verifier
 from .verification import Evaluation, evaluate, with_record
@@ -225,8 +226,14 @@ class Released:
     path: str
     effective: dt.date
     released_on: dt.date
-    document: Document
+    text: Document = field(repr=False)  # as the release commit holds it, without the signatures
+    cycle: Cycle = field(repr=False)
     commit: CommitInfo
+
+    @functools.cached_property
+    def document(self) -> Document:
+        """The released document with the signatures of its cycle (made when first asked: most are never read)."""
+        return with_record(self.text, self.cycle)
 
 
 class ReleaseIndex:
@@ -243,8 +250,8 @@ class ReleaseIndex:
                 doc = proof.released.get((number, cycle.revision))
                 if doc is not None and cycle.release is not None and cycle.effective is not None:
                     self._by_number.setdefault(number, []).append(Released(
-                        number, cycle.revision, doc.path, cycle.effective, cycle.release.time.date(),
-                        with_record(doc, cycle), proof.release_commits[(number, cycle.revision)]))
+                        number, cycle.revision, doc.path, cycle.effective, cycle.release.time.date(), doc, cycle,
+                        proof.release_commits[(number, cycle.revision)]))
 
     def revisions(self, number: str) -> list[Released]:
         return list(self._by_number.get(number, []))

@@ -15,6 +15,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +104,18 @@ class Repo:
     def head(self) -> str:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 
-    def ledger_history(self, rev: str = "HEAD", cache=None) -> LedgerHistory:
+    def start_ledger_log(self, rev: str = "HEAD") -> Future[str] | None:
+        """Start the one log pass of `ledger_history` in a thread of its own and return at once: git walks the
+        history in its process while the caller's Python goes on (give the result to ledger_history as log)."""
+        if not self.has_commits:
+            return None
+        pool = ThreadPoolExecutor(1, thread_name_prefix="doccontrol-log")
+        try:
+            return pool.submit(self._ledger_log, rev)
+        finally:
+            pool.shutdown(wait=False)
+
+    def ledger_history(self, rev: str = "HEAD", cache=None, log: Future[str] | None = None) -> LedgerHistory:
         """Which commit first added each line of each ledger file, and which commits removed or changed a line.
 
         One `git log --raw` pass names, for every commit that changed a ledger, the file's blob before and after;
@@ -114,10 +126,7 @@ class Repo:
         result = LedgerHistory()
         if not self.has_commits:
             return result
-        fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
-        raw = self._git("log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
-                        "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff",
-                        f"--format={fmt}", "--", LEDGER_FOLDER + "/")
+        raw = log.result() if log is not None else self._ledger_log(rev)
         # commit → path → (blob after, the blobs before: one per parent the file differs from)
         changes: dict[str, dict[str, tuple[str, list[str]]]] = {}
         for info, parents, changed in _read_raw_log(raw):  # a merge comes once per parent (--diff-merges=separate)
@@ -145,6 +154,12 @@ class Repo:
             for line in added:
                 result.added.setdefault((path, line), sha)
         return result
+
+    def _ledger_log(self, rev: str) -> str:
+        fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
+        return self._git("log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
+                         "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff",
+                         f"--format={fmt}", "--", LEDGER_FOLDER + "/")
 
     def ledger_files(self, rev: str = "HEAD") -> dict[str, bytes]:
         """The ledger files at a commit (one process lists them with their blob ids, one reads the blobs)."""

@@ -162,7 +162,9 @@ def complete_run(command: Command) -> float:
     started = time.monotonic()
     _, errors = process.communicate()
     assert process.returncode == 0, errors.decode(errors="replace")
-    return time.monotonic() - started
+    duration = time.monotonic() - started
+    wait_until_gone(command.out.parent)  # a build that replaced the site removes the old one after it ends
+    return duration
 
 
 def signalled_run(command: Command, delay: float, signum: int) -> tuple[int, str]:
@@ -171,6 +173,7 @@ def signalled_run(command: Command, delay: float, signum: int) -> tuple[int, str
     time.sleep(delay)
     process.send_signal(signum)
     _, errors = process.communicate()
+    wait_until_gone(command.out.parent)
     return process.returncode, errors.decode(errors="replace")
 
 
@@ -238,7 +241,8 @@ def strays(folder: Path) -> list[str]:
 
 
 def wait_until_gone(folder: Path) -> None:
-    """A killed run's pandoc workers end by themselves (their pipe is gone); wait for them before the next run."""
+    """A killed run's pandoc workers end by themselves (their pipe is gone), and the remover of a replaced site
+    (fileio.remove_in_background) once the old site is gone; wait for them before the next run."""
     deadline = time.monotonic() + ORPHANS_PATIENCE
     while strays(folder):
         assert time.monotonic() < deadline, f"still running after {ORPHANS_PATIENCE} s: {strays(folder)}"

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -373,12 +374,47 @@ def test_a_failed_swap_puts_the_previous_site_back(runner, site, released_repo, 
     assert leftovers(site.parent) == []
 
 
+def settled(parent: Path, seconds: float = 60) -> list[str]:
+    """The build folders left in parent once the old site's remover (fileio.remove_in_background) is done."""
+    deadline = time.monotonic() + seconds
+    while leftovers(parent) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return leftovers(parent)
+
+
 def test_a_rebuild_replaces_the_site(runner, site, released_repo):
     (site / "stale.html").write_text("old page", encoding="utf-8")
     build(runner, released_repo, site)
     assert not (site / "stale.html").exists()
     assert (site / "QP-SH-001" / "index.html").is_file()
-    assert leftovers(site.parent) == []
+    assert settled(site.parent) == []
+
+
+def test_the_old_site_goes_after_the_command_and_leaves_the_new_one_as_recorded(runner, site, released_repo):
+    """The previous site's folders are removed by a process of their own after `build` returns, under a name
+    that carries that process's id (no other build takes them for a stale leftover); its files, many of them
+    hard links to pages kept in the new site, go before build returns, so the new site's record still holds
+    once the remover is done: the next build keeps every page."""
+    from doccontrol.fileio import _OWNER
+
+    edit = released_repo / "procedures/QP-SH-001-客户投诉处理程序.md"
+    invoke(runner, released_repo, "revise", "QP-SH-001", "--reason", "补充回访时限", "--author", "孙小雨")
+    write(released_repo, edit.relative_to(released_repo).as_posix(),
+          edit.read_text(encoding="utf-8") + "\n## 9 补充\n\n回访在 3 个工作日内完成。\n")
+    invoke(runner, released_repo, "submit", "QP-SH-001")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "林慧", "--role", "审核")
+    invoke(runner, released_repo, "approve", "QP-SH-001", "--as", "周立新", "--role", "批准")
+    invoke(runner, released_repo, "release", "QP-SH-001")
+    result = build(runner, released_repo, site)
+    assert "QP-SH-001 A/1 released" in result.output
+    for name in leftovers(site.parent):  # still being removed: owned by the live remover, never by the build
+        owner = _OWNER.fullmatch(name[len(".site-build-"):])
+        assert owner and int(owner.group(1)) != os.getpid()
+        assert not [p for p in (site.parent / name).rglob("*") if not p.is_dir()]
+    assert "回访在 3 个工作日内完成" in (site / "QP-SH-001" / "index.html").read_text(encoding="utf-8")
+    assert settled(site.parent) == []
+    again = build(runner, released_repo, site).output.strip().splitlines()[-1]
+    assert re.search(r"; 0 of [0-9]+ pages rebuilt \(nothing changed\)$", again), again
 
 
 def test_a_body_opening_with_a_rule_is_text_not_page_metadata(runner, repo, tmp_path):

@@ -29,7 +29,7 @@ from pathlib import Path
 from .. import clock
 from ..config import CONFIG_FILE, Config, ConfigError
 from ..errors import DoccontrolError
-from ..fileio import private_temp_dir
+from ..fileio import private_temp_dir, remove_in_background
 from ..loader import MANUAL_INDEX
 from ..markdown_checks import refuse_beyond_limits
 from ..messages import Messages
@@ -188,6 +188,8 @@ def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState 
         (site_dir / SITE_MARKER).write_text(
             f"{'preview' if pub.preview else 'controlled'} {pub.as_of.isoformat()}\n", encoding="utf-8")
         swap_in(site_dir, out, work / "previous")
+        if (work / "previous").exists():  # the old site, now in work: its removal need not hold the command up
+            remove_in_background(work, f".{out.name}-build-")
     shown = [src for src in reuse.records if src != site_redline.SHELL_SRC]  # the shell is not a page of the site
     result = SiteResult(out=out, pages=len(pub.documents), notice=pub.notice, held_back=list(pub.held_back),
                         rendered=sum(1 for src in reuse.rendered if src != site_redline.SHELL_SRC),
