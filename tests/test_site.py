@@ -417,6 +417,21 @@ def test_the_old_site_goes_after_the_command_and_leaves_the_new_one_as_recorded(
     assert re.search(r"; 0 of [0-9]+ pages rebuilt \(nothing changed\)$", again), again
 
 
+def test_no_code_beside_the_output_runs_when_the_old_site_is_removed(runner, site, released_repo):
+    """The old site's remover is a Python process: it must import doccontrol, never a `doccontrol` package planted
+    in the folder that holds the output (a repository's own root, when the site goes into it)."""
+    marker = site.parent / "planted-code-ran"
+    planted = site.parent / "doccontrol"
+    planted.mkdir()
+    for name in ("__init__.py", "fileio.py"):
+        (planted / name).write_text(f"open({str(marker)!r}, 'w').write('ran')\n"
+                                    "def remove_tree(path):\n    pass\n", encoding="utf-8")
+    (site / "stale.html").write_text("old page", encoding="utf-8")
+    build(runner, released_repo, site)
+    assert settled(site.parent) == []
+    assert not marker.exists()
+
+
 def test_a_body_opening_with_a_rule_is_text_not_page_metadata(runner, repo, tmp_path):
     body = "---\n说明: 本段不是元数据\n---\n\n## 1 目的\n\n规定投诉处理。\n"
     write(repo, "procedures/QP-SH-002-规则开头.md", front("QP-SH-002", "规则开头", "procedure") + body)
