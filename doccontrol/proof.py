@@ -27,7 +27,7 @@ from .loader import MANUAL_INDEX, LoadResult, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed, scope_mismatch
-from .repo import CommitInfo, LedgerHistory, Repo
+from .repo import CommitInfo, LedgerHistory, PendingLog, Repo
 from .signing import Verifier
 from .verification import Evaluation, judge_ledgers, parse_ledgers, revision_record_findings, signed_entries
 
@@ -60,13 +60,18 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     already made, by their files' paths and blob ids (`loader.load_each`): a text in a commit with the same files
     is not parsed again.
     """
-    log = repo.start_ledger_log(rev)  # git walks the history while the ledgers are read and parsed
+    with repo.start_ledger_log(rev) as log:  # git walks the history while the ledgers are read and parsed
+        return _prove(repo, verifier, cache, rev, full, parsed or {}, log)
+
+
+def _prove(repo: Repo, verifier: Verifier, cache, rev: str, full: bool, parsed: dict[tuple, LoadResult],
+           log: PendingLog) -> Proof:
     files = repo.ledger_files(rev)
     caches = _ProofCaches(cache, files) if cache is not None else None
     ledgers = parse_ledgers(files, caches.ledgers if caches else None)
     content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
     reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
-    reader.take(parsed or {})
+    reader.take(parsed)
     judged = caches.judged if caches else None
     batch = verifier.start(signed_entries({path: ledger for path, ledger in ledgers.items()
                                            if judged is None or not judged.known(path)}))

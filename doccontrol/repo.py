@@ -13,9 +13,9 @@ import datetime as dt
 import fcntl
 import re
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,18 +104,12 @@ class Repo:
     def head(self) -> str:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 
-    def start_ledger_log(self, rev: str = "HEAD") -> Future[str] | None:
-        """Start the one log pass of `ledger_history` in a thread of its own and return at once: git walks the
-        history in its process while the caller's Python goes on (give the result to ledger_history as log)."""
-        if not self.has_commits:
-            return None
-        pool = ThreadPoolExecutor(1, thread_name_prefix="doccontrol-log")
-        try:
-            return pool.submit(self._ledger_log, rev)
-        finally:
-            pool.shutdown(wait=False)
+    def start_ledger_log(self, rev: str = "HEAD") -> PendingLog:
+        """Start the one log pass of `ledger_history` and return at once: git walks the history in its process
+        while the caller's Python goes on (give the result to ledger_history as log; close it when done)."""
+        return PendingLog(self.root, _ledger_log_arguments(rev) if self.has_commits else None)
 
-    def ledger_history(self, rev: str = "HEAD", cache=None, log: Future[str] | None = None) -> LedgerHistory:
+    def ledger_history(self, rev: str = "HEAD", cache=None, log: PendingLog | None = None) -> LedgerHistory:
         """Which commit first added each line of each ledger file, and which commits removed or changed a line.
 
         One `git log --raw` pass names, for every commit that changed a ledger, the file's blob before and after;
@@ -126,7 +120,7 @@ class Repo:
         result = LedgerHistory()
         if not self.has_commits:
             return result
-        raw = log.result() if log is not None else self._ledger_log(rev)
+        raw = log.result() if log is not None else self._git(*_ledger_log_arguments(rev))
         # commit → path → (blob after, the blobs before: one per parent the file differs from)
         changes: dict[str, dict[str, tuple[str, list[str]]]] = {}
         for info, parents, changed in _read_raw_log(raw):  # a merge comes once per parent (--diff-merges=separate)
@@ -154,12 +148,6 @@ class Repo:
             for line in added:
                 result.added.setdefault((path, line), sha)
         return result
-
-    def _ledger_log(self, rev: str) -> str:
-        fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
-        return self._git("log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
-                         "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff",
-                         f"--format={fmt}", "--", LEDGER_FOLDER + "/")
 
     def ledger_files(self, rev: str = "HEAD") -> dict[str, bytes]:
         """The ledger files at a commit (one process lists them with their blob ids, one reads the blobs)."""
@@ -434,6 +422,69 @@ class Repo:
         except git.GitCommandError as error:
             detail = (error.stderr or "").strip().removeprefix("stderr: ").strip("'\n ")
             raise RepoError(f"git {args[0]} failed: {detail or error}") from None
+
+
+class PendingLog:
+    """A `git log` running in its own process, its output going to an anonymous temporary file.
+
+    No thread waits on it: a thread alive when the signature workers are forked (signing.Verifier.start) could
+    hold a lock that a worker then waits for forever. `close` stops the process if it still runs."""
+
+    def __init__(self, root: Path, arguments: list[str] | None):
+        self._text: str | None = "" if arguments is None else None
+        self._process: subprocess.Popen | None = None
+        if arguments is None:
+            return
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result() or close()
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self._process = subprocess.Popen(["git", "-c", "core.quotepath=false", *arguments], cwd=root,
+                                             stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._errors)
+        except OSError as error:
+            self._close_files()
+            raise RepoError(f"git could not be run: {error}") from None
+
+    def result(self) -> str:
+        """The log's text (decoded as GitPython decodes it), once git has written all of it."""
+        if self._text is None:
+            assert self._process is not None
+            status = self._process.wait()
+            self._out.seek(0)
+            self._errors.seek(0)
+            text, errors = self._out.read(), self._errors.read()
+            self._close_files()
+            if status != 0:
+                detail = errors.decode("utf-8", "replace").strip()
+                raise RepoError(f"git log failed: {detail or f'exit status {status}'}")
+            self._text = text.decode("utf-8", "surrogateescape")
+        return self._text
+
+    def close(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+        if process is not None:
+            process.wait()
+        if self._text is None and process is not None:
+            self._close_files()
+
+    def _close_files(self) -> None:
+        for handle in (self._out, self._errors):
+            if not handle.closed:
+                handle.close()
+
+    def __enter__(self) -> PendingLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _ledger_log_arguments(rev: str) -> list[str]:
+    fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
+    return ["log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
+            "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff", f"--format={fmt}",
+            "--", LEDGER_FOLDER + "/"]
 
 
 _COMMIT_MARK = "doccontrol-commit"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from doccontrol.repo import Repo
+from doccontrol.repo import Repo, RepoError
 from doccontrol.workspace import Workspace
 
 from conftest import git, invoke, write
@@ -136,3 +136,28 @@ def test_a_ledger_version_that_keeps_the_one_before_adds_what_the_lines_say(befo
     contents = {"1" * 40: before, "2" * 40: after}
     key = ("ledger-version", ("1" * 40,), "2" * 40, False, False)
     assert _version_change(key, contents) == _compare_versions(_lines(before), _lines(after))
+
+
+def test_no_thread_is_alive_when_the_signature_workers_are_forked(runner, released_repo, monkeypatch):
+    """The history's git log runs while the ledgers are parsed, in a process of its own that writes to a file: a
+    thread waiting on it while the signature workers are forked could hold a lock a worker then waits for forever
+    (it did: a cold verify hung). And a failing log is an error that names git, not a hang or a traceback."""
+    import threading
+
+    from doccontrol.signing import Verifier
+
+    seen: list[list[str]] = []
+    start = Verifier.start
+
+    def recording(self, signed):
+        seen.append([thread.name for thread in threading.enumerate() if thread is not threading.main_thread()])
+        return start(self, signed)
+
+    monkeypatch.setattr(Verifier, "start", recording)
+    result = invoke(runner, released_repo, "--no-cache", "verify")
+    assert "the record is intact" in result.output
+    assert seen and all(names == [] for names in seen), seen
+
+    with Repo(released_repo) as repo, repo.start_ledger_log("no-such-revision") as log, \
+            pytest.raises(RepoError, match="git log failed: .*no-such-revision"):
+        log.result()
