@@ -60,7 +60,8 @@ def prove(repo: Repo, verifier: Verifier, cache=None, rev: str = "HEAD", full: b
     already made, by their files' paths and blob ids (`loader.load_each`): a text in a commit with the same files
     is not parsed again.
     """
-    with repo.start_ledger_log(rev) as log:  # git walks the history while the ledgers are read and parsed
+    # git walks the history while the ledgers are read and parsed (cold: finding every changed file's blob too)
+    with repo.start_ledger_log(rev, every_file=cache is None) as log:
         return _prove(repo, verifier, cache, rev, full, parsed or {}, log)
 
 
@@ -77,6 +78,7 @@ def _prove(repo: Repo, verifier: Verifier, cache, rev: str, full: bool, parsed: 
                                            if judged is None or not judged.known(path)}))
     try:  # while worker processes verify the signatures, git is asked and the texts are read and parsed
         history = repo.ledger_history(rev, caches.memo if caches else None, log)
+        reader.changed = history.files
         reader.prefetch(_content_places(ledgers, history, content_kinds))
     finally:
         batch.wait()
@@ -322,6 +324,7 @@ class _Reader:
         self._whole: set[tuple] = set()  # keys whose every file was read
         self._stamps: dict[tuple, str] = {}
         self._shown: dict[tuple[str, str], Document] = {}  # documents that show pictures, with those at the commit
+        self.changed: dict[tuple[str, str], str] | None = None  # the history commits' changed files, when known
         self.pictures: dict[str, bytes] = {}  # the bytes of those pictures, by sha256
 
     def take(self, parsed: dict[tuple, LoadResult]) -> None:
@@ -387,8 +390,10 @@ class _Reader:
     def _main_objects(self, wanted: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
         """The object of each wanted COMMIT:PATH. Most commits that recorded a statement also changed the
         document, so their diffs name its blob (one process for all); the rest are looked up by name."""
-        folders = sorted({path.rsplit("/", 1)[0] for _, path in wanted if "/" in path})
-        changed = self.repo.changed_blobs([sha for sha, _ in wanted], folders)
+        changed = self.changed
+        if changed is None:
+            folders = sorted({path.rsplit("/", 1)[0] for _, path in wanted if "/" in path})
+            changed = self.repo.changed_blobs([sha for sha, _ in wanted], folders)
         found = {f"{sha}:{path}": (changed[(sha, path)], "blob") for sha, path in wanted if (sha, path) in changed}
         found.update(self.repo.objects([f"{sha}:{path}" for sha, path in wanted if (sha, path) not in changed]))
         return found

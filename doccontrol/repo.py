@@ -51,6 +51,7 @@ class LedgerHistory:
     order: dict[str, int] = field(default_factory=dict)
     added: dict[tuple[str, str], str] = field(default_factory=dict)
     removed: list[tuple[str, str, str]] = field(default_factory=list)
+    files: dict[tuple[str, str], str] | None = None  # (commit, path) → blob of each file changed, if read
 
     def first_commit(self, path: str, line: str) -> CommitInfo | None:
         sha = self.added.get((path, line))
@@ -104,10 +105,15 @@ class Repo:
     def head(self) -> str:
         return self._repo.head.commit.hexsha if self.has_commits else ""
 
-    def start_ledger_log(self, rev: str = "HEAD") -> PendingLog:
+    def start_ledger_log(self, rev: str = "HEAD", every_file: bool = False) -> PendingLog:
         """Start the one log pass of `ledger_history` and return at once: git walks the history in its process
-        while the caller's Python goes on (give the result to ledger_history as log; close it when done)."""
-        return PendingLog(self.root, _ledger_log_arguments(rev) if self.has_commits else None)
+        while the caller's Python goes on (give the result to ledger_history as log; close it when done).
+
+        every_file: the pass also names every file each of those commits changed, not only the ledgers
+        (`LedgerHistory.files`, what `changed_blobs` would give for them): a cold proof asks that of nearly
+        every commit, and this way git works it out while the ledgers are parsed."""
+        arguments = _ledger_log_arguments(rev, every_file) if self.has_commits else None
+        return PendingLog(self.root, arguments, every_file)
 
     def ledger_history(self, rev: str = "HEAD", cache=None, log: PendingLog | None = None) -> LedgerHistory:
         """Which commit first added each line of each ledger file, and which commits removed or changed a line.
@@ -121,14 +127,19 @@ class Repo:
         if not self.has_commits:
             return result
         raw = log.result() if log is not None else self._git(*_ledger_log_arguments(rev))
+        files: dict[tuple[str, str], str] | None = {} if log is not None and log.every_file else None
         # commit → path → (blob after, the blobs before: one per parent the file differs from)
         changes: dict[str, dict[str, tuple[str, list[str]]]] = {}
         for info, parents, changed in _read_raw_log(raw):  # a merge comes once per parent (--diff-merges=separate)
             result.commits[info.sha] = info
             result.parents[info.sha] = parents
             result.order.setdefault(info.sha, len(result.order))
-            for path, before, after in changed:
-                changes.setdefault(info.sha, {}).setdefault(path, (after, []))[1].append(before)
+            for path, before, after, mode in changed:
+                if path.startswith(LEDGER_FOLDER + "/"):
+                    changes.setdefault(info.sha, {}).setdefault(path, (after, []))[1].append(before)
+                if files is not None and mode in _BLOB_MODES and after != _NO_BLOB:
+                    files[(info.sha, path)] = after
+        result.files = files
         keys = {(sha, path): (_VERSION_KEY, tuple(befores), after, len(result.parents[sha]) > 1,
                               len(befores) < len(result.parents[sha]))
                 for sha, paths in changes.items() for path, (after, befores) in paths.items()}
@@ -430,7 +441,8 @@ class PendingLog:
     No thread waits on it: a thread alive when the signature workers are forked (signing.Verifier.start) could
     hold a lock that a worker then waits for forever. `close` stops the process if it still runs."""
 
-    def __init__(self, root: Path, arguments: list[str] | None):
+    def __init__(self, root: Path, arguments: list[str] | None, every_file: bool = False):
+        self.every_file = every_file
         self._text: str | None = "" if arguments is None else None
         self._process: subprocess.Popen | None = None
         if arguments is None:
@@ -480,11 +492,12 @@ class PendingLog:
         self.close()
 
 
-def _ledger_log_arguments(rev: str) -> list[str]:
+def _ledger_log_arguments(rev: str, every_file: bool = False) -> list[str]:
+    """The one pass over the commits that changed a ledger; every_file: with every file they changed (--full-diff)."""
     fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
     return ["log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
             "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff", f"--format={fmt}",
-            "--", LEDGER_FOLDER + "/"]
+            *(["--full-diff"] if every_file else []), "--", LEDGER_FOLDER + "/"]
 
 
 _COMMIT_MARK = "doccontrol-commit"
@@ -494,14 +507,15 @@ _HEX40 = re.compile(r"[0-9a-f]{40}")
 _RAW_CHANGE = re.compile(r":[0-7]{6} [0-7]{6} ([0-9a-f]{40}) ([0-9a-f]{40}) [ACDMTUX][0-9]*")
 
 
-def _read_raw_log(raw: str) -> Iterator[tuple[CommitInfo, list[str], list[tuple[str, str, str]]]]:
-    """The commits of a `git log -z --raw` pass: each with its parents and its (path, blob before, blob after).
+def _read_raw_log(raw: str) -> Iterator[tuple[CommitInfo, list[str], list[tuple[str, str, str, str]]]]:
+    """The commits of a `git log -z --raw` pass: each with its parents and its (path, blob before, blob after, mode
+    after).
 
     Read field by field (git separates every field with NUL, which no path or commit message holds): a commit's
     fields come in a fixed order after the mark, then each change is a raw line followed by its path."""
     fields = raw.split("\x00")
     position = 0
-    current: tuple[CommitInfo, list[str], list[tuple[str, str, str]]] | None = None
+    current: tuple[CommitInfo, list[str], list[tuple[str, str, str, str]]] | None = None
     while position < len(fields):
         field_text = fields[position].lstrip("\n")
         if field_text == _COMMIT_MARK and position + 6 < len(fields):
@@ -516,7 +530,7 @@ def _read_raw_log(raw: str) -> Iterator[tuple[CommitInfo, list[str], list[tuple[
             match = _RAW_CHANGE.fullmatch(field_text)
             if match is None:
                 raise RepoError(f"git log gave a change it could not read ({field_text[:80]!r})")
-            current[2].append((fields[position + 1], match.group(1), match.group(2)))
+            current[2].append((fields[position + 1], match.group(1), match.group(2), field_text[8:14]))
             position += 2
         elif field_text:
             raise RepoError(f"git log gave output it could not read ({field_text[:80]!r})")

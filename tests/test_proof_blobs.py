@@ -161,3 +161,46 @@ def test_no_thread_is_alive_when_the_signature_workers_are_forked(runner, releas
     with Repo(released_repo) as repo, repo.start_ledger_log("no-such-revision") as log, \
             pytest.raises(RepoError, match="git log failed: .*no-such-revision"):
         log.result()
+
+
+def test_a_cold_history_pass_names_each_changed_files_blob_as_diff_tree_does(tmp_path):
+    """A cold proof reads every file the ledger commits changed from its one log pass (--full-diff) instead of a
+    `diff-tree` afterwards: each blob it names is the file's blob in that commit, and it names at least what
+    `changed_blobs` names for those commits (a commit between two ledger commits included)."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    for key, value in (("user.name", "t"), ("user.email", "t@example.com"), ("commit.gpgsign", "false")):
+        git(root, "config", key, value)
+    write(root, "f/a.md", "一\n")
+    write(root, "signatures/a.jsonl", "{}\n")
+    _commit(root, "ledger and document")
+    write(root, "f/b.md", "二\n")
+    _commit(root, "a document alone")
+    write(root, "f/a.md", "一改\n")
+    write(root, "signatures/a.jsonl", "{}\n{}\n")
+    fork = _commit(root, "ledger and document again")
+    git(root, "checkout", "-q", "-b", "side")
+    write(root, "f/c 文件.md", "三\n")
+    write(root, "signatures/c.jsonl", "{}\n")
+    _commit(root, "side")
+    git(root, "checkout", "-q", "main")
+    write(root, "g/x.md", "四\n")
+    write(root, "signatures/a.jsonl", "{}\n{}\n{}\n")
+    _commit(root, "main")
+    git(root, "merge", "-q", "--no-edit", "side")
+    with Repo(root) as repo:
+        with repo.start_ledger_log("HEAD", every_file=True) as log:
+            history = repo.ledger_history("HEAD", None, log)
+        with repo.start_ledger_log("HEAD") as log:
+            plain = repo.ledger_history("HEAD", None, log)
+        commits = list(history.order)
+        named = repo.objects([f"{sha}:{path}" for sha, path in history.files or {}])
+        expected = repo.changed_blobs(commits, ["f", "g", "signatures"])
+    assert plain.files is None and history.files
+    assert (history.order, history.added, history.parents) == (plain.order, plain.added, plain.parents)
+    assert len(commits) == 5 and fork in commits
+    for (sha, path), blob in history.files.items():
+        assert named[f"{sha}:{path}"] == (blob, "blob")
+    assert set(expected) <= set(history.files)
+    assert any(path == "f/c 文件.md" for _, path in history.files)
