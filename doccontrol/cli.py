@@ -882,9 +882,9 @@ def leave(code) -> NoReturn:
     the heap first.
 
     The command is over: its files are written and closed, its temporaries removed, its child processes
-    reaped (every one is stopped in a `finally`). What is left is freeing object by object everything a
-    large build or proof made, which can take longer than some whole commands; the operating system
-    takes the memory back at once."""
+    reaped (every one is stopped in a `finally`; only the remover of a replaced site outlives it, on purpose:
+    fileio.remove_in_background). What is left is freeing object by object everything a large build or proof
+    made, which can take longer than some whole commands; the operating system takes the memory back at once."""
     status = 0 if code is None else code if isinstance(code, int) else 1
     if not isinstance(code, (int, type(None))):
         print(code, file=sys.stderr)

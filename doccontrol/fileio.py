@@ -117,9 +117,9 @@ def remove_in_background(path: Path, prefix: str) -> None:
     _remove_files(str(path))
     with interrupts_held():
         try:
-            remover = subprocess.Popen([sys.executable, "-P", "-c", _REMOVER, str(path.parent)],
+            remover = subprocess.Popen([sys.executable, "-P", "-c", _REMOVER, str(path.parent), _PACKAGE_PARENT],
                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       cwd="/", env=_remover_environment(), start_new_session=True, close_fds=True)
+                                       cwd="/", start_new_session=True, close_fds=True)
         except OSError:
             remove_tree(path)
             return
@@ -152,22 +152,19 @@ def _remove_files(folder: str) -> None:
                 os.unlink(entry.path)
 
 
-# The remover: the folder's name comes on stdin once it is renamed, inside the folder named by its argument.
+# The remover: the folder's name comes on stdin once it is renamed, inside the folder named by its first argument.
+# It runs with -P from the root folder, so nothing in the folder it works in (an output folder, perhaps a
+# repository's root) is ever imported; the folder this doccontrol is in comes last on its path, after the standard
+# library and the installed packages, for a doccontrol that is not installed.
 _REMOVER = """
 import os, sys
+sys.path.append(sys.argv[2])
 from doccontrol.fileio import remove_tree
 name = os.fsdecode(sys.stdin.buffer.read())
 if name and os.sep not in name and name not in (os.curdir, os.pardir):
     remove_tree(os.path.join(sys.argv[1], name))
 """
-
-
-def _remover_environment() -> dict[str, str]:
-    """This environment, with this doccontrol first on the remover's import path. (The remover runs with -P from
-    the root folder: nothing in the folder it works in, an output folder next to a repository, is ever imported.)"""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    paths = [here, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _remove_quietly(path: str) -> None:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import git
 
+from .fileio import interrupts_held
+
 TAG_PREFIX = "refs/tags/"
 LEDGER_FOLDER = "signatures"
 
@@ -109,11 +111,20 @@ class Repo:
         """Start the one log pass of `ledger_history` and return at once: git walks the history in its process
         while the caller's Python goes on (give the result to ledger_history as log; close it when done).
 
-        every_file: the pass also names every file each of those commits changed, not only the ledgers
-        (`LedgerHistory.files`, what `changed_blobs` would give for them): a cold proof asks that of nearly
-        every commit, and this way git works it out while the ledgers are parsed."""
-        arguments = _ledger_log_arguments(rev, every_file) if self.has_commits else None
-        return PendingLog(self.root, arguments, every_file)
+        every_file: a second log, beside it, names every file each of those commits changed, not only the
+        ledgers (`LedgerHistory.files`, what `changed_blobs` would give for them): a cold proof asks that of
+        nearly every commit, and this way git works it out while the ledgers are parsed. Merges are left out of
+        it (`--no-merges`): a merge's full diff against each parent can name every file of the repository, and
+        anyone who can push can make many merges; a statement recorded by a merge is looked up by name."""
+        if not self.has_commits:
+            return PendingLog(self.root, None)
+        files = PendingLog(self.root, _files_log_arguments(rev)) if every_file else None
+        try:
+            return PendingLog(self.root, _ledger_log_arguments(rev), files)
+        except BaseException:
+            if files is not None:
+                files.close()
+            raise
 
     def ledger_history(self, rev: str = "HEAD", cache=None, log: PendingLog | None = None) -> LedgerHistory:
         """Which commit first added each line of each ledger file, and which commits removed or changed a line.
@@ -127,19 +138,17 @@ class Repo:
         if not self.has_commits:
             return result
         raw = log.result() if log is not None else self._git(*_ledger_log_arguments(rev))
-        files: dict[tuple[str, str], str] | None = {} if log is not None and log.every_file else None
+        if log is not None and log.files is not None:
+            result.files = {(info.sha, path): after for info, _, changed in _read_raw_log(log.files.result())
+                            for path, _, after, mode in changed if mode in _BLOB_MODES and after != _NO_BLOB}
         # commit → path → (blob after, the blobs before: one per parent the file differs from)
         changes: dict[str, dict[str, tuple[str, list[str]]]] = {}
         for info, parents, changed in _read_raw_log(raw):  # a merge comes once per parent (--diff-merges=separate)
             result.commits[info.sha] = info
             result.parents[info.sha] = parents
             result.order.setdefault(info.sha, len(result.order))
-            for path, before, after, mode in changed:
-                if path.startswith(LEDGER_FOLDER + "/"):
-                    changes.setdefault(info.sha, {}).setdefault(path, (after, []))[1].append(before)
-                if files is not None and mode in _BLOB_MODES and after != _NO_BLOB:
-                    files[(info.sha, path)] = after
-        result.files = files
+            for path, before, after, _mode in changed:
+                changes.setdefault(info.sha, {}).setdefault(path, (after, []))[1].append(before)
         keys = {(sha, path): (_VERSION_KEY, tuple(befores), after, len(result.parents[sha]) > 1,
                               len(befores) < len(result.parents[sha]))
                 for sha, paths in changes.items() for path, (after, befores) in paths.items()}
@@ -441,29 +450,32 @@ class PendingLog:
     No thread waits on it: a thread alive when the signature workers are forked (signing.Verifier.start) could
     hold a lock that a worker then waits for forever. `close` stops the process if it still runs."""
 
-    def __init__(self, root: Path, arguments: list[str] | None, every_file: bool = False):
-        self.every_file = every_file
+    def __init__(self, root: Path, arguments: list[str] | None, files: PendingLog | None = None):
+        self.files = files  # the log of every file the ledger commits changed, when one was started beside it
         self._text: str | None = "" if arguments is None else None
         self._process: subprocess.Popen | None = None
+        self._handles: list = []
         if arguments is None:
             return
-        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result() or close()
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
-        try:
-            self._process = subprocess.Popen(["git", "-c", "core.quotepath=false", *arguments], cwd=root,
-                                             stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._errors)
-        except OSError as error:
-            self._close_files()
-            raise RepoError(f"git could not be run: {error}") from None
+        with interrupts_held():  # an interrupt cannot land between starting git and noting it (close stops it)
+            try:
+                self._handles = [tempfile.TemporaryFile(), tempfile.TemporaryFile()]  # noqa: SIM115 - closed here
+                self._process = subprocess.Popen(["git", "-c", "core.quotepath=false", *arguments], cwd=root,
+                                                 stdin=subprocess.DEVNULL, stdout=self._handles[0],
+                                                 stderr=self._handles[1])
+            except OSError as error:
+                self._close_files()
+                raise RepoError(f"git could not be run: {error}") from None
 
     def result(self) -> str:
         """The log's text (decoded as GitPython decodes it), once git has written all of it."""
         if self._text is None:
             assert self._process is not None
             status = self._process.wait()
-            self._out.seek(0)
-            self._errors.seek(0)
-            text, errors = self._out.read(), self._errors.read()
+            out, error_file = self._handles
+            out.seek(0)
+            error_file.seek(0)
+            text, errors = out.read(), error_file.read()
             self._close_files()
             if status != 0:
                 detail = errors.decode("utf-8", "replace").strip()
@@ -477,11 +489,12 @@ class PendingLog:
             process.kill()
         if process is not None:
             process.wait()
-        if self._text is None and process is not None:
-            self._close_files()
+        self._close_files()
+        if self.files is not None:
+            self.files.close()
 
     def _close_files(self) -> None:
-        for handle in (self._out, self._errors):
+        for handle in self._handles:
             if not handle.closed:
                 handle.close()
 
@@ -492,15 +505,23 @@ class PendingLog:
         self.close()
 
 
-def _ledger_log_arguments(rev: str, every_file: bool = False) -> list[str]:
-    """The one pass over the commits that changed a ledger; every_file: with every file they changed (--full-diff)."""
-    fmt = f"%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
-    return ["log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
-            "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff", f"--format={fmt}",
-            *(["--full-diff"] if every_file else []), "--", LEDGER_FOLDER + "/"]
-
-
 _COMMIT_MARK = "doccontrol-commit"
+_LOG_FORMAT = f"--format=%x00{_COMMIT_MARK}%x00%H%x00%P%x00%aI%x00%an%x00%ae%x00%s"
+
+
+def _ledger_log_arguments(rev: str) -> list[str]:
+    """The one pass over the commits that changed a ledger."""
+    return ["log", rev, "--topo-order", "--reverse", "--full-history", "--parents", "--raw", "-z",
+            "--diff-merges=separate", "--no-abbrev", "--no-renames", "--no-color", "--no-ext-diff", _LOG_FORMAT,
+            "--", LEDGER_FOLDER + "/"]
+
+
+def _files_log_arguments(rev: str) -> list[str]:
+    """Every file each commit (but a merge) that changed a ledger changed (see Repo.start_ledger_log)."""
+    return ["log", rev, "--full-history", "--no-merges", "--full-diff", "--raw", "-z", "--no-abbrev", "--no-renames",
+            "--no-color", "--no-ext-diff", _LOG_FORMAT, "--", LEDGER_FOLDER + "/"]
+
+
 _NO_BLOB = "0" * 40
 _VERSION_KEY = "ledger-version"  # marks these results in a cache shared with other questions
 _HEX40 = re.compile(r"[0-9a-f]{40}")
