@@ -231,12 +231,17 @@ class Signer:
     public: PublicKey
     source: str
     _private: object | None = None
-    _keygen_file: Path | None = None
+    _keygen_file: Path | None = None  # the key file ssh-keygen signs with; None: the public key (ssh-agent holds it)
 
     def sign(self, data: bytes) -> str:
         if self._private is not None:
             return _sign_in_process(self._private, self.public, data)
-        return _sign_with_ssh_keygen(self._keygen_file, data, self.source)
+        if self._keygen_file is not None:
+            return _sign_with_ssh_keygen(self._keygen_file, data, self.source)
+        with tempfile.TemporaryDirectory(prefix="doccontrol-key-") as folder:  # ssh-keygen reads the key from a file
+            key_file = Path(folder) / "key.pub"
+            key_file.write_text(self.public.openssh + "\n", encoding="utf-8")
+            return _sign_with_ssh_keygen(key_file, data, self.source)
 
 
 def load_signer(spec: str, *, demo_folder: Path | None = None) -> Signer:
@@ -248,7 +253,7 @@ def load_signer(spec: str, *, demo_folder: Path | None = None) -> Signer:
     spec = spec.strip()
     if spec.startswith("key::"):
         public = _public_or_error(spec[5:], "user.signingkey")
-        return Signer(public, "an ssh-agent key", _keygen_file=_literal_key_file(public))
+        return Signer(public, "an ssh-agent key")
     path = Path(os.path.expanduser(spec))
     try:
         raw = path.read_bytes()
@@ -289,12 +294,6 @@ def _private_signer(path: Path, raw: bytes, demo_folder: Path | None) -> Signer:
         raise SigningError(f"{path}: only ssh-ed25519 and ssh-rsa keys can sign", "make one: ssh-keygen -t ed25519")
     line = private.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     return Signer(PublicKey.parse(line.decode()), str(path), _private=private)
-
-
-def _literal_key_file(public: PublicKey) -> Path:
-    with tempfile.NamedTemporaryFile("w", suffix=".pub", prefix="doccontrol-key-", delete=False) as handle:
-        handle.write(public.openssh + "\n")
-    return Path(handle.name)
 
 
 def _string(value: bytes) -> bytes:

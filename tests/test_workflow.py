@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import shutil
+import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -922,3 +926,25 @@ def test_the_signer_sees_what_changed_before_signing(runner, released_repo):
     base = ledger_lines(released_repo)[-1]["statement"]["base"]
     released = ledger_lines(released_repo)[3]["statement"]
     assert (base["revision"], base["fingerprint"]) == ("A/0", released["fingerprint"])
+
+
+def test_an_ssh_agent_key_signs_and_leaves_no_key_file_behind(tmp_path, monkeypatch):
+    """`user.signingkey = key::…` (the key in ssh-agent): ssh-keygen signs with the agent's key, the signature
+    verifies as that key's, and the public key file ssh-keygen needs is gone once it has signed."""
+    from doccontrol.signing import Verifier
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    socket = tmp_path / "agent.sock"
+    started = subprocess.run(["ssh-agent", "-s", "-a", str(socket)], capture_output=True, text=True, check=True)
+    agent = int(re.search(r"SSH_AGENT_PID=([0-9]+)", started.stdout).group(1))
+    try:
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(socket))
+        subprocess.run(["ssh-add", "-q", str(KEYS["林慧"])], check=True, capture_output=True)
+        signer = load_signer("key::" + public_key("林慧"))
+        armored = signer.sign(b"the statement")
+        assert Verifier().key_of(b"the statement", armored) == signer.public.fingerprint
+        assert list(scratch.iterdir()) == []
+    finally:
+        os.kill(agent, signal.SIGTERM)
