@@ -61,12 +61,12 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def private_temp_path(parent: Path, prefix: str, suffix: str = "") -> Path:
-    """A fresh name in parent for a temporary of this process; nothing is created.
+def private_temp_path(parent: Path, prefix: str, suffix: str = "", owner: int | None = None) -> Path:
+    """A fresh name in parent for a temporary of this process (or of the process owner); nothing is created.
 
     The name is known before anything exists, so a cleanup written around the creation
     cannot miss what an interrupt left half-made."""
-    return Path(parent) / f"{prefix}{os.getpid()}-{secrets.token_hex(TOKEN_BYTES)}{suffix}"
+    return Path(parent) / f"{prefix}{owner or os.getpid()}-{secrets.token_hex(TOKEN_BYTES)}{suffix}"
 
 
 @contextlib.contextmanager
@@ -123,18 +123,19 @@ def remove_in_background(path: Path, prefix: str) -> None:
         except OSError:
             remove_tree(path)
             return
-        owned = path.parent / f"{prefix}{remover.pid}-{secrets.token_hex(TOKEN_BYTES)}"
+        owned = private_temp_path(path.parent, prefix, owner=remover.pid)
         try:
             os.rename(path, owned)
+            handed = owned.name
         except OSError:
-            owned = Path()
+            handed = ""  # the remover is told nothing to remove, and ends
         assert remover.stdin is not None
         try:
-            remover.stdin.write(os.fsencode(owned.name) if owned != Path() else b"")
+            remover.stdin.write(os.fsencode(handed))
             remover.stdin.close()
         except OSError:
             pass
-    if owned == Path():
+    if not handed:
         remove_tree(path)
 
 

@@ -140,7 +140,7 @@ class Repo:
         raw = log.result() if log is not None else self._git(*_ledger_log_arguments(rev))
         if log is not None and log.files is not None:
             result.files = {(info.sha, path): after for info, _, changed in _read_raw_log(log.files.result())
-                            for path, _, after, mode in changed if mode in _BLOB_MODES and after != _NO_BLOB}
+                            for path, _, after, mode in changed if _names_a_file(mode, after)}
         # commit → path → (blob after, the blobs before: one per parent the file differs from)
         changes: dict[str, dict[str, tuple[str, list[str]]]] = {}
         for info, parents, changed in _read_raw_log(raw):  # a merge comes once per parent (--diff-merges=separate)
@@ -585,10 +585,15 @@ def _changed_blobs(raw: str, asked: set[str]) -> dict[tuple[str, str], str]:
             raise RepoError(f"git diff-tree gave a change it could not read ({text[:80]!r})")
         path = fields[position]
         position += 1
-        mode = text[8:14]
-        if commit is not None and mode in _BLOB_MODES and match.group(2) != _NO_BLOB:
+        if commit is not None and _names_a_file(text[8:14], match.group(2)):
             found[(commit, path)] = match.group(2)
     return found
+
+
+def _names_a_file(mode: str, after: str) -> bool:
+    """Whether a raw change's after side is a file the commit holds (a plain blob or a link, not a removal or a
+    submodule): its blob id is then what `objects` gives for COMMIT:PATH."""
+    return mode in _BLOB_MODES and after != _NO_BLOB
 
 
 def _lines(content: bytes) -> list[str]:
