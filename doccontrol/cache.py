@@ -164,7 +164,9 @@ def _intern_fields(row):
     return row
 
 
-def _slim(doc, texts: dict[str, bytes]):
+def slim_document(doc, texts: dict[str, bytes]):
+    """The document without the texts its files' bytes give back (`fill_document`): what the cache file keeps,
+    and what a worker process sends back; repeated short values are interned."""
     main = _decoded(texts, doc.path)
     keep_body = main is None or _body_after(main, doc.body_line) != doc.body
     parts = doc.parts
@@ -186,7 +188,7 @@ def _slim(doc, texts: dict[str, bytes]):
     return slim
 
 
-def _fill(doc, texts: dict[str, bytes]) -> tuple[bool, bool]:
+def fill_document(doc, texts: dict[str, bytes]) -> tuple[bool, bool]:
     """Put the texts back into a slim document read from the cache file (in place); say what was put."""
     body = doc.body is None
     if body:
@@ -272,12 +274,12 @@ class ParseCache:
         self.hits.append(key[0][0])
         self.used[key] = value
         if key not in self._filled:
-            self._filled[key] = [_fill(doc, texts) for doc in value.documents]
+            self._filled[key] = [fill_document(doc, texts) for doc in value.documents]
         return value
 
     def put(self, key: tuple, value, texts: dict[str, bytes]) -> None:
         """Store a load result (a `loader.LoadResult` of one document's files)."""
-        self.used[key] = type(value)([_slim(doc, texts) for doc in value.documents], list(value.findings))
+        self.used[key] = type(value)([slim_document(doc, texts) for doc in value.documents], list(value.findings))
         self.dirty = True
 
     def recall(self, inputs: str):
@@ -464,17 +466,30 @@ class LedgerCache:
 
     def parse(self, path: str, raw: bytes):
         """What `ledger.parse_ledger(path, raw)` gives."""
-        from .ledger import parse_ledger
+        from .ledger import packed, parse_ledger
+
+        found = self.get(path, raw)
+        if found is not None:
+            return found
+        ledger = parse_ledger(path, raw)
+        self.keep(path, raw, packed(ledger))
+        return ledger
+
+    def get(self, path: str, raw: bytes):
+        """The ledger parsed from these bytes before, as a fresh copy; None when it was not."""
+        from .ledger import unpacked
 
         key = (path, blob_id(raw))
         stored = self._entries().get(key)
-        if stored is not None:
-            self._used[key] = stored
-            return _ledger_from(path, raw, stored)
-        ledger = parse_ledger(path, raw)
-        self._used[key] = pickle.dumps(_slim_ledger(ledger), protocol=pickle.HIGHEST_PROTOCOL)
+        if stored is None:
+            return None
+        self._used[key] = stored
+        return unpacked(path, raw, stored)
+
+    def keep(self, path: str, raw: bytes, stored: bytes) -> None:
+        """Keep what parsing these bytes gave (`ledger.packed`)."""
+        self._used[(path, blob_id(raw))] = stored
         self._dirty = True
-        return ledger
 
     def save(self) -> None:
         if self._dirty or len(self._used) != len(self._entries()):
@@ -485,26 +500,6 @@ class LedgerCache:
             stored = self._file.load({})
             self._stored = stored if isinstance(stored, dict) else {}
         return self._stored
-
-
-def _slim_ledger(ledger) -> tuple:
-    """A parsed ledger without what its bytes give back: the path and each entry's line text."""
-    return tuple((e.line, e.statement, e.signature, e.data) for e in ledger.entries), tuple(ledger.findings)
-
-
-def _ledger_from(path: str, raw: bytes, stored: bytes):
-    from .ledger import Entry, Ledger
-
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        entries, findings = pickle.loads(stored)
-    finally:
-        if collecting:
-            gc.enable()
-    lines = raw.decode("utf-8").split("\n") if entries else []
-    return Ledger(path, [Entry(path, line, statement, signature, data, lines[line - 1])
-                         for line, statement, signature, data in entries], list(findings))
 
 
 class MemoCache:

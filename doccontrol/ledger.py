@@ -11,7 +11,9 @@ it survives what rewrites commits (a squash merge, a rebase, an export without .
 
 from __future__ import annotations
 
+import gc
 import json
+import pickle
 from dataclasses import dataclass
 
 from .model import Finding
@@ -112,6 +114,32 @@ def parse_line(path: str, number: int, line: str) -> Entry | Finding:
     except StatementError as error:
         return problem(f"statement is not valid: {error}")
     return Entry(path, number, statement, signature, statement_bytes(statement), line)
+
+
+def packed(ledger: Ledger) -> bytes:
+    """A parsed ledger as bytes, without what the file's bytes give back (the path, each entry's line text): what
+    the ledger cache keeps, and what a worker process sends back. `unpacked` makes a fresh copy each time."""
+    entries = tuple((entry.line, entry.statement, entry.signature, entry.data) for entry in ledger.entries)
+    return pickle.dumps((entries, tuple(ledger.findings)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def parse_packed(item: tuple[str, bytes]) -> bytes:
+    """`packed(parse_ledger(path, raw))` of a (path, raw) item."""
+    return packed(parse_ledger(*item))
+
+
+def unpacked(path: str, raw: bytes, stored: bytes) -> Ledger:
+    """The ledger `packed` gave these bytes for, from the file's bytes it was parsed from."""
+    collecting = gc.isenabled()
+    gc.disable()  # many objects at once, and none is garbage
+    try:
+        entries, findings = pickle.loads(stored)
+    finally:
+        if collecting:
+            gc.enable()
+    lines = raw.decode("utf-8").split("\n") if entries else []
+    return Ledger(path, [Entry(path, line, statement, signature, data, lines[line - 1])
+                         for line, statement, signature, data in entries], list(findings))
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:

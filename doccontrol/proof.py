@@ -18,18 +18,19 @@ other document whose record fails.
 from __future__ import annotations
 
 import dataclasses
+import gc
 from dataclasses import dataclass, field
 
 from . import clock
 from .cache import PROOF_FILE, HistoryTexts, JudgedRecords, LedgerCache, MemoCache, ParseCache
 from .ledger import CONFIGURATION, Ledger, ledger_path, subject_of
-from .loader import MANUAL_INDEX, LoadResult, Source, load_sources
+from .loader import MANUAL_INDEX, LoadResult, Source, load_many, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed, scope_mismatch
 from .repo import CommitInfo, LedgerHistory, PendingLog, Repo
 from .signing import Verifier
-from .verification import Evaluation, judge_ledgers, parse_ledgers, revision_record_findings, signed_entries
+from .verification import Evaluation, ParsingLedgers, judge_ledgers, revision_record_findings, signed_entries
 
 FIX_CONTENT = "revise the document (doccontrol revise), correct the text, and approve and release the new revision"
 FIX_HISTORY = "the history was altered after the fact; restore it from a backup or the remote"
@@ -69,19 +70,23 @@ def _prove(repo: Repo, verifier: Verifier, cache, rev: str, full: bool, parsed: 
            log: PendingLog) -> Proof:
     files = repo.ledger_files(rev)
     caches = _ProofCaches(cache, files) if cache is not None else None
-    ledgers = parse_ledgers(files, caches.ledgers if caches else None)
+    parsing = ParsingLedgers(files, caches.ledgers if caches else None)
+    try:  # while the ledgers are parsed (cold: in worker processes), the history is read
+        history = repo.ledger_history(rev, caches.memo if caches else None, log, files)
+    finally:
+        ledgers = parsing.result()
     content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
     reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
     reader.take(parsed)
+    reader.changed = history.files
     judged = caches.judged if caches else None
     batch = verifier.start(signed_entries({path: ledger for path, ledger in ledgers.items()
                                            if judged is None or not judged.known(path)}))
-    try:  # while worker processes verify the signatures, git is asked and the texts are read and parsed
-        history = repo.ledger_history(rev, caches.memo if caches else None, log)
-        reader.changed = history.files
-        reader.prefetch(_content_places(ledgers, history, content_kinds))
+    try:  # while worker processes verify the signatures, git is asked for the texts
+        gathered = reader.gather(_content_places(ledgers, history, content_kinds))
     finally:
         batch.wait()
+    reader.parse(gathered)  # (then, the signature workers gone, in worker processes of its own)
     evaluation = judge_ledgers(ledgers, verifier, judged)
     proof = Proof(evaluation, history)
     _check_append_only(proof)
@@ -304,6 +309,15 @@ def _check_content(proof: Proof, reader: _Reader, record: DocumentRecord, signed
     return None
 
 
+@dataclass
+class _Gathered:
+    """The places a `_Reader` was asked for, the keys of the files it has yet to parse, and their bytes."""
+
+    wanted: list[tuple[str, str]]
+    keys: set[tuple]
+    contents: dict[str, bytes]
+
+
 class _Reader:
     """Documents at commits: blob ids asked in one batch, each set of file contents read and parsed once.
 
@@ -337,19 +351,50 @@ class _Reader:
 
     def prefetch(self, wanted: list[tuple[str, str]]) -> None:
         """Find the files of every (commit, path) at once: one process for the blob ids, one for the contents."""
+        self.parse(self.gather(wanted))
+
+    def gather(self, wanted: list[tuple[str, str]]) -> _Gathered:
+        """What `prefetch` asks git, without parsing: the places, and the bytes of the files not yet parsed."""
         wanted = [item for item in dict.fromkeys(wanted) if item not in self._sources]
         self._locate(self._remembered(wanted))
         keys = {key for place in wanted if (key := self._files(place))} - set(self._parsed)
-        contents = self.repo.blobs([blob for key in keys for _, blob in key])
-        for key in keys:
+        return _Gathered(wanted, keys, self.repo.blobs([blob for key in keys for _, blob in key]))
+
+    def parse(self, gathered: _Gathered) -> None:
+        """Parse what `gather` read (thousands at once in worker processes, see `loader.load_many`), taking what
+        the cache holds."""
+        contents = gathered.contents
+        todo: list[tuple[tuple, Source, dict[str, bytes]]] = []
+        for key in gathered.keys:
             source = Source(key[0][0], [path for path, _ in key[1:]])
             texts = {path: contents.get(blob, b"") for path, blob in key}
             if all(blob in contents for _, blob in key):
                 self._whole.add(key)
-            result = load_sources([source], texts, self.cache)
-            self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
-            self._problems[key] = result.findings
-        self._add_pictures(wanted)
+            found = self._cached(source, texts)
+            if found is None:
+                todo.append((key, source, texts))
+            else:
+                self._take(key, found)
+        for (key, source, texts), result in zip(todo, load_many([(source, texts) for _, source, texts in todo])):
+            if self.cache is not None:
+                self.cache.put(self.cache.key([source.main, *source.parts], texts), result, texts)
+            self._take(key, result)
+        self._add_pictures(gathered.wanted)
+
+    def _cached(self, source: Source, texts: dict[str, bytes]) -> LoadResult | None:
+        if self.cache is None:
+            return None
+        collecting = gc.isenabled()
+        gc.disable()  # a cached document comes back as many objects at once, and none is garbage
+        try:
+            return self.cache.get(self.cache.key([source.main, *source.parts], texts), texts)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _take(self, key: tuple, result: LoadResult) -> None:
+        self._parsed[key] = result.documents[0] if result.documents and not result.findings else None
+        self._problems[key] = result.findings
 
     def _remembered(self, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """Take the places the memo knows; the others are left to find."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,13 +127,16 @@ class Repo:
                 files.close()
             raise
 
-    def ledger_history(self, rev: str = "HEAD", cache=None, log: PendingLog | None = None) -> LedgerHistory:
+    def ledger_history(self, rev: str = "HEAD", cache=None, log: PendingLog | None = None,
+                       current: dict[str, bytes] | None = None) -> LedgerHistory:
         """Which commit first added each line of each ledger file, and which commits removed or changed a line.
 
         One `git log --raw` pass names, for every commit that changed a ledger, the file's blob before and after;
         one `cat-file --batch` reads those blobs. A version must start with every line of the one before it
         (a ledger only grows): patch text, which a ledger line can imitate, is never parsed. With a
         `cache.VersionCache`, versions compared before (by blob id) are neither read nor compared again.
+        current: the ledger files at rev (`ledger_files`); a version that is one of them cut after a line is
+        known by its blob id and not read (see `_prefix_versions`).
         """
         result = LedgerHistory()
         if not self.has_commits:
@@ -154,8 +158,13 @@ class Repo:
                 for sha, paths in changes.items() for path, (after, befores) in paths.items()}
         known = {key: cache.get(key) for key in set(keys.values())} if cache is not None else {}
         missing = {key for key, value in known.items() if value is None} if cache is not None else set(keys.values())
-        contents = self.blobs([blob for _, befores, after, _, _ in missing for blob in (after, *befores)
-                               if blob != _NO_BLOB])
+        wanted: dict[str, set[str]] = {}
+        for (_, path), key in keys.items():
+            if key in missing:
+                wanted.setdefault(path, set()).update(blob for blob in (key[2], *key[1]) if blob != _NO_BLOB)
+        prefixes = _prefix_versions(current or {}, wanted)
+        contents = _LedgerVersions(self.blobs([blob for blobs in wanted.values() for blob in blobs
+                                               if blob not in prefixes]), prefixes)
         split: dict[str, list[str]] = {}  # a version is one commit's after and the next one's before: split once
         for key in missing:
             known[key] = _version_change(key, contents, split)
@@ -596,6 +605,69 @@ def _names_a_file(mode: str, after: str) -> bool:
     return mode in _BLOB_MODES and after != _NO_BLOB
 
 
+def _prefix_versions(current: dict[str, bytes], wanted: dict[str, set[str]]) -> dict[str, tuple[bytes, int]]:
+    """The wanted versions of each ledger file that are its content at the commit proven cut after one of its
+    lines (or whole): each such prefix is hashed as git names a blob (SHA-1 over `blob SIZE`, a NUL and the
+    bytes), and a prefix whose id is a wanted one is that version, byte for byte, as surely as git's own object
+    store knows it. A ledger only grows, so nearly every version of it is found so, and git need not read
+    them; any other (a rewritten line, a side branch's version, a removed file) is read as before.
+    Gives blob id → (the content, the prefix's length)."""
+    found: dict[str, tuple[bytes, int]] = {}
+    for path, ids in wanted.items():
+        content = current.get(path)
+        if content is None or not ids:
+            continue
+        left = set(ids)
+        view = memoryview(content)
+        for end in _line_ends(content):
+            digest = hashlib.sha1(b"blob %d\0" % end)
+            digest.update(view[:end])
+            blob = digest.hexdigest()
+            if blob in left:
+                found[blob] = (content, end)
+                left.discard(blob)
+                if not left:
+                    break
+    return found
+
+
+def _line_ends(content: bytes) -> Iterator[int]:
+    """Where a version of a file that only grows can end: nowhere yet, after each line, and at its end."""
+    yield 0
+    end = content.find(b"\n")
+    while end >= 0:
+        yield end + 1
+        end = content.find(b"\n", end + 1)
+    if content and not content.endswith(b"\n"):
+        yield len(content)
+
+
+class _LedgerVersions(Mapping[str, bytes]):
+    """Versions of ledger files by blob id: those read from git, and prefixes of the files at the commit proven,
+    cut when asked (held whole, the prefixes of a large record would take hundreds of megabytes)."""
+
+    def __init__(self, read: dict[str, bytes], prefixes: dict[str, tuple[bytes, int]]):
+        self.read = read
+        self.prefixes = prefixes
+
+    def __getitem__(self, blob: str) -> bytes:
+        found = self.read.get(blob)
+        if found is not None:
+            return found
+        content, end = self.prefixes[blob]
+        return content[:end]
+
+    def __contains__(self, blob: object) -> bool:
+        return blob in self.read or blob in self.prefixes
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.read
+        yield from (blob for blob in self.prefixes if blob not in self.read)
+
+    def __len__(self) -> int:
+        return len(self.read) + sum(1 for blob in self.prefixes if blob not in self.read)
+
+
 def _lines(content: bytes) -> list[str]:
     """A ledger version's lines as the ledger reader takes them (the text of each, without its line end)."""
     text = content.decode("utf-8", "replace")
@@ -612,7 +684,7 @@ def _appended(before: bytes, after: bytes) -> tuple[str, ...] | None:
     return tuple(_lines(after[len(before):]))
 
 
-def _lines_of(blob: str, contents: dict[str, bytes], split: dict[str, list[str]]) -> list[str]:
+def _lines_of(blob: str, contents: Mapping[str, bytes], split: dict[str, list[str]]) -> list[str]:
     """The lines of a version (none for a blob git did not give), split once (the lists are only read)."""
     found = split.get(blob)
     if found is None:
@@ -620,7 +692,7 @@ def _lines_of(blob: str, contents: dict[str, bytes], split: dict[str, list[str]]
     return found
 
 
-def _version_change(key: tuple, contents: dict[str, bytes],
+def _version_change(key: tuple, contents: Mapping[str, bytes],
                     split: dict[str, list[str]] | None = None) -> tuple[str | None, tuple[str, ...]]:
     """What one commit did to one ledger file: the first line it removed or changed (None when it only added),
     and the lines it added. key: (_VERSION_KEY; the blobs before, one per parent the file differs from; the blob after;

@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from .ledger import CONFIGURATION, Ledger, parse_ledger, subject_of
+from . import parallel
+from .ledger import CONFIGURATION, Ledger, packed, parse_ledger, parse_packed, subject_of, unpacked
 from .model import Document, Finding, Severity, Signature, fingerprint
 from .record import FIX_SCOPE, Cycle, DocumentRecord, Signed, judge_document, scope_mismatch
 from .roster import Chain, Roster, build_chain
@@ -60,8 +61,39 @@ def evaluate(ledgers: dict[str, bytes], verifier: Verifier, cache=None) -> Evalu
 
 def parse_ledgers(ledgers: dict[str, bytes], cache=None) -> dict[str, Ledger]:
     """The ledger files parsed, in path order (with a `cache.LedgerCache`, a ledger read before is taken from it)."""
-    parse = parse_ledger if cache is None else cache.parse
-    return {path: parse(path, raw) for path, raw in sorted(ledgers.items())}
+    return ParsingLedgers(ledgers, cache).result()
+
+
+LEDGERS_PER_WORKER = 500
+
+
+class ParsingLedgers:
+    """`parse_ledgers` started: when thousands of ledgers are not in the cache (a cold proof, a fresh clone's first
+    build), worker processes parse them while the caller goes on; `result` gives what parse_ledgers would."""
+
+    def __init__(self, ledgers: dict[str, bytes], cache=None):
+        self.items = sorted(ledgers.items())
+        self.cache = cache
+        self.found: dict[str, Ledger] = {}
+        if cache is not None:
+            self.found = {path: ledger for path, raw in self.items if (ledger := cache.get(path, raw)) is not None}
+        self.todo = [(path, raw) for path, raw in self.items if path not in self.found]
+        workers = parallel.worker_count(len(self.todo), LEDGERS_PER_WORKER)
+        self.shared = parallel.Shared(parse_packed, self.todo, workers) if workers > 1 else None
+
+    def result(self) -> dict[str, Ledger]:
+        stored = self.shared.results() if self.shared is not None else None
+        self.shared = None
+        for index, (path, raw) in enumerate(self.todo):
+            if stored is not None:
+                ledger = unpacked(path, raw, stored[index])
+            else:
+                ledger = parse_ledger(path, raw)
+            if self.cache is not None:
+                self.cache.keep(path, raw, stored[index] if stored is not None else packed(ledger))
+            self.found[path] = ledger
+        self.todo = []
+        return {path: self.found[path] for path, _ in self.items}
 
 
 def signed_entries(parsed: dict[str, Ledger]) -> list[tuple[bytes, str]]:
