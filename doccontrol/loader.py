@@ -328,26 +328,36 @@ def load_many(items: list[tuple[Source, dict[str, bytes]]]) -> list[LoadResult]:
     """Parse each document with its files' bytes, as `load_texts([source], texts)` would, in the items' order: in
     forked worker processes when there are thousands (a cold proof reads some 25,000 texts from the history),
     each document sent back without the texts this process already holds."""
-    from . import parallel
+    return Loading(items).result()
 
-    workers = parallel.worker_count(len(items), PARSES_PER_WORKER)
-    if workers < 2:
-        return [load_texts([source], texts) for source, texts in items]
-    from .cache import fill_document
 
-    collecting = gc.isenabled()
-    gc.disable()  # thousands of parsed documents come back at once, and none is garbage
-    try:
-        results = parallel.Shared(_load_slim, items, workers).results()
-    finally:
-        if collecting:
-            gc.enable()
-    if results is None:
-        return [load_texts([source], texts) for source, texts in items]
-    for (_, texts), result in zip(items, results):
-        for doc in result.documents:
-            fill_document(doc, texts)
-    return results
+class Loading:
+    """`load_many` started: the caller may do other work before it asks for the `result`."""
+
+    def __init__(self, items: list[tuple[Source, dict[str, bytes]]]):
+        from . import parallel
+
+        self.items = items
+        workers = parallel.worker_count(len(items), PARSES_PER_WORKER)
+        self.shared = parallel.Shared(_load_slim, items, workers) if workers > 1 else None
+
+    def result(self) -> list[LoadResult]:
+        from .cache import fill_document
+
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of parsed documents come back at once, and none is garbage
+        try:
+            results = self.shared.results() if self.shared is not None else None
+        finally:
+            if collecting:
+                gc.enable()
+        self.shared = None
+        if results is None:
+            return [load_texts([source], texts) for source, texts in self.items]
+        for (_, texts), result in zip(self.items, results):
+            for doc in result.documents:
+                fill_document(doc, texts)
+        return results
 
 
 def _load_slim(item: tuple[Source, dict[str, bytes]]) -> LoadResult:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import clock
 from .cache import PROOF_FILE, HistoryTexts, JudgedRecords, LedgerCache, MemoCache, ParseCache
 from .ledger import CONFIGURATION, Ledger, ledger_path, subject_of
-from .loader import MANUAL_INDEX, LoadResult, Source, load_many, load_sources
+from .loader import MANUAL_INDEX, Loading, LoadResult, Source, load_sources
 from .model import Document, Finding, Revision, fingerprint
 from .pictures import PictureReader, picture_paths, texts_of, with_pictures
 from .record import DocumentRecord, Signed, scope_mismatch
@@ -86,8 +87,11 @@ def _prove(repo: Repo, verifier: Verifier, cache, rev: str, full: bool, parsed: 
         gathered = reader.gather(_content_places(ledgers, history, content_kinds))
     finally:
         batch.wait()
-    reader.parse(gathered)  # (then, the signature workers gone, in worker processes of its own)
-    evaluation = judge_ledgers(ledgers, verifier, judged)
+    parsed_texts = reader.start_parsing(gathered)  # (the signature workers gone, in worker processes of its own)
+    try:  # while they parse, the records are judged
+        evaluation = judge_ledgers(ledgers, verifier, judged)
+    finally:
+        parsed_texts()
     proof = Proof(evaluation, history)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
@@ -361,8 +365,12 @@ class _Reader:
         return _Gathered(wanted, keys, self.repo.blobs([blob for key in keys for _, blob in key]))
 
     def parse(self, gathered: _Gathered) -> None:
-        """Parse what `gather` read (thousands at once in worker processes, see `loader.load_many`), taking what
-        the cache holds."""
+        """Parse what `gather` read (see `start_parsing`)."""
+        self.start_parsing(gathered)()
+
+    def start_parsing(self, gathered: _Gathered) -> Callable[[], None]:
+        """Start parsing what `gather` read, taking what the cache holds (thousands at once are parsed in worker
+        processes, see `loader.Loading`, while the caller goes on); call what it returns to finish."""
         contents = gathered.contents
         todo: list[tuple[tuple, Source, dict[str, bytes]]] = []
         for key in gathered.keys:
@@ -375,11 +383,16 @@ class _Reader:
                 todo.append((key, source, texts))
             else:
                 self._take(key, found)
-        for (key, source, texts), result in zip(todo, load_many([(source, texts) for _, source, texts in todo])):
-            if self.cache is not None:
-                self.cache.put(self.cache.key([source.main, *source.parts], texts), result, texts)
-            self._take(key, result)
-        self._add_pictures(gathered.wanted)
+        loading = Loading([(source, texts) for _, source, texts in todo])
+
+        def finish() -> None:
+            for (key, source, texts), result in zip(todo, loading.result()):
+                if self.cache is not None:
+                    self.cache.put(self.cache.key([source.main, *source.parts], texts), result, texts)
+                self._take(key, result)
+            self._add_pictures(gathered.wanted)
+
+        return finish
 
     def _cached(self, source: Source, texts: dict[str, bytes]) -> LoadResult | None:
         if self.cache is None:
