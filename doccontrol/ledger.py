@@ -111,9 +111,12 @@ def parse_line(path: str, number: int, line: str) -> Entry | Finding:
         return problem("signature must be text")
     try:
         statement = parse_statement(record["statement"])
+        data = statement_bytes(statement)
     except StatementError as error:
         return problem(f"statement is not valid: {error}")
-    return Entry(path, number, statement, signature, statement_bytes(statement), line)
+    except RecursionError:
+        return problem("statement is nested too deeply")
+    return Entry(path, number, statement, signature, data, line)
 
 
 def packed(ledger: Ledger) -> bytes:

@@ -341,6 +341,12 @@ class Loading:
         workers = parallel.worker_count(len(items), PARSES_PER_WORKER)
         self.shared = parallel.Shared(_load_slim, items, workers) if workers > 1 else None
 
+    def abort(self) -> None:
+        """Stop the workers, their work unfinished (the caller failed meanwhile)."""
+        if self.shared is not None:
+            self.shared.abort()
+            self.shared = None
+
     def result(self) -> list[LoadResult]:
         from .cache import fill_document
 

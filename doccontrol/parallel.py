@@ -10,9 +10,12 @@ itself (`Shared.results` gives None).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -21,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 MAX_WORKERS = 8
+_PR_SET_PDEATHSIG = 1
 QUIET_THREADS = ("doccontrol-progress",)  # threads that never hold a lock a worker takes
 
 _SHARED: dict[int, tuple[Callable[[Any], Any], list]] = {}
@@ -44,6 +48,16 @@ def _run_share(token: int, start: int, stop: int) -> list:
     return [function(item) for item in items[start:stop]]
 
 
+def _worker_start(parent: int) -> None:
+    """In each worker, first: Ctrl-C is the parent's to handle (it stops the workers), and a worker ends when its
+    parent does, even when the parent is killed outright (Linux's PR_SET_PDEATHSIG)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the line above took effect
+        os._exit(1)
+
+
 class Shared:
     """function over items in `workers` forked processes, started at once (the caller may do other work, and then
     asks `results`)."""
@@ -56,7 +70,8 @@ class Shared:
             return
         _SHARED[self.token] = (function, items)
         try:
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_worker_start, initargs=(os.getpid(),))
             bounds = [len(items) * index // workers for index in range(workers + 1)]
             self.futures = [self.pool.submit(_run_share, self.token, start, stop)
                             for start, stop in zip(bounds[:-1], bounds[1:])]
@@ -68,17 +83,30 @@ class Shared:
         if self.pool is None:
             return None
         try:
-            return [result for future in self.futures for result in future.result()]
+            found = [result for future in self.futures for result in future.result()]
         except (OSError, BrokenProcessPool):
+            self.abort()
             return None
-        finally:
-            self.close()
+        except BaseException:
+            self.abort()
+            raise
+        self.close()
+        return found
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
         _SHARED.pop(self.token, None)
+
+    def abort(self) -> None:
+        """Stop the workers now, their work unfinished (an interruption, or an error in the caller)."""
+        if self.pool is not None:
+            processes = getattr(self.pool, "_processes", None) or {}  # (no public way before Python 3.14)
+            for process in list(processes.values()):
+                with contextlib.suppress(OSError, ValueError):
+                    process.kill()
+        self.close()
 
 
 def shared_map(function: Callable[[Any], Any], items: list, per_worker: int) -> list:

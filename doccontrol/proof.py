@@ -17,9 +17,10 @@ other document whose record fails.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import clock
@@ -72,10 +73,9 @@ def _prove(repo: Repo, verifier: Verifier, cache, rev: str, full: bool, parsed: 
     files = repo.ledger_files(rev)
     caches = _ProofCaches(cache, files) if cache is not None else None
     parsing = ParsingLedgers(files, caches.ledgers if caches else None)
-    try:  # while the ledgers are parsed (cold: in worker processes), the history is read
+    with _stopped_on_failure(parsing):  # while the ledgers are parsed (cold: in worker processes), the history is read
         history = repo.ledger_history(rev, caches.memo if caches else None, log, files)
-    finally:
-        ledgers = parsing.result()
+    ledgers = parsing.result()
     content_kinds = ("submit", "release", "withdrawal") if full else ("release", "withdrawal")
     reader = _Reader(repo, caches.texts if caches else None, caches.memo if caches else None)
     reader.take(parsed)
@@ -83,15 +83,13 @@ def _prove(repo: Repo, verifier: Verifier, cache, rev: str, full: bool, parsed: 
     judged = caches.judged if caches else None
     batch = verifier.start(signed_entries({path: ledger for path, ledger in ledgers.items()
                                            if judged is None or not judged.known(path)}))
-    try:  # while worker processes verify the signatures, git is asked for the texts
+    with _stopped_on_failure(batch):  # while worker processes verify the signatures, git is asked for the texts
         gathered = reader.gather(_content_places(ledgers, history, content_kinds))
-    finally:
-        batch.wait()
-    parsed_texts = reader.start_parsing(gathered)  # (the signature workers gone, in worker processes of its own)
-    try:  # while they parse, the records are judged
+    batch.wait()
+    texts = reader.start_parsing(gathered)  # (the signature workers gone, in worker processes of its own)
+    with _stopped_on_failure(texts):  # while they parse, the records are judged
         evaluation = judge_ledgers(ledgers, verifier, judged)
-    finally:
-        parsed_texts()
+    texts.finish()
     proof = Proof(evaluation, history)
     _check_append_only(proof)
     versions = _versions_by_commit(evaluation, history)
@@ -313,6 +311,32 @@ def _check_content(proof: Proof, reader: _Reader, record: DocumentRecord, signed
     return None
 
 
+@contextlib.contextmanager
+def _stopped_on_failure(work) -> Iterator[None]:
+    """Work started in worker processes is stopped, not waited for, when what runs meanwhile fails."""
+    try:
+        yield
+    except BaseException:
+        work.abort()
+        raise
+
+
+@dataclass
+class _Parsing:
+    """Texts being parsed for a `_Reader` (see `_Reader.start_parsing`)."""
+
+    reader: _Reader
+    gathered: _Gathered
+    todo: list[tuple[tuple, Source, dict[str, bytes]]]
+    loading: Loading
+
+    def finish(self) -> None:
+        self.reader.finish_parsing(self)
+
+    def abort(self) -> None:
+        self.loading.abort()
+
+
 @dataclass
 class _Gathered:
     """The places a `_Reader` was asked for, the keys of the files it has yet to parse, and their bytes."""
@@ -366,11 +390,11 @@ class _Reader:
 
     def parse(self, gathered: _Gathered) -> None:
         """Parse what `gather` read (see `start_parsing`)."""
-        self.start_parsing(gathered)()
+        self.start_parsing(gathered).finish()
 
-    def start_parsing(self, gathered: _Gathered) -> Callable[[], None]:
+    def start_parsing(self, gathered: _Gathered) -> _Parsing:
         """Start parsing what `gather` read, taking what the cache holds (thousands at once are parsed in worker
-        processes, see `loader.Loading`, while the caller goes on); call what it returns to finish."""
+        processes, see `loader.Loading`, while the caller goes on); `finish` the result to take them."""
         contents = gathered.contents
         todo: list[tuple[tuple, Source, dict[str, bytes]]] = []
         for key in gathered.keys:
@@ -383,16 +407,14 @@ class _Reader:
                 todo.append((key, source, texts))
             else:
                 self._take(key, found)
-        loading = Loading([(source, texts) for _, source, texts in todo])
+        return _Parsing(self, gathered, todo, Loading([(source, texts) for _, source, texts in todo]))
 
-        def finish() -> None:
-            for (key, source, texts), result in zip(todo, loading.result()):
-                if self.cache is not None:
-                    self.cache.put(self.cache.key([source.main, *source.parts], texts), result, texts)
-                self._take(key, result)
-            self._add_pictures(gathered.wanted)
-
-        return finish
+    def finish_parsing(self, parsing: _Parsing) -> None:
+        for (key, source, texts), result in zip(parsing.todo, parsing.loading.result()):
+            if self.cache is not None:
+                self.cache.put(self.cache.key([source.main, *source.parts], texts), result, texts)
+            self._take(key, result)
+        self._add_pictures(parsing.gathered.wanted)
 
     def _cached(self, source: Source, texts: dict[str, bytes]) -> LoadResult | None:
         if self.cache is None:

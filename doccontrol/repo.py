@@ -162,7 +162,8 @@ class Repo:
         for (_, path), key in keys.items():
             if key in missing:
                 wanted.setdefault(path, set()).update(blob for blob in (key[2], *key[1]) if blob != _NO_BLOB)
-        prefixes = _prefix_versions(current or {}, wanted)
+        sizes = self.sizes([blob for blobs in wanted.values() for blob in blobs]) if current else {}
+        prefixes = _prefix_versions(current or {}, wanted, sizes)
         contents = _LedgerVersions(self.blobs([blob for blobs in wanted.values() for blob in blobs
                                                if blob not in prefixes]), prefixes)
         split: dict[str, list[str]] = {}  # a version is one commit's after and the next one's before: split once
@@ -253,6 +254,21 @@ class Repo:
         if done.returncode != 0:
             return {}
         return _changed_blobs(done.stdout.decode("utf-8", "surrogateescape"), set(unique))
+
+    def sizes(self, ids: list[str]) -> dict[str, int]:
+        """The size of each of these blobs, read from its header, not its content: ONE `cat-file --batch-check`."""
+        unique = sorted({oid for oid in ids if _HEX40.fullmatch(oid)})
+        if not unique:
+            return {}
+        done = subprocess.run(["git", "cat-file", "--batch-check"], cwd=self.root,
+                              input="\n".join(unique).encode() + b"\n", capture_output=True, check=False)
+        asked = set(unique)
+        found = {}
+        for line in done.stdout.decode("ascii", "replace").split("\n"):
+            fields = line.split()
+            if len(fields) == 3 and fields[1] == "blob" and fields[2].isdigit() and fields[0] in asked:
+                found[fields[0]] = int(fields[2])
+        return found
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
         """The contents of these blobs, from ONE `git cat-file --batch` process."""
@@ -605,41 +621,34 @@ def _names_a_file(mode: str, after: str) -> bool:
     return mode in _BLOB_MODES and after != _NO_BLOB
 
 
-def _prefix_versions(current: dict[str, bytes], wanted: dict[str, set[str]]) -> dict[str, tuple[bytes, int]]:
-    """The wanted versions of each ledger file that are its content at the commit proven cut after one of its
-    lines (or whole): each such prefix is hashed as git names a blob (SHA-1 over `blob SIZE`, a NUL and the
-    bytes), and a prefix whose id is a wanted one is that version, byte for byte, as surely as git's own object
-    store knows it. A ledger only grows, so nearly every version of it is found so, and git need not read
-    them; any other (a rewritten line, a side branch's version, a removed file) is read as before.
+def _prefix_versions(current: dict[str, bytes], wanted: dict[str, set[str]],
+                     sizes: dict[str, int]) -> dict[str, tuple[bytes, int]]:
+    """The wanted versions of each ledger file that are its content at the commit proven cut short (or whole): a
+    prefix as long as a wanted version (sizes: each blob's size, as git gives it without its
+    content) is hashed as git names a blob (SHA-1 over `blob SIZE`, a NUL and the bytes), and a prefix whose id
+    is that version's is that version, byte for byte, as surely as git's own object store knows it. A ledger
+    only grows, so nearly every version of it is found so, and git need not read them; any other (a rewritten
+    line, a side branch's version, a removed file) is read as before. Only the versions' own lengths are
+    hashed, never every line's prefix: that would take time growing with the square of a file's lines, and
+    anyone who can push can make a file of many short lines.
     Gives blob id → (the content, the prefix's length)."""
     found: dict[str, tuple[bytes, int]] = {}
     for path, ids in wanted.items():
         content = current.get(path)
-        if content is None or not ids:
+        if content is None:
             continue
-        left = set(ids)
+        lengths: dict[int, set[str]] = {}
+        for blob in ids:
+            size = sizes.get(blob)
+            if size is not None and size <= len(content):
+                lengths.setdefault(size, set()).add(blob)
         view = memoryview(content)
-        for end in _line_ends(content):
+        for end, blobs in lengths.items():
             digest = hashlib.sha1(b"blob %d\0" % end)
             digest.update(view[:end])
-            blob = digest.hexdigest()
-            if blob in left:
+            if (blob := digest.hexdigest()) in blobs:
                 found[blob] = (content, end)
-                left.discard(blob)
-                if not left:
-                    break
     return found
-
-
-def _line_ends(content: bytes) -> Iterator[int]:
-    """Where a version of a file that only grows can end: nowhere yet, after each line, and at its end."""
-    yield 0
-    end = content.find(b"\n")
-    while end >= 0:
-        yield end + 1
-        end = content.find(b"\n", end + 1)
-    if content and not content.endswith(b"\n"):
-        yield len(content)
 
 
 class _LedgerVersions(Mapping[str, bytes]):

@@ -14,6 +14,7 @@ repository's files can check it offline, with doccontrol or with `ssh-keygen -Y 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 import re
@@ -30,12 +31,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
-from sshsig.sshsig import SshsigSignature, ssh_dearmor_sshsig
+from sshsig.sshsig import SshsigSignature
 
 from . import parallel
 
 NAMESPACE = "doccontrol"
 SUPPORTED_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
+MIN_RSA_BITS = 2048  # ssh-keygen itself refuses under 1024; a key under 2048 can be factored by a determined attacker
 ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
 ARMOR_END = "-----END SSH SIGNATURE-----"
 # A private key block (OpenSSH, PEM or PKCS#8), or a PuTTY key file: the markers with key data between them.
@@ -79,6 +81,11 @@ class PublicKey:
             raise ValueError(f"the key data is not a valid {key_type} key ({error or 'bad encoding'})") from None
         if parsed.algo_name != key_type:
             raise ValueError("the key data does not match its type")
+        if key_type == "ssh-rsa":
+            bits = serialization.load_ssh_public_key(f"{key_type} {data}".encode("ascii")).key_size  # type: ignore[union-attr]
+            if bits < MIN_RSA_BITS:
+                raise ValueError(f"an RSA key of {bits} bits is too short to trust (at least {MIN_RSA_BITS}; better, "
+                                 "make an ed25519 key: ssh-keygen -t ed25519)")
         return cls(key_type, data)
 
     @property
@@ -107,6 +114,7 @@ def _string(value: bytes) -> bytes:
     return struct.pack(">I", len(value)) + value
 
 
+_ARMORED = re.compile(ARMOR_BEGIN + r"\n((?:[A-Za-z0-9+/=]+\n)+)" + ARMOR_END + r"\n?")
 _ED25519_KEY = _string(b"ssh-ed25519") + struct.pack(">I", 32)  # then the key's 32 bytes
 _MESSAGE_HASHES = {b"sha512": hashlib.sha512, b"sha256": hashlib.sha256}  # what ssh-keygen signs with
 _SIGNATURE_TYPES = (b"ssh-ed25519", b"rsa-sha2-512", b"rsa-sha2-256")  # what ssh-keygen signs with
@@ -128,10 +136,14 @@ def _sshsig(armored: str) -> SshsigSignature:
     """The SSHSIG of an armored signature, when it is in the form ssh-keygen writes: one structure in doccontrol's
     namespace and nothing after it, no reserved data, a message hash ssh-keygen uses, and the signature one
     algorithm name and its bytes; InvalidSignature otherwise."""
-    if not isinstance(armored, str) or ARMOR_BEGIN not in armored:
-        raise InvalidSignature("not an SSH signature")
+    armor = _ARMORED.fullmatch(armored) if isinstance(armored, str) else None
+    if armor is None:
+        raise InvalidSignature("not an SSH signature (in the armour ssh-keygen writes)")
+    text = armor.group(1).replace("\n", "")
     try:
-        raw = ssh_dearmor_sshsig(armored)
+        raw = binascii.a2b_base64(text, strict_mode=True)
+        if base64.b64encode(raw).decode("ascii") != text:  # padding where none belongs, or bits left over
+            raise ValueError("not base64 as ssh-keygen writes it")
         outer = SshsigSignature(raw)
         algorithm, rest = _read_string(outer.signature)
         signature, rest = _read_string(rest)
@@ -169,11 +181,15 @@ def _sshsig_signer(data: bytes, armored: str, outer: SshsigSignature) -> str:
     """What the sshsig library says of an SSHSIG: the signer's fingerprint, or InvalidSignature (also for whatever
     the library itself fails on: a verifier fails closed). The key must be in its standard encoding."""
     try:
-        key = PublicKey.parse(sshsig.check_signature(data, armored, namespace=NAMESPACE).openssh_str())
+        found = sshsig.check_signature(data, armored, namespace=NAMESPACE)
     except sshsig.InvalidSignature as error:
         raise InvalidSignature(str(error) or "the signature does not match") from None
     except Exception:  # noqa: BLE001 - e.g. the library asserts on a signature of another algorithm
         raise InvalidSignature("the signature could not be read") from None
+    try:
+        key = PublicKey.parse(found.openssh_str())
+    except ValueError as error:  # e.g. an RSA key too short to trust
+        raise InvalidSignature(str(error)) from None
     if base64.b64decode(key.data) != outer.public_key:
         raise InvalidSignature("the signature is not in the form ssh-keygen writes")
     return key.fingerprint
@@ -218,6 +234,12 @@ class _Batch:
         self.verifier = verifier
         self.todo = todo or []
         self.shared = shared
+
+    def abort(self) -> None:
+        """Stop the workers, their work unfinished (the caller failed meanwhile)."""
+        if self.shared is not None:
+            self.shared.abort()
+            self.shared = None
 
     def wait(self) -> None:
         if self.shared is None:

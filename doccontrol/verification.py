@@ -81,6 +81,12 @@ class ParsingLedgers:
         workers = parallel.worker_count(len(self.todo), LEDGERS_PER_WORKER)
         self.shared = parallel.Shared(parse_packed, self.todo, workers) if workers > 1 else None
 
+    def abort(self) -> None:
+        """Stop the workers, their work unfinished (the caller failed meanwhile)."""
+        if self.shared is not None:
+            self.shared.abort()
+            self.shared = None
+
     def result(self) -> dict[str, Ledger]:
         stored = self.shared.results() if self.shared is not None else None
         self.shared = None

@@ -6,14 +6,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+import types
+from pathlib import Path
 
 import pytest
 
 from doccontrol import parallel
 from doccontrol.repo import Repo
 
-from conftest import git, invoke
+from conftest import git, invoke, write
 
 
 @pytest.fixture
@@ -128,3 +134,87 @@ def test_a_history_pass_reads_from_git_only_the_versions_the_ledgers_do_not_give
     prefixes = {hashlib.sha1(b"blob %d\0" % end + content[:end]).hexdigest() for content in current.values()
                 for end in [0, *(index + 1 for index, byte in enumerate(content) if byte == 10)]}
     assert not set(read_some) & prefixes and set(read_every) & prefixes
+
+
+def test_a_ledger_of_many_lines_is_hashed_once_a_version_not_once_a_line(released_repo, monkeypatch):
+    """Anyone who can push can commit a ledger file of many short lines. Its versions are found by their own
+    lengths, one hash each; hashing the prefix at every line would take time growing with the square of the
+    lines (400,000 empty lines made a cold verify take 49 s instead of 6)."""
+    from doccontrol import repo as repo_module
+
+    write(released_repo, "signatures/QP-XX-001.jsonl", "\n" * 20_000)
+    git(released_repo, "add", "-A")
+    git(released_repo, "commit", "-qm", "a ledger of many lines")
+    write(released_repo, "signatures/QP-XX-001.jsonl", "\n" * 20_001)
+    git(released_repo, "commit", "-qam", "one more")
+    hashed: list[int] = []  # the length of each prefix hashed
+
+    def counting(header: bytes):
+        hashed.append(int(header.split(b" ")[1].rstrip(b"\0")))
+        return hashlib.sha1(header)
+
+    monkeypatch.setattr(repo_module, "hashlib", types.SimpleNamespace(sha1=counting))
+    with Repo(released_repo) as repo:
+        current = repo.ledger_files()
+        with repo.start_ledger_log() as log:
+            history = repo.ledger_history("HEAD", None, log, current)
+    assert ("signatures/QP-XX-001.jsonl", "") in history.added
+    assert sorted(length for length in hashed if length >= 20_000) == [20_000, 20_001]
+    versions = {blob for line in git(released_repo, "log", "--format=", "--raw", "--no-abbrev", "--",
+                                     "signatures/").splitlines() for blob in line.split()[2:4]}
+    assert len(hashed) <= len(versions)
+
+
+def run_script(script: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+WORKERS_AT_WORK = """
+import os, sys, time
+from doccontrol import parallel
+shared = parallel.Shared(time.sleep, [60, 60], 2)
+print(" ".join(str(pid) for pid in shared.pool._processes), flush=True)
+shared.results()
+"""
+
+
+def gone(pids: list[int]) -> bool:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+                   .lower() for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("how", ["killed", "interrupted"])
+def test_workers_end_with_the_command_however_it_ends(how):
+    """Killed outright, the command's workers end with it (they would otherwise wait on their queue forever); on
+    Ctrl-C the command stops them and shows one interruption, not one per worker."""
+    process = run_script(WORKERS_AT_WORK)
+    assert process.stdout is not None
+    pids = [int(pid) for pid in process.stdout.readline().split()]
+    assert len(pids) == 2
+    time.sleep(0.5)  # the workers are sleeping on their items
+    process.send_signal(signal.SIGKILL if how == "killed" else signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert gone(pids), f"workers {pids} outlived the command"
+    if how == "interrupted":
+        assert process.returncode != 0 and stderr.count("KeyboardInterrupt") == 1, stderr
+        assert "ForkProcess" not in stderr
+
+
+def test_a_statement_nested_too_deeply_is_a_finding_not_a_traceback(released_repo):
+    """A ledger line is read as JSON nested as deep as the reader allows; a statement nested deeper than its
+    canonical form can be written (a configuration's content, 600 mappings deep) is a finding on that line."""
+    from doccontrol.ledger import parse_line
+
+    record = json.loads((released_repo / "signatures/configuration.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    inner = record["statement"]["content"]
+    for _ in range(600):
+        inner["deeper"] = {}
+        inner = inner["deeper"]
+    found = parse_line("signatures/configuration.jsonl", 1, json.dumps(record, ensure_ascii=False))
+    assert (found.rule, found.message) == ("ledger-format", "statement is nested too deeply")  # type: ignore[union-attr]
