@@ -138,7 +138,7 @@ def _sshsig(armored: str) -> SshsigSignature:
     algorithm name and its bytes; InvalidSignature otherwise."""
     armor = _ARMORED.fullmatch(armored) if isinstance(armored, str) else None
     if armor is None:
-        raise InvalidSignature("not an SSH signature (in the armour ssh-keygen writes)")
+        raise InvalidSignature("not an SSH signature (in the armor ssh-keygen writes)")
     text = armor.group(1).replace("\n", "")
     try:
         raw = binascii.a2b_base64(text, strict_mode=True)

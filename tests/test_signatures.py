@@ -97,7 +97,7 @@ def cases(keys) -> dict[str, tuple[str, bytes, str]]:
                                                                                         b"ssh-ed25519")])),
         "a hash ssh-keygen never uses": ("ed", DATA, armor([*fields[:4], b"sha1", fields[5]])),
         "bytes after the signature": ("ed", DATA, armor(fields, b"\0\0\0\0")),
-        "text before the armour": ("ed", DATA, "signed by me\n" + good),
+        "text before the armor": ("ed", DATA, "signed by me\n" + good),
         "CRLF line ends": ("ed", DATA, good.replace("\n", "\r\n")),
         "no END line": ("ed", DATA, good.replace(signing.ARMOR_END, "")),
         "a character base64 does not have": ("ed", DATA, good.replace("\n", "!\n", 2).replace("!\n", "\n", 1)),
@@ -113,7 +113,7 @@ GOOD = {"ssh-keygen, ed25519", "doccontrol's own signer", "ssh-keygen, sha256", 
 def test_a_signature_counts_only_when_ssh_keygen_verifies_it(keys, tmp_path):
     """doccontrol accepts the signatures ssh-keygen writes, names the key ssh-keygen verifies them with, and accepts
     no form ssh-keygen rejects. (The sshsig library alone accepts a key or a signature with a byte more, bytes
-    after the SSHSIG and loose armour, and stops with an AssertionError on a renamed signature algorithm.) A
+    after the SSHSIG and loose armor, and stops with an AssertionError on a renamed signature algorithm.) A
     1024-bit RSA key, which ssh-keygen still takes, is refused as too short to trust."""
     fingerprints = {name: signing.PublicKey.parse(Path(str(key) + ".pub").read_text()).fingerprint
                     for name, key in keys.items() if name != "short"}
