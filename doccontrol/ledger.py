@@ -24,6 +24,7 @@ CONFIGURATION = "configuration"
 SUFFIX = ".jsonl"
 MAX_LINE_BYTES = 256 * 1024
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_NESTING = 32  # a statement's objects and arrays, one in another; doccontrol's own go a few levels deep
 
 
 def ledger_path(subject: str) -> str:
@@ -109,14 +110,28 @@ def parse_line(path: str, number: int, line: str) -> Entry | Finding:
     signature = record.get("signature")
     if signature is not None and not isinstance(signature, str):
         return problem("signature must be text")
+    if _nested_deeper_than(record["statement"], MAX_NESTING):
+        return problem(f"statement is nested more than {MAX_NESTING} levels deep")
     try:
         statement = parse_statement(record["statement"])
-        data = statement_bytes(statement)
     except StatementError as error:
         return problem(f"statement is not valid: {error}")
-    except RecursionError:
-        return problem("statement is nested too deeply")
-    return Entry(path, number, statement, signature, data, line)
+    return Entry(path, number, statement, signature, statement_bytes(statement), line)
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether a JSON value holds objects or arrays more than limit levels deep (found without recursion: every
+    step after reading, canonical bytes and pickling alike, recurses, and must never meet Python's limit)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def packed(ledger: Ledger) -> bytes:

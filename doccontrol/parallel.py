@@ -49,9 +49,11 @@ def _run_share(token: int, start: int, stop: int) -> list:
 
 
 def _worker_start(parent: int) -> None:
-    """In each worker, first: Ctrl-C is the parent's to handle (it stops the workers), and a worker ends when its
-    parent does, even when the parent is killed outright (Linux's PR_SET_PDEATHSIG)."""
+    """In each worker, first: Ctrl-C is the parent's to handle (it stops the workers), SIGTERM ends the worker
+    quietly, and a worker ends when its parent does, even when the parent is killed outright (Linux's
+    PR_SET_PDEATHSIG)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's handler, which raises KeyboardInterrupt
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent ended before the line above took effect
@@ -100,13 +102,24 @@ class Shared:
         _SHARED.pop(self.token, None)
 
     def abort(self) -> None:
-        """Stop the workers now, their work unfinished (an interruption, or an error in the caller)."""
-        if self.pool is not None:
-            processes = getattr(self.pool, "_processes", None) or {}  # (no public way before Python 3.14)
-            for process in list(processes.values()):
-                with contextlib.suppress(OSError, ValueError):
+        """Stop the workers now, their work unfinished (an interruption, or an error in the caller).
+
+        A worker killed while it sends its results leaves the pool's reader waiting for the rest, which never
+        comes while this process holds the pipe's other end: that end is closed too, so the pool can end instead
+        of waiting forever. (The pool's parts are reached by name: Python has no public way before 3.14.)"""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError, AttributeError):
                     process.kill()
-        self.close()
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+                    process.join(5)
+            with contextlib.suppress(OSError, AttributeError):
+                pool._result_queue._writer.close()  # type: ignore[attr-defined]
+            pool.shutdown(wait=False, cancel_futures=True)
+        _SHARED.pop(self.token, None)
 
 
 def shared_map(function: Callable[[Any], Any], items: list, per_worker: int) -> list:

@@ -271,21 +271,28 @@ class Repo:
         return found
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
-        """The contents of these blobs, from ONE `git cat-file --batch` process."""
-        unique = sorted(set(ids))
+        """The contents of these blobs, from ONE `git cat-file --batch` process. An id that names no blob (missing,
+        or another kind of object: a gitlink's commit, a tree) is left out, its content skipped by its size: the
+        content of one object is never read as the header of the next."""
+        unique = sorted({oid for oid in ids if _HEX40.fullmatch(oid)})
         if not unique:
             return {}
         done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.root, input="\n".join(unique).encode() + b"\n",
                               capture_output=True, check=False)
         out, found, position = done.stdout, {}, 0
-        for _ in unique:
-            end = out.index(b"\n", position)
+        for asked in unique:
+            end = out.find(b"\n", position)
+            if end < 0:
+                break
             header = out[position:end].split()
             position = end + 1
-            if len(header) != 3 or header[1] != b"blob":
+            if len(header) == 2 and header[1] == b"missing":
                 continue
+            if len(header) != 3 or not header[2].isdigit():
+                break  # not what cat-file writes: nothing after this can be placed
             size = int(header[2])
-            found[header[0].decode()] = out[position:position + size]
+            if header[1] == b"blob" and header[0] == asked.encode():
+                found[asked] = out[position:position + size]
             position += size + 1
         return found
 

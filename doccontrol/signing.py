@@ -37,7 +37,7 @@ from . import parallel
 
 NAMESPACE = "doccontrol"
 SUPPORTED_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
-MIN_RSA_BITS = 2048  # ssh-keygen itself refuses under 1024; a key under 2048 can be factored by a determined attacker
+MIN_RSA_BITS = 1024  # what ssh-keygen itself takes; a key once listed in an approved roster must stay readable
 ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
 ARMOR_END = "-----END SSH SIGNATURE-----"
 # A private key block (OpenSSH, PEM or PKCS#8), or a PuTTY key file: the markers with key data between them.
@@ -84,8 +84,8 @@ class PublicKey:
         if key_type == "ssh-rsa":
             bits = serialization.load_ssh_public_key(f"{key_type} {data}".encode("ascii")).key_size  # type: ignore[union-attr]
             if bits < MIN_RSA_BITS:
-                raise ValueError(f"an RSA key of {bits} bits is too short to trust (at least {MIN_RSA_BITS}; better, "
-                                 "make an ed25519 key: ssh-keygen -t ed25519)")
+                raise ValueError(f"an RSA key of {bits} bits is too short (ssh-keygen refuses keys under "
+                                 f"{MIN_RSA_BITS} bits): make an ed25519 key (ssh-keygen -t ed25519)")
         return cls(key_type, data)
 
     @property

@@ -165,15 +165,15 @@ def test_a_ledger_of_many_lines_is_hashed_once_a_version_not_once_a_line(release
     assert len(hashed) <= len(versions)
 
 
-def run_script(script: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
 WORKERS_AT_WORK = """
-import os, sys, time
+import os, signal, sys, time
 from doccontrol import parallel
-shared = parallel.Shared(time.sleep, [60, 60], 2)
+
+def terminated(number, frame):  # as doccontrol's command line does
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGTERM, terminated)
+shared = parallel.Shared(time.sleep, [0, 60], 2)  # one worker idle, one at work
 print(" ".join(str(pid) for pid in shared.pool._processes), flush=True)
 shared.results()
 """
@@ -189,32 +189,73 @@ def gone(pids: list[int]) -> bool:
     return False
 
 
-@pytest.mark.parametrize("how", ["killed", "interrupted"])
+@pytest.mark.parametrize("how", ["killed", "interrupted", "Ctrl-C in the terminal", "terminated with its group"])
 def test_workers_end_with_the_command_however_it_ends(how):
     """Killed outright, the command's workers end with it (they would otherwise wait on their queue forever); on
-    Ctrl-C the command stops them and shows one interruption, not one per worker."""
-    process = run_script(WORKERS_AT_WORK)
+    Ctrl-C (to the command, or to the terminal's whole process group) or SIGTERM (as `timeout` or a CI cancel
+    sends it to the group) the command stops them and shows one interruption, not one per worker."""
+    process = subprocess.Popen([sys.executable, "-c", WORKERS_AT_WORK], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert process.stdout is not None
     pids = [int(pid) for pid in process.stdout.readline().split()]
     assert len(pids) == 2
-    time.sleep(0.5)  # the workers are sleeping on their items
-    process.send_signal(signal.SIGKILL if how == "killed" else signal.SIGINT)
+    time.sleep(0.5)  # one worker waits for work, the other sleeps on its item
+    if how == "killed":
+        process.send_signal(signal.SIGKILL)
+    elif how == "interrupted":
+        process.send_signal(signal.SIGINT)
+    else:
+        os.killpg(process.pid, signal.SIGINT if how.startswith("Ctrl-C") else signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert gone(pids), f"workers {pids} outlived the command"
-    if how == "interrupted":
+    if how != "killed":
         assert process.returncode != 0 and stderr.count("KeyboardInterrupt") == 1, stderr
         assert "ForkProcess" not in stderr
 
 
-def test_a_statement_nested_too_deeply_is_a_finding_not_a_traceback(released_repo):
-    """A ledger line is read as JSON nested as deep as the reader allows; a statement nested deeper than its
-    canonical form can be written (a configuration's content, 600 mappings deep) is a finding on that line."""
-    from doccontrol.ledger import parse_line
+RESULTS_IN_TRANSIT = """
+import signal, sys, time
+from doccontrol import parallel
+
+def interrupt(number, frame):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGALRM, interrupt)
+for delay in [0.05 * step for step in range(1, 13)]:
+    shared = parallel.Shared(bytes, [96 << 20, 96 << 20], 2)
+    signal.setitimer(signal.ITIMER_REAL, delay)
+    try:
+        shared.results()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    except KeyboardInterrupt:
+        pass
+    print(delay, flush=True)
+"""
+
+
+def test_an_interruption_while_results_come_back_never_hangs():
+    """Interrupted while a worker sends its results, the command stops the workers and goes on: the pool's reader,
+    left waiting for the rest of a killed worker's results, is not waited for forever."""
+    done = subprocess.run([sys.executable, "-c", RESULTS_IN_TRANSIT], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.split()) == 12
+
+
+@pytest.mark.parametrize("depth", [40, 470, 600])
+def test_a_statement_nested_too_deeply_is_a_finding_not_a_traceback(released_repo, depth):
+    """A ledger line is read as JSON nested as deep as the reader allows; a statement nested deeper than doccontrol's
+    own ever are (a configuration's content 40, 470 or 600 mappings deep: near Python's recursion limit, pickling
+    it for the cache failed) is a finding on that line, wherever it is read."""
+    from doccontrol.ledger import MAX_NESTING, parse_line
 
     record = json.loads((released_repo / "signatures/configuration.jsonl").read_text(encoding="utf-8").splitlines()[0])
     inner = record["statement"]["content"]
-    for _ in range(600):
+    for _ in range(depth):
         inner["deeper"] = {}
         inner = inner["deeper"]
     found = parse_line("signatures/configuration.jsonl", 1, json.dumps(record, ensure_ascii=False))
-    assert (found.rule, found.message) == ("ledger-format", "statement is nested too deeply")  # type: ignore[union-attr]
+    assert (found.rule, found.message) == (  # type: ignore[union-attr]
+        "ledger-format", f"statement is nested more than {MAX_NESTING} levels deep")
+    assert parse_line("signatures/configuration.jsonl", 1,
+                      (released_repo / "signatures/configuration.jsonl").read_text(encoding="utf-8").splitlines()[0]
+                      ).statement.kind == "configuration"  # type: ignore[union-attr]

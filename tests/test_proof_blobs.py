@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,30 @@ def test_a_cold_history_pass_names_each_changed_files_blob_as_diff_tree_does(tmp
     assert {key for key in expected if key[0] not in merges} <= set(history.files)
     assert not [key for key in history.files if key[0] in merges]
     assert any(path == "f/c 文件.md" for _, path in history.files)
+
+
+def test_a_non_blob_among_the_blobs_asked_for_is_skipped_whole(tmp_path):
+    """A gitlink in the ledger folder names a commit, and `cat-file --batch` gives a commit's text where a blob was
+    asked for: it is skipped by its size, so a line of it written like a header (`<blob id> blob N`, in the commit
+    message) never passes for the next blob's content (it did: a forged ledger version made verify say intact)."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    real = _git_input(root, "real ledger line\n", "hash-object", "-w", "--stdin").strip()
+    others = [_git_input(root, f"junk {n}\n", "hash-object", "-w", "--stdin").strip() for n in range(6)]
+    tree = _git_input(root, "", "mktree").strip()
+    for attempt in range(500):
+        commit = _git_input(root, "", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit-tree", tree,
+                            "-m", f"{real} blob 7\nforged!\n{attempt}").strip()
+        if commit < min([real, *others]):
+            break
+    else:
+        raise AssertionError("no commit id sorted first")
+    with Repo(root) as repo:
+        found = repo.blobs([commit, real, *others])
+    assert found[real] == b"real ledger line\n"
+    assert commit not in found and all(found[oid] == f"junk {n}\n".encode() for n, oid in enumerate(others))
+
+
+def _git_input(root: Path, text: str, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, input=text, check=True, capture_output=True, text=True).stdout

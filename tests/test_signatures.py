@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import math
+import secrets
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from doccontrol import signing
 from doccontrol.signing import InvalidSignature, load_signer
@@ -67,7 +72,8 @@ def keygen_verifies(tmp_path: Path, key: Path, data: bytes, armored: str) -> boo
 def keys(tmp_path_factory):
     folder = tmp_path_factory.mktemp("keys")
     return {"ed": make_key(folder, "ed", "ed25519"), "other": make_key(folder, "other", "ed25519"),
-            "rsa": make_key(folder, "rsa", "rsa"), "short": make_key(folder, "short", "rsa", bits=1024)}
+            "rsa": make_key(folder, "rsa", "rsa"), "1024": make_key(folder, "1024", "rsa", bits=1024),
+            "short": short_rsa_key(folder)}
 
 
 def cases(keys) -> dict[str, tuple[str, bytes, str]]:
@@ -102,27 +108,62 @@ def cases(keys) -> dict[str, tuple[str, bytes, str]]:
         "no END line": ("ed", DATA, good.replace(signing.ARMOR_END, "")),
         "a character base64 does not have": ("ed", DATA, good.replace("\n", "!\n", 2).replace("!\n", "\n", 1)),
         "padding after the end": ("ed", DATA, good.replace(signing.ARMOR_END, "====\n" + signing.ARMOR_END)),
-        "an RSA key of 1024 bits": ("short", DATA, keygen_sign(keys["short"], DATA)),
+        "an RSA key of 1024 bits": ("1024", DATA, keygen_sign(keys["1024"], DATA)),
+        "an RSA key of 768 bits": ("short", DATA, rsa_sign_by_hand(keys["short"], DATA)),
     }
 
 
 GOOD = {"ssh-keygen, ed25519", "doccontrol's own signer", "ssh-keygen, sha256", "ssh-keygen, rsa",
-        "doccontrol's own signer, rsa"}
+        "doccontrol's own signer, rsa", "an RSA key of 1024 bits"}
 
 
 def test_a_signature_counts_only_when_ssh_keygen_verifies_it(keys, tmp_path):
     """doccontrol accepts the signatures ssh-keygen writes, names the key ssh-keygen verifies them with, and accepts
     no form ssh-keygen rejects. (The sshsig library alone accepts a key or a signature with a byte more, bytes
-    after the SSHSIG and loose armor, and stops with an AssertionError on a renamed signature algorithm.) A
-    1024-bit RSA key, which ssh-keygen still takes, is refused as too short to trust."""
+    after the SSHSIG, loose armor and RSA keys of any size, and stops with an AssertionError on a renamed
+    signature algorithm.)"""
     fingerprints = {name: signing.PublicKey.parse(Path(str(key) + ".pub").read_text()).fingerprint
                     for name, key in keys.items() if name != "short"}
     for name, (key, data, armored) in cases(keys).items():
         expected = fingerprints[key] if name in GOOD else "invalid"
         assert outcome(signing.signer_key, data, armored) == expected, name
-        assert keygen_verifies(tmp_path, keys[key], data, armored) == (name in GOOD | {"an RSA key of 1024 bits"}), name
-    with pytest.raises(ValueError, match="an RSA key of 1024 bits is too short to trust"):
+        assert keygen_verifies(tmp_path, keys[key], data, armored) == (name in GOOD), name
+    with pytest.raises(ValueError, match="an RSA key of 768 bits is too short"):
         signing.PublicKey.parse(Path(str(keys["short"]) + ".pub").read_text())
+
+
+def rsa_sign_by_hand(key: Path, data: bytes) -> str:
+    """An SSHSIG as ssh-keygen would write it, made with any RSA key (doccontrol's signer refuses a short one)."""
+    private = serialization.load_ssh_private_key(key.read_bytes(), None)
+    blob = signing._signed_blob(b"sha512", hashlib.sha512(data).digest())
+    signature = signing._string(b"rsa-sha2-512") + signing._string(
+        private.sign(blob, padding.PKCS1v15(), hashes.SHA512()))  # type: ignore[union-attr,call-arg]
+    public = base64.b64decode(Path(str(key) + ".pub").read_text().split()[1])
+    return armor([b"SSHSIG" + struct.pack(">I", 1), public, b"doccontrol", b"", b"sha512", signature]) + "\n"
+
+
+def short_rsa_key(folder: Path) -> Path:
+    """A 768-bit RSA key (which ssh-keygen will not make), written as OpenSSH key files."""
+    def prime(bits: int) -> int:
+        while True:
+            candidate = secrets.randbits(bits) | (1 << (bits - 1)) | 1
+            if all(pow(base, candidate - 1, candidate) == 1 for base in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31)):
+                return candidate
+
+    while True:
+        p, q = prime(384), prime(384)
+        if p != q and math.gcd(65537, (p - 1) * (q - 1)) == 1:
+            break
+    d = pow(65537, -1, (p - 1) * (q - 1))
+    private = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p),
+                                    rsa.RSAPublicNumbers(65537, p * q)).private_key()
+    key = folder / "short"
+    key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                          serialization.NoEncryption()))
+    key.chmod(0o600)
+    (folder / "short.pub").write_bytes(private.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                                                         serialization.PublicFormat.OpenSSH))
+    return key
 
 
 def test_libsodium_and_the_sshsig_library_agree_on_ed25519(keys):
