@@ -135,8 +135,8 @@ class Repo:
         one `cat-file --batch` reads those blobs. A version must start with every line of the one before it
         (a ledger only grows): patch text, which a ledger line can imitate, is never parsed. With a
         `cache.VersionCache`, versions compared before (by blob id) are neither read nor compared again.
-        current: the ledger files at rev (`ledger_files`); a version that is one of them cut after a line is
-        known by its blob id and not read (see `_prefix_versions`).
+        current: the ledger files at rev (`ledger_files`); a version that is one of them cut short is known by
+        its blob id and size and not read (see `_prefix_versions`).
         """
         result = LedgerHistory()
         if not self.has_commits:
@@ -227,16 +227,19 @@ class Repo:
         """For each `REV:PATH` name: (object id, kind), from ONE `git cat-file --batch-check` process; a name that
         does not exist is left out."""
         safe = [name for name in names if "\n" not in name]
-        if not safe:
-            return {}
-        done = subprocess.run(["git", "-c", "core.quotepath=false", "cat-file", "--batch-check"], cwd=self.root,
-                              input="\n".join(safe).encode("utf-8") + b"\n", capture_output=True, check=False)
         found = {}
-        for name, line in zip(safe, done.stdout.decode("utf-8", "replace").split("\n")):
-            fields = line.split()
+        for name, fields in zip(safe, self._batch_check(safe)):
             if len(fields) == 3 and fields[1] in ("blob", "tree") and fields[2].isdigit():
                 found[name] = (fields[0], fields[1])
         return found
+
+    def _batch_check(self, names: list[str]) -> list[list[str]]:
+        """The fields of `git cat-file --batch-check`'s line for each name, in the names' order (ONE process)."""
+        if not names:
+            return []
+        done = subprocess.run(["git", "-c", "core.quotepath=false", "cat-file", "--batch-check"], cwd=self.root,
+                              input="\n".join(names).encode("utf-8") + b"\n", capture_output=True, check=False)
+        return [line.split() for line in done.stdout.decode("utf-8", "replace").split("\n")]
 
     def changed_blobs(self, commits: list[str], folders: list[str]) -> dict[tuple[str, str], str]:
         """For each commit, the files under folders that it changed (from any parent), with their blob ids in
@@ -258,17 +261,8 @@ class Repo:
     def sizes(self, ids: list[str]) -> dict[str, int]:
         """The size of each of these blobs, read from its header, not its content: ONE `cat-file --batch-check`."""
         unique = sorted({oid for oid in ids if _HEX40.fullmatch(oid)})
-        if not unique:
-            return {}
-        done = subprocess.run(["git", "cat-file", "--batch-check"], cwd=self.root,
-                              input="\n".join(unique).encode() + b"\n", capture_output=True, check=False)
-        asked = set(unique)
-        found = {}
-        for line in done.stdout.decode("ascii", "replace").split("\n"):
-            fields = line.split()
-            if len(fields) == 3 and fields[1] == "blob" and fields[2].isdigit() and fields[0] in asked:
-                found[fields[0]] = int(fields[2])
-        return found
+        return {oid: int(fields[2]) for oid, fields in zip(unique, self._batch_check(unique))
+                if fields[:2] == [oid, "blob"] and len(fields) == 3 and fields[2].isdigit()}
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
         """The contents of these blobs, from ONE `git cat-file --batch` process. An id that names no blob (missing,

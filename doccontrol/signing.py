@@ -162,9 +162,9 @@ def _sshsig(armored: str) -> SshsigSignature:
 
 def _read_string(data: bytes) -> tuple[bytes, bytes]:
     """An SSH string's bytes, and what follows it; ValueError when data is too short to hold it."""
-    if len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+    size = struct.unpack(">I", data[:4])[0] if len(data) >= 4 else -1
+    if size < 0 or len(data) < 4 + size:
         raise ValueError("truncated")
-    size = struct.unpack(">I", data[:4])[0]
     return data[4:4 + size], data[4 + size:]
 
 
