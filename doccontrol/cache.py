@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import gc
 import hashlib
 import hmac
 import io
@@ -34,6 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from . import collector
 
 if TYPE_CHECKING:
     from .loader import LoadResult
@@ -343,15 +344,11 @@ class ParseCache:
         signature, payload = raw[:32], raw[32:]
         if not hmac.compare_digest(signature, hmac.new(self._key, payload, hashlib.sha256).digest()):
             return  # not written by this user on this machine: ignore it, never unpickle it
-        collecting = gc.isenabled()
-        gc.disable()  # unpickling makes many objects and no garbage: the collector would only slow it down
         try:
-            version, entries, memo = pickle.loads(payload)
+            with collector.paused():  # unpickling makes many objects and no garbage
+                version, entries, memo = pickle.loads(payload)
         except Exception:  # noqa: BLE001 - a damaged cache is a cold run
             return
-        finally:
-            if collecting:
-                gc.enable()
         if version != code_version() or not isinstance(entries, dict):
             return
         self.entries = entries
@@ -533,13 +530,8 @@ class MemoCache:
 
     def _entries(self) -> dict[tuple, tuple]:
         if self._stored is None:
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            with collector.paused():
                 stored = self._file.load({})
-            finally:
-                if collecting:
-                    gc.enable()
             self._stored = stored if isinstance(stored, dict) else {}
         return self._stored
 

@@ -18,7 +18,7 @@ from typing import NoReturn
 
 import click
 
-from . import clock, fileio
+from . import clock, collector, fileio
 from .errors import DoccontrolError
 from .progress import counted
 from .register import format_register, pending_rows, register_rows
@@ -59,7 +59,8 @@ def _parse_days(ctx, param, value: str) -> int:
 class Group(click.Group):
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with collector.for_a_command():
+                return super().invoke(ctx)
         except DoccontrolError as error:
             raise Failure(str(error)) from None
         except (KeyboardInterrupt, Exception) as error:

@@ -11,11 +11,11 @@ it survives what rewrites commits (a squash merge, a rebase, an export without .
 
 from __future__ import annotations
 
-import gc
 import json
 import pickle
 from dataclasses import dataclass
 
+from . import collector
 from .model import Finding
 from .statements import Statement, StatementError, parse_statement, statement_bytes
 
@@ -148,13 +148,8 @@ def parse_packed(item: tuple[str, bytes]) -> bytes:
 
 def unpacked(path: str, raw: bytes, stored: bytes) -> Ledger:
     """The ledger `packed` gave these bytes for, from the file's bytes it was parsed from."""
-    collecting = gc.isenabled()
-    gc.disable()  # many objects at once, and none is garbage
-    try:
+    with collector.paused():  # many objects at once, and none is garbage
         entries, findings = pickle.loads(stored)
-    finally:
-        if collecting:
-            gc.enable()
     lines = raw.decode("utf-8").split("\n") if entries else []
     return Ledger(path, [Entry(path, line, statement, signature, data, lines[line - 1])
                          for line, statement, signature, data in entries], list(findings))

@@ -7,7 +7,6 @@ at the first problem, and it never writes.
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import re
 import stat
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from . import collector
 from .config import Config
 from .model import Document, Finding, HistoryRow, Part, Prepared
 from .pictures import with_pictures, worktree_reader
@@ -295,9 +295,7 @@ def load_sources(sources: list[Source], texts: dict[str, bytes], cache=None) -> 
     if cache is None:
         return load_texts(sources, texts)
     result = LoadResult([], [])
-    collecting = gc.isenabled()
-    gc.disable()  # thousands of cached objects come back at once, and none is garbage
-    try:
+    with collector.paused():  # thousands of cached objects come back at once, and none is garbage
         for source in sources:
             key = cache.key([source.main, *source.parts], texts)
             one = cache.get(key, texts)
@@ -306,9 +304,6 @@ def load_sources(sources: list[Source], texts: dict[str, bytes], cache=None) -> 
                 cache.put(key, one, texts)
             result.documents.extend(one.documents)
             result.findings.extend(one.findings)
-    finally:
-        if collecting:
-            gc.enable()
     return result
 
 
@@ -350,13 +345,8 @@ class Loading:
     def result(self) -> list[LoadResult]:
         from .cache import fill_document
 
-        collecting = gc.isenabled()
-        gc.disable()  # thousands of parsed documents come back at once, and none is garbage
-        try:
+        with collector.paused():  # thousands of parsed documents come back at once, and none is garbage
             results = self.shared.results() if self.shared is not None else None
-        finally:
-            if collecting:
-                gc.enable()
         self.shared = None
         if results is None:
             return [load_texts([source], texts) for source, texts in self.items]

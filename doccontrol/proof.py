@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from . import clock
+from . import clock, collector
 from .cache import PROOF_FILE, HistoryTexts, JudgedRecords, LedgerCache, MemoCache, ParseCache
 from .ledger import CONFIGURATION, Ledger, ledger_path, subject_of
 from .loader import MANUAL_INDEX, Loading, LoadResult, Source, load_sources
@@ -419,13 +418,8 @@ class _Reader:
     def _cached(self, source: Source, texts: dict[str, bytes]) -> LoadResult | None:
         if self.cache is None:
             return None
-        collecting = gc.isenabled()
-        gc.disable()  # a cached document comes back as many objects at once, and none is garbage
-        try:
+        with collector.paused():  # a cached document comes back as many objects at once, and none is garbage
             return self.cache.get(self.cache.key([source.main, *source.parts], texts), texts)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _take(self, key: tuple, result: LoadResult) -> None:
         self._parsed[key] = result.documents[0] if result.documents and not result.findings else None

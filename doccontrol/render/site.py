@@ -15,14 +15,12 @@ Material prints those unescaped; the theme escapes the raw values under `dc` its
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import html
 import logging
 import re
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,19 +130,7 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                           previous.pages_total, ["nothing changed"])
     report("proving the signed record", 0, 0)
     pub = publication(ws, preview, as_of)
-    with long_lived():
-        return render_site(ws, out, pub, previous, inputs, redlines, report)
-
-
-@contextlib.contextmanager
-def long_lived() -> Iterator[None]:
-    """What is alive when rendering starts (the publication, the proven record, the libraries) lives until it
-    ends: the garbage collector leaves it out of its rounds (gc.freeze) while the site is rendered."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+    return render_site(ws, out, pub, previous, inputs, redlines, report)
 
 
 def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState | None, inputs: str | None,
