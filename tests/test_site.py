@@ -922,3 +922,13 @@ def test_jieba_is_imported_without_pkg_resources_and_cuts_alike(tmp_path):
     plain, hidden = cut("plain"), cut("hidden")
     assert plain["pkg_resources"] and not hidden["pkg_resources"]
     assert hidden["cut"] == plain["cut"] and "/售后服务/" in "/" + hidden["cut"]
+
+
+@pytest.mark.parametrize("title", ['售后服务 "程序" }; @import url(//x)', "a\\\\b\nc\u2028d", "Ａ１ é", ""])
+def test_a_print_header_string_holds_any_title_and_nothing_escapes_it(title):
+    from doccontrol.render.site_print import css_string
+
+    literal = css_string(title)
+    assert re.fullmatch(r'"[A-Za-z0-9 \\]*"', literal)
+    read_back = re.sub(r"\\([0-9a-f]{6})", lambda match: chr(int(match.group(1), 16)), literal[1:-1])
+    assert read_back == title

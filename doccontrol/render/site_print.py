@@ -12,9 +12,23 @@ from ..messages import Messages
 from ..model import Document
 
 
+class _Escapes(dict):
+    """Each character as a CSS string holds it: an ASCII letter, digit or space as itself, any other as an escape
+    (worked out once per character, as str.translate asks)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        shown = char if char.isascii() and (char.isalnum() or char == " ") else f"\\{code:06x}"
+        self[code] = shown
+        return shown
+
+
+_ESCAPES = _Escapes()
+
+
 def css_string(text: str) -> str:
     """text as a CSS string literal that nothing in text can end or escape from."""
-    return '"' + "".join(c if (c.isascii() and (c.isalnum() or c == " ")) else f"\\{ord(c):06x}" for c in text) + '"'
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 def print_css(doc: Document, preview: bool, labels: Messages) -> str:
