@@ -14,6 +14,7 @@ Statements are kept in the ledger (`ledger.py`), one JSON line each.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -41,6 +42,12 @@ REVISION = r"^[A-Z]/[0-9]$"
 UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+# The checks of names, titles and paths below are pure and asked again and again for the same few values (every
+# statement of a document names its title and path, most name one of a few people): their answers are kept.
+_KEPT_ANSWERS = 8192
+
+
+@functools.lru_cache(maxsize=_KEPT_ANSWERS)
 def unsafe_character(text: str) -> str | None:
     """A description of the first character in text that must not appear in a one-line value, if any."""
     match = UNSAFE_CHARACTERS.search(text)
@@ -69,21 +76,25 @@ INVISIBLE_LETTERS = frozenset("ᅟᅠㅤﾠ⠀")
 WIDE_FORMS = range(0xFF01, 0xFF5F)
 
 
+@functools.lru_cache(maxsize=_KEPT_ANSWERS)
 def lookalike_character(text: str) -> str | None:
     """A description of the first character in a name, department or holder that hides or imitates another."""
     for char in text:
         code = ord(char)
-        described = f"U+{code:04X} {unicodedata.name(char, 'UNNAMED CHARACTER')}"
         if unicodedata.category(char) == "Cf" or char in INVISIBLE_LETTERS or 0xFE00 <= code <= 0xFE0F \
                 or 0xE0100 <= code <= 0xE01EF:
-            return f"{described}, an invisible character; remove it"
+            return f"{_described(char)}, an invisible character; remove it"
         if code in WIDE_FORMS:
             continue
         folded = unicodedata.normalize("NFKC", char)
         if folded != char:
             shown = " ".join(f"U+{ord(c):04X}" for c in folded)
-            return f"{described}, which stands for {folded!r} ({shown}); write {folded!r} instead"
+            return f"{_described(char)}, which stands for {folded!r} ({shown}); write {folded!r} instead"
     return None
+
+
+def _described(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED CHARACTER')}"
 
 
 # Dots written between the parts of a name (艾力·买买提): NFKC keeps them apart although they read the same.
