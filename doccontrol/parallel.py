@@ -120,9 +120,3 @@ class Shared:
                 pool._result_queue._writer.close()  # type: ignore[attr-defined]
             pool.shutdown(wait=False, cancel_futures=True)
         _SHARED.pop(self.token, None)
-
-
-def shared_map(function: Callable[[Any], Any], items: list, per_worker: int) -> list:
-    """function over items, in forked workers when there are enough items to pay for them, else here."""
-    found = Shared(function, items, worker_count(len(items), per_worker)).results()
-    return found if found is not None else [function(item) for item in items]
