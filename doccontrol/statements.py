@@ -326,7 +326,7 @@ def parse_statement(data: object) -> Statement:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
+        first = error.errors(include_url=False, include_context=False)[0]  # context holds the error: a cycle
         where = ".".join(str(part) for part in first["loc"]) or "statement"
         raise StatementError(f"{where}: {first['msg']}") from None
 

@@ -54,13 +54,18 @@ def read_yaml(text: str) -> YamlDocument:
     try:
         return _Composer(loader).document()
     except yaml.MarkedYAMLError as exc:
-        problem = _syntax_problem(exc, text)
-        problem.line = max(1, min(problem.line, text.count("\n") + 1))  # the end of the text, not past it
-        raise problem from None
+        # raised as made, never kept in a name here: this frame would hold it, and it this frame (with the text)
+        raise _within(_syntax_problem(exc, text), text) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(1, f"YAML error: {exc}", "check the YAML syntax (see README, Document format)") from None
     finally:
         loader.dispose()
+
+
+def _within(problem: YamlProblem, text: str) -> YamlProblem:
+    """The problem, its line within the text (a problem found at the end is on the last line, not past it)."""
+    problem.line = max(1, min(problem.line, text.count("\n") + 1))
+    return problem
 
 
 MAX_CHARS = 1024 * 1024

@@ -24,7 +24,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import clock
+from .. import clock, collector
 from ..config import CONFIG_FILE, Config, ConfigError
 from ..errors import DoccontrolError
 from ..fileio import private_temp_dir, remove_in_background
@@ -130,7 +130,8 @@ def build_site(ws: Workspace, out: Path, *, preview: bool = False, as_of: dt.dat
                           previous.pages_total, ["nothing changed"])
     report("proving the signed record", 0, 0)
     pub = publication(ws, preview, as_of)
-    return render_site(ws, out, pub, previous, inputs, redlines, report)
+    with collector.long_lived():
+        return render_site(ws, out, pub, previous, inputs, redlines, report)
 
 
 def render_site(ws: Workspace, out: Path, pub: Publication, previous: SiteState | None, inputs: str | None,
