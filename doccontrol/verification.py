@@ -51,12 +51,14 @@ class Evaluation:
         return bool(latest and latest.unsigned)
 
 
-def evaluate(ledgers: dict[str, bytes], verifier: Verifier, cache=None) -> Evaluation:
+def evaluate(ledgers: dict[str, bytes], verifier: Verifier, cache=None, judged=None) -> Evaluation:
     """Judge the ledger files (repository path → bytes); with a `cache.LedgerCache`, a ledger read before is
-    not parsed again (the caller saves the cache)."""
+    not parsed again, and with a `cache.JudgedRecords`, a ledger judged before is not judged again, nor its
+    signatures verified (the caller saves both)."""
     parsed = parse_ledgers(ledgers, cache)
-    verifier.verify_all(signed_entries(parsed))
-    return judge_ledgers(parsed, verifier)
+    verifier.verify_all(signed_entries({path: ledger for path, ledger in parsed.items()
+                                        if judged is None or not judged.known(path)}))
+    return judge_ledgers(parsed, verifier, judged)
 
 
 def parse_ledgers(ledgers: dict[str, bytes], cache=None) -> dict[str, Ledger]:

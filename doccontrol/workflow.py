@@ -22,6 +22,7 @@ from . import clock, frontmatter
 from .config import CONFIG_FILE, ConfigError
 from .errors import DoccontrolError
 from .ledger import CONFIGURATION, Entry, ledger_path, parse_ledger, to_line
+from .loader import LoadResult
 from .messages import Messages
 from .model import STATUS_LABELS, Document, Finding, Severity, fingerprint
 from .record import SCOPE_FIELDS, judge_document
@@ -555,8 +556,9 @@ class ChangeControl:
     def _ready(self, numbers: list[str], status: str | None, action: str,
                ignore: AbstractSet[str] = frozenset()) -> list[Document]:
         """The documents, once each is in the required status and free of errors."""
-        docs = self.ws.find_many(numbers)
-        grouped = self._errors_by_path(ignore)
+        loaded = self.ws.load()
+        docs = self.ws.find_many(numbers, loaded)
+        grouped = self._errors_by_path(ignore, loaded)
         for doc in docs:
             if status is not None and doc.status != status:
                 raise DoccontrolError(f"{doc.number} is {doc.status_label} ({doc.status}); only a document that is "
@@ -567,9 +569,8 @@ class ChangeControl:
                 raise DoccontrolError(f"{doc.number} cannot be {action}: fix its errors first", findings=errors)
         return docs
 
-    def _errors_by_path(self, ignore: AbstractSet[str]) -> dict[str, list[Finding]]:
+    def _errors_by_path(self, ignore: AbstractSet[str], loaded: LoadResult) -> dict[str, list[Finding]]:
         grouped: dict[str, list[Finding]] = {}
-        loaded = self.ws.load()
         for finding in [*loaded.findings, *validate(self.config, loaded.documents, clock.today())]:
             if finding.severity is Severity.ERROR and finding.rule not in ignore:
                 grouped.setdefault(finding.path, []).append(finding)

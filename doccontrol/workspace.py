@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import clock
-from .cache import LedgerCache, ParseCache, SealedFile, blob_id, code_version, package_version, signature_cache
+from .cache import (
+    JudgedRecords,
+    LedgerCache,
+    ParseCache,
+    SealedFile,
+    blob_id,
+    code_version,
+    package_version,
+    signature_cache,
+)
 from .config import CONFIG_FILE, ConfigError, load_config
 from .errors import DoccontrolError
 from .images import images_state
@@ -179,9 +188,12 @@ class Workspace:
             verifier = self.verifier(use_cache)
             use_cache = self.use_cache if use_cache is None else use_cache
             parsed = LedgerCache(self.config.cache_dir) if use_cache else None
-            self._evaluation = evaluate(ledgers, verifier, parsed)
+            judged = JudgedRecords(self.config.cache_dir, ledgers, clock.today().isoformat()) if use_cache else None
+            self._evaluation = evaluate(ledgers, verifier, parsed, judged)
             if parsed is not None:
                 parsed.save()
+            if judged is not None:
+                judged.save(keep_unused=True)  # the last proof's records (of the last commit) stay for the next
             self.keep_verified(verifier)
         return self._evaluation
 
@@ -366,9 +378,9 @@ class Workspace:
     def find(self, number: str) -> Document:
         return self.find_many([number])[0]
 
-    def find_many(self, numbers: list[str]) -> list[Document]:
-        """The documents with these numbers, from one read of the working tree."""
-        loaded = self.load()
+    def find_many(self, numbers: list[str], loaded: LoadResult | None = None) -> list[Document]:
+        """The documents with these numbers, from one read of the working tree (that given, or a new one)."""
+        loaded = self.load() if loaded is None else loaded
         by_number: dict[str, list[Document]] = {}
         for doc in loaded.documents:
             by_number.setdefault(doc.number, []).append(doc)

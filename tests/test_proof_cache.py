@@ -275,3 +275,26 @@ def test_a_ledger_line_tampered_after_a_build_is_caught_by_the_next_build(runner
     assert warm.exit_code == cold.exit_code == 0
     assert held_back in warm.output and held_back in cold.output and "QP-SH-001" in warm.output
     assert warm.output.split(";")[0] == cold.output.split(";")[0]  # what follows is the site's reuse of pages
+
+
+def test_check_judges_again_only_the_ledger_that_changed_and_says_what_a_cold_check_says(runner, released_repo,
+                                                                                        monkeypatch):
+    """The working tree's record takes the judged records too (`check` and every workflow command judge it): a
+    ledger line edited by hand is judged again, and fails; the others are taken from the cache."""
+    from doccontrol import verification
+
+    invoke(runner, released_repo, "check")
+    judged = []
+    real = verification.judge_document
+
+    def counted(number, *args, **kwargs):
+        judged.append(number)
+        return real(number, *args, **kwargs)
+
+    monkeypatch.setattr(verification, "judge_document", counted)
+    path = released_repo / PROC_LEDGER
+    path.write_bytes(path.read_bytes().replace(b'"name":"', b'"name":"X', 1))
+    warm = invoke(runner, released_repo, "check", "--format", "json", expect=1).output
+    assert judged == ["QP-SH-001"]
+    assert PROC_LEDGER in warm
+    assert invoke(runner, released_repo, "--no-cache", "check", "--format", "json", expect=1).output == warm
