@@ -31,6 +31,7 @@ import pickle
 import secrets
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -520,11 +521,15 @@ class MemoCache:
         self._used[key] = value
         self._dirty = True
 
-    def save(self, keep_unused: bool = False) -> None:
+    def save(self, keep_unused: bool = False, still_useful: Callable[[tuple], bool] | None = None) -> None:
+        """Write what was put; keep_unused keeps what was stored and not asked for (those still_useful says so of,
+        when given), else only what this run asked for or put is kept."""
         stored = self._entries()
         if keep_unused:
             if self._dirty:
-                self._file.save({**stored, **self._used})
+                kept = stored if still_useful is None else {key: value for key, value in stored.items()
+                                                            if still_useful(key)}
+                self._file.save({**kept, **self._used})
         elif self._dirty or len(self._used) != len(stored):
             self._file.save(self._used)
 
@@ -622,4 +627,6 @@ class JudgedRecords:
         return self._by_version
 
     def save(self, keep_unused: bool) -> None:
-        self._memo.save(keep_unused)
+        """keep_unused: records not asked for this time stay, but only those of today and of this roster chain (the
+        working tree's evaluation keeps the last proof's; another day's or roster's can never be asked for again)."""
+        self._memo.save(keep_unused, lambda key: key[3:] == (self._config, self._today))

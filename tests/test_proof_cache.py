@@ -20,6 +20,7 @@ from doccontrol.cache import (
     PROOF_FILE,
     JudgedRecords,
     LedgerCache,
+    MemoCache,
     ParseCache,
     SealedFile,
     package_version,
@@ -298,3 +299,17 @@ def test_check_judges_again_only_the_ledger_that_changed_and_says_what_a_cold_ch
     assert judged == ["QP-SH-001"]
     assert PROC_LEDGER in warm
     assert invoke(runner, released_repo, "--no-cache", "check", "--format", "json", expect=1).output == warm
+
+
+def test_the_working_trees_judged_records_keep_only_todays_and_this_rosters(runner, released_repo, monkeypatch):
+    """`check` keeps the records it did not ask for (the last proof's), but never another day's: day after day of
+    checks without a build must not grow judged.pickle."""
+    cache_dir = released_repo / ".doccontrol-cache"
+    days = ["2031-01-01", "2031-01-02", "2031-01-03"]
+    for day in days:
+        monkeypatch.setenv("DOCCONTROL_NOW", f"{day}T10:00:00+08:00")
+        invoke(runner, released_repo, "check")
+        kept = MemoCache(cache_dir, JUDGED_FILE)._entries()
+        assert kept and {key[4] for key in kept} == {day}
+    ledgers = _ledgers(released_repo)
+    assert {key[1] for key in kept} == {path for path in ledgers if path != CONFIG_LEDGER}
