@@ -172,6 +172,7 @@ def terminated(number, frame):  # as doccontrol's command line does
     raise KeyboardInterrupt
 
 signal.signal(signal.SIGTERM, terminated)
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, also when the suite runs with it ignored
 shared = parallel.Shared(time.sleep, [0, 60], 2)  # one worker idle, one at work
 print(" ".join(str(pid) for pid in shared.pool._processes), flush=True)
 shared.results()
