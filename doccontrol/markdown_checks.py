@@ -109,10 +109,21 @@ def document_texts(doc: Document) -> Iterator[tuple[str, str, int]]:
 
 
 def check_markdown(ctx) -> Iterator[Finding]:
-    """The Markdown validator registered in validate.VALIDATORS."""
+    """The Markdown validator registered in validate.VALIDATORS. What a text gives depends on nothing but its path,
+    its first line and its characters, so with the context's `markdown_memo` (get/put, see validate.Context) a text
+    checked before is not checked again."""
+    memo = ctx.markdown_memo
     for doc in ctx.documents:
         for path, text, first in document_texts(doc):
-            yield from markdown_findings(path, text, first)
+            if memo is None:
+                yield from markdown_findings(path, text, first)
+                continue
+            key = ("markdown", path, first, limits_digest(text).hex())
+            found = memo.get(key)
+            if found is None:
+                found = tuple(markdown_findings(path, text, first))
+                memo.put(key, found)
+            yield from found
 
 
 def markdown_findings(path: str, text: str, first_line: int) -> Iterator[Finding]:

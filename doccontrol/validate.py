@@ -8,6 +8,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from .config import Config
 from .images import check_images
@@ -18,11 +19,20 @@ from .model import ROLES, Document, Finding, Revision, RevisionError, Severity
 WARN = Severity.WARNING
 
 
+class FindingsMemo(Protocol):
+    """What checks of one text found before, by a key naming the text (`cache.MemoCache` is one)."""
+
+    def get(self, key: tuple) -> tuple | None: ...
+
+    def put(self, key: tuple, value: tuple) -> None: ...
+
+
 @dataclass
 class Context:
     config: Config
     documents: list[Document]
     today: dt.date
+    markdown_memo: FindingsMemo | None = None
 
     def __post_init__(self):
         self.by_number: dict[str, list[Document]] = defaultdict(list)
@@ -33,8 +43,10 @@ class Context:
 Validator = Callable[[Context], Iterable[Finding]]
 
 
-def validate(config: Config, documents: list[Document], today: dt.date | None = None) -> list[Finding]:
-    context = Context(config, documents, today or dt.date.today())
+def validate(config: Config, documents: list[Document], today: dt.date | None = None,
+             markdown_memo: FindingsMemo | None = None) -> list[Finding]:
+    """Every finding of every validator (markdown_memo: what each text's Markdown checks found before)."""
+    context = Context(config, documents, today or dt.date.today(), markdown_memo)
     findings: list[Finding] = []
     for validator in VALIDATORS:
         findings.extend(validator(context))

@@ -44,7 +44,6 @@ from .statements import (
     time_text,
     unsafe_character,
 )
-from .validate import validate
 from .workspace import DEMO_KEYS, Workspace
 
 
@@ -571,7 +570,7 @@ class ChangeControl:
 
     def _errors_by_path(self, ignore: AbstractSet[str], loaded: LoadResult) -> dict[str, list[Finding]]:
         grouped: dict[str, list[Finding]] = {}
-        for finding in [*loaded.findings, *validate(self.config, loaded.documents, clock.today())]:
+        for finding in [*loaded.findings, *self.ws.validate(loaded.documents, clock.today())]:
             if finding.severity is Severity.ERROR and finding.rule not in ignore:
                 grouped.setdefault(finding.path, []).append(finding)
         return grouped

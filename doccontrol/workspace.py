@@ -18,6 +18,7 @@ from . import clock
 from .cache import (
     JudgedRecords,
     LedgerCache,
+    MemoCache,
     ParseCache,
     SealedFile,
     blob_id,
@@ -57,6 +58,7 @@ DEMO_KEYS = "demo-keys"  # published demonstration keys: the one place a private
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s]+')
 
 RECORD_MEMO = "record.pickle"  # the working documents held against their record (see Workspace._load)
+MARKDOWN_MEMO = "markdown.pickle"  # what each working text's Markdown checks found (see Workspace.validate)
 
 
 @dataclass
@@ -354,13 +356,22 @@ class Workspace:
             inputs = self._validate_inputs(cache, today, loaded.documents)
             found = cache.recall(inputs)
             if found is None:
-                found = validate(self.config, loaded.documents, today)
+                found = self.validate(loaded.documents, today)
                 cache.remember(inputs, found)
         if cache is not None:
             cache.flush()
         findings = loaded.findings + list(found)
         findings.sort(key=lambda f: (f.path, f.line, f.rule))
         return CheckReport(loaded.documents, findings, strict)
+
+    def validate(self, documents: list[Document], today: dt.date) -> list[Finding]:
+        """`validate.validate` of these documents; with a cache, each text's Markdown checks are kept in a sealed
+        memo by the text's path and digest (MARKDOWN_MEMO), so only a text that changed is checked again."""
+        memo = MemoCache(self.config.cache_dir, MARKDOWN_MEMO) if self.use_cache else None
+        found = validate(self.config, documents, today, memo)
+        if memo is not None:
+            memo.save()  # the texts of this working tree only: another's drop out
+        return found
 
     def _validate_inputs(self, cache: ParseCache, today: dt.date, documents: list[Document]) -> str:
         digest = hashlib.sha1(f"{code_version()}|{today.isoformat()}".encode())

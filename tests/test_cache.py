@@ -372,3 +372,43 @@ def test_an_output_folder_that_is_a_link_in_the_repository_is_refused(runner, re
             "through a link") in result.output
     assert f"fix: remove the link ({folder}) or pass --out a folder that is not a link" in result.output
     assert _files(victim) == ["work", "work/notes", "work/notes/todo.txt"]
+
+
+def test_only_a_text_that_changed_has_its_markdown_checked_again(runner, mixed, monkeypatch):
+    """Each text's Markdown checks are kept by its path and digest (`check`, and every workflow command before it
+    signs): after an edit, only the edited text is checked again, and the findings are a cold check's."""
+    from doccontrol import markdown_checks
+
+    invoke(runner, mixed, "check", expect=1)
+    checked: list[str] = []
+    real = markdown_checks.markdown_findings
+
+    def counted(path, text, first_line):
+        checked.append(path)
+        return real(path, text, first_line)
+
+    monkeypatch.setattr(markdown_checks, "markdown_findings", counted)
+    write(mixed, "procedures/QP-SH-006-新的.md", PROCEDURE.replace("QP-SH-001", "QP-SH-006")
+          .replace("并填写 QR-SH-001。", "并填写 QR-SH-001。\n\n<script>alert(1)</script>"))
+    warm = invoke(runner, mixed, "check", "--format", "json", expect=1).output
+    assert checked == ["procedures/QP-SH-006-新的.md"]
+    assert "QP-SH-006" in warm and "raw-html" in warm
+    assert invoke(runner, mixed, "--no-cache", "check", "--format", "json", expect=1).output == warm
+
+
+def test_a_forged_markdown_memo_hides_no_finding(runner, mixed):
+    """The memo is sealed like the other caches: one written without this user's key (saying a text with a
+    script in it is clean) is ignored, never unpickled."""
+    from doccontrol.cache import FORMAT, package_version
+    from doccontrol.workspace import MARKDOWN_MEMO
+
+    write(mixed, "procedures/QP-SH-006-新的.md", PROCEDURE.replace("QP-SH-001", "QP-SH-006")
+          .replace("并填写 QR-SH-001。", "并填写 QR-SH-001。\n\n<script>alert(1)</script>"))
+    cold = invoke(runner, mixed, "--no-cache", "check", "--format", "json", expect=1).output
+    invoke(runner, mixed, "check", expect=1)
+    memo = mixed / ".doccontrol-cache" / MARKDOWN_MEMO
+    stored = pickle.loads(memo.read_bytes()[32:])
+    clean = {key: () for key in stored[1]}
+    memo.write_bytes(b"\0" * 32 + pickle.dumps((f"{FORMAT}|{package_version()}", clean)))
+    (mixed / ".doccontrol-cache" / FILE_NAME).unlink()  # else check reads its whole result back
+    assert invoke(runner, mixed, "check", "--format", "json", expect=1).output == cold
