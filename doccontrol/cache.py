@@ -503,7 +503,7 @@ class LedgerCache:
 class MemoCache:
     """Results of pure functions of content, keyed by what identifies that content (blob ids, commit ids):
     `get`/`put` by key, then `save` keeps the entries used in this run (with keep_unused, the others too).
-    Keys and values are tuples of text and numbers: immutable, so sharing them is safe."""
+    Keys and values are tuples of immutable values (text, numbers, frozen Findings), so sharing them is safe."""
 
     def __init__(self, directory: Path, name: str):
         self._file = SealedFile(directory, name, f"{FORMAT}|{package_version()}")

@@ -366,7 +366,7 @@ class Workspace:
 
     def validate(self, documents: list[Document], today: dt.date) -> list[Finding]:
         """`validate.validate` of these documents; with a cache, each text's Markdown checks are kept in a sealed
-        memo by the text's path and digest (MARKDOWN_MEMO), so only a text that changed is checked again."""
+        memo by the text's path, first line and digest (MARKDOWN_MEMO), so only a text that changed is checked again."""
         memo = MemoCache(self.config.cache_dir, MARKDOWN_MEMO) if self.use_cache else None
         found = validate(self.config, documents, today, memo)
         if memo is not None:
